@@ -1,0 +1,19 @@
+//===- Passes.h - qnt conversion passes -------------------------*- C++ -*-===//
+//
+// Part of the quant-mlir project.
+//
+//===----------------------------------------------------------------------===//
+
+#ifndef QMLIR_CONVERSION_PASSES_H
+#define QMLIR_CONVERSION_PASSES_H
+
+#include "qmlir/Conversion/QntToLinalg/QntToLinalg.h"
+
+namespace qmlir {
+
+#define GEN_PASS_REGISTRATION
+#include "qmlir/Conversion/Passes.h.inc"
+
+} // namespace qmlir
+
+#endif // QMLIR_CONVERSION_PASSES_H

@@ -1,0 +1,87 @@
+//===- Passes.td - qnt transformation passes --------------*- tablegen -*-===//
+//
+// Part of the quant-mlir project.
+//
+//===----------------------------------------------------------------------===//
+
+#ifndef QMLIR_DIALECT_QNT_TRANSFORMS_PASSES_TD
+#define QMLIR_DIALECT_QNT_TRANSFORMS_PASSES_TD
+
+include "mlir/Pass/PassBase.td"
+
+// Options shared by the passes that choose a scheme for linear layers.
+defvar QntSchemeOptions = [
+  Option<"scheme", "scheme", "std::string", /*default=*/"\"int8\"",
+         "Quantization scheme: int8, int4, nf4 or fp4">,
+  Option<"symmetric", "symmetric", "bool", /*default=*/"true",
+         "Symmetric (scale only) or asymmetric (scale + zero point); "
+         "int schemes only">,
+  Option<"groupSize", "group-size", "int64_t", /*default=*/"-1",
+         "Elements per group along K; 0 = one group per output channel; "
+         "-1 = the scheme's default (int8: 0, int4: 128, nf4/fp4: 64)">,
+  Option<"doubleQuant", "double-quant", "bool", /*default=*/"false",
+         "Quantize the nf4/fp4 absmax values to 8 bits (bitsandbytes)">,
+  Option<"computeType", "compute-type", "std::string", /*default=*/"\"f32\"",
+         "Element type the matmul computes in: f32, bf16 or f16">,
+  Option<"minSize", "min-size", "int64_t", /*default=*/"0",
+         "Skip weights with fewer elements than this">,
+  Option<"skip", "skip", "std::string", /*default=*/"\"\"",
+         "Skip layers whose location (e.g. loc(\"model.lm_head\")) matches "
+         "this regular expression">,
+  Option<"emitRemarks", "remarks", "bool", /*default=*/"false",
+         "Emit a remark for every linear op that is skipped, saying why">
+];
+
+def QntQuantizeLinearPass : Pass<"qnt-quantize-linear", "::mlir::ModuleOp"> {
+  let summary = "Quantize the constant weights of float linear ops at compile time";
+  let description = [{
+    Finds float linear ops whose weight is a constant (`arith.constant` with a
+    dense or `dense_resource` value, possibly through `linalg.transpose` or
+    `linalg.broadcast`): `linalg.matmul` (weight `[K, N]`, or transposed via
+    indexing maps), `linalg.batch_matmul` with a broadcast weight, and
+    matmul-shaped `linalg.generic`. Each weight is quantized at compile time
+    with the numerics library (groups along the reduction dimension K, per
+    output channel N, whatever the weight's layout in the IR), stored as
+    `dense_resource` blobs, and the op becomes a `qnt.matmul`.
+
+    Before:
+    ```mlir
+    %w = arith.constant dense<...> : tensor<128x40xf32>
+    %y = linalg.matmul ins(%x, %w : tensor<4x128xf32>, tensor<128x40xf32>)
+                       outs(%init : tensor<4x40xf32>) -> tensor<4x40xf32>
+    ```
+    After (`scheme=nf4`):
+    ```mlir
+    %codes = arith.constant dense_resource<qnt_codes> : tensor<40x64xi8>
+    %absmax = arith.constant dense_resource<qnt_scales> : tensor<40x2xf32>
+    %y = qnt.matmul #qnt.scheme<nf4, group = 64> %x : tensor<4x128xf32>,
+           %codes : tensor<40x64xi8> scales(%absmax : tensor<40x2xf32>)
+           outs(%init : tensor<4x40xf32>) -> tensor<4x40xf32>
+    ```
+  }];
+  let options = QntSchemeOptions;
+  let dependentDialects = ["::qmlir::qnt::QntDialect",
+                           "::mlir::arith::ArithDialect",
+                           "::mlir::tensor::TensorDialect"];
+}
+
+def QntReportPass : Pass<"qnt-report", "::mlir::ModuleOp"> {
+  let summary = "Print the memory and error table of quantizing each weight";
+  let description = [{
+    For every linear op `qnt-quantize-linear` would rewrite with the same
+    options (and every existing `qnt.matmul`), prints one row per weight:
+    parameters, bytes at FP32 / FP16 / quantized (codes + scales + zero points
+    + double-quant tables), bits per weight, % of FP32 and of FP16, and the
+    quantization error (RMSE, SQNR in dB) measured by quantizing the weight's
+    values; then the totals. The IR is left unchanged. Weights whose values
+    are not available (elided resources, existing qnt ops) show sizes only.
+  }];
+  let options = !listconcat(QntSchemeOptions, [
+    Option<"output", "output", "std::string", /*default=*/"\"-\"",
+           "Where to write the table (- for stdout)">,
+    Option<"format", "format", "std::string", /*default=*/"\"table\"",
+           "Output format: table or csv">
+  ]);
+}
+
+#endif // QMLIR_DIALECT_QNT_TRANSFORMS_PASSES_TD

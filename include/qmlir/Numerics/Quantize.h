@@ -1,0 +1,170 @@
+//===- Quantize.h - Quantization formulas for every qnt scheme --*- C++ -*-===//
+//
+// Part of the quant-mlir project.
+//
+//===----------------------------------------------------------------------===//
+//
+// The one place that holds the quantization math of quant-mlir. Plain C++ (no
+// MLIR types) so that the compile-time folder, the reference lowerings, the
+// Python bindings and the unit tests all call the same code.
+//
+// Every function works on the [N, K] (out x in) row-major view of a weight:
+// groups (blocks) always run along K, per output channel n. The storage layout
+// of each scheme is documented in docs/Layouts.md and in `QuantizedWeight`.
+//
+//===----------------------------------------------------------------------===//
+
+#ifndef QMLIR_NUMERICS_QUANTIZE_H
+#define QMLIR_NUMERICS_QUANTIZE_H
+
+#include <array>
+#include <cstdint>
+#include <string>
+#include <vector>
+
+namespace qmlir::numerics {
+
+/// The quantization families.
+enum class Kind : uint32_t { Int8 = 0, Int4 = 1, NF4 = 2, FP4 = 3 };
+
+/// Spelling used in IR, pass options and reports ("int8", "int4", "nf4", "fp4").
+const char *kindName(Kind kind);
+/// Parses a kind spelling; returns false for unknown names.
+bool parseKind(const std::string &name, Kind &kind);
+
+/// Bits per stored code (8 or 4).
+unsigned bitsPerCode(Kind kind);
+/// True for the table (codebook) schemes nf4 and fp4.
+bool isTableKind(Kind kind);
+
+/// A complete scheme description.
+struct Scheme {
+  Kind kind = Kind::Int8;
+  /// Symmetric (scale only) vs asymmetric (scale + zero point). nf4/fp4 are
+  /// always symmetric (absmax scaling).
+  bool symmetric = true;
+  /// Elements per group along K; 0 means one group per row (per channel).
+  int64_t groupSize = 0;
+  /// bitsandbytes double quantization of the per-group absmax values
+  /// (nf4/fp4 only).
+  bool doubleQuant = false;
+};
+
+/// Block size of the second-level (double) quantization, as in bitsandbytes.
+constexpr int64_t kDoubleQuantBlock = 256;
+
+/// The NF4 code book (fp32, ascending; code i -> value i).
+const std::array<float, 16> &nf4Table();
+/// The bitsandbytes FP4 code book in code order (bit 3 is the sign).
+const std::array<float, 16> &fp4Table();
+/// The code book of a table kind (nf4/fp4).
+const std::array<float, 16> &tableFor(Kind kind);
+/// bitsandbytes create_dynamic_map(signed=True): 256 sorted fp32 values.
+const std::array<float, 256> &dynamicMap();
+
+/// Index of the code whose value is nearest to x, using the bitsandbytes
+/// midpoint rule on the table sorted ascending (a value exactly on a midpoint
+/// takes the lower value). `table` is given in code order; the returned code
+/// is in code order too. Ties between equal table values keep the smaller code.
+uint8_t nearestCode(const float *table, unsigned size, float x);
+
+/// Round half to even (torch.round / bitsandbytes rounding).
+float roundHalfEven(float x);
+
+/// Number of groups per row for a given K and group size (0 = per row).
+/// A trailing partial group counts as a group.
+int64_t numGroups(int64_t k, int64_t groupSize);
+
+/// Effective group size (groupSize, or K when groupSize == 0).
+int64_t effectiveGroupSize(int64_t k, int64_t groupSize);
+
+/// Result of quantizing an [N, K] weight.
+///
+///  codes   8-bit kinds: N*K bytes, row-major [N, K]; int8 symmetric stores the
+///          two's-complement int8, int8 asymmetric the uint8 code.
+///          4-bit kinds: N*ceil(K/2) bytes, row-major [N, ceil(K/2)]; element
+///          2i of a row in the high nibble of byte i, element 2i+1 in the low
+///          nibble; an odd K pads the last low nibble with 0. int4 symmetric
+///          stores the 4-bit two's complement of q in [-8, 7]; int4
+///          asymmetric the uint4 code; nf4/fp4 the table index.
+///  scales  N*G fp32 ([N, G], G = numGroups): the scale for int kinds, the
+///          absmax for nf4/fp4. Empty when doubleQuant (see below).
+///  zeroPoints  N*G bytes (uint8), asymmetric int kinds only, else empty.
+///  Double quant (nf4/fp4): the absmax values (flattened [N, G] row-major)
+///          are replaced by dqCodes (N*G uint8 indices into dynamicMap()),
+///          dqScales (ceil(N*G/256) fp32 absmax of each block of 256) and
+///          dqOffset (the mean of the original absmax values).
+struct QuantizedWeight {
+  Scheme scheme;
+  int64_t n = 0, k = 0;
+  std::vector<uint8_t> codes;
+  std::vector<float> scales;
+  std::vector<uint8_t> zeroPoints;
+  std::vector<uint8_t> dqCodes;
+  std::vector<float> dqScales;
+  float dqOffset = 0.0f;
+
+  int64_t groups() const { return numGroups(k, scheme.groupSize); }
+  /// Total bytes of the stored representation (codes + all parameters).
+  int64_t storageBytes() const;
+};
+
+/// Checks that a scheme is valid for K; returns an empty string or a
+/// one-line reason ("group-size 48 does not divide K = 100", ...).
+/// Partial trailing groups are allowed only when allowPartialGroups is set.
+std::string validate(const Scheme &scheme, int64_t k,
+                     bool allowPartialGroups = false);
+
+/// Quantizes a row-major [N, K] fp32 weight. The scheme must validate
+/// (with partial groups allowed).
+QuantizedWeight quantize(const Scheme &scheme, const float *w, int64_t n,
+                         int64_t k);
+
+/// The per-group scales (or absmax) of a quantized weight, decoding double
+/// quantization when present: N*G fp32.
+std::vector<float> decodeScales(const QuantizedWeight &q);
+
+/// Dequantizes to a row-major [N, K] fp32 array.
+std::vector<float> dequantize(const QuantizedWeight &q);
+
+/// Dequantizes a single element (n, k). Slow; for references and tests.
+float dequantizeElement(const QuantizedWeight &q,
+                        const std::vector<float> &decodedScales, int64_t n,
+                        int64_t k);
+
+/// bitsandbytes quantize_blockwise with the signed dynamic map on a flat
+/// array (blocks of `blockSize`, trailing partial block allowed): writes one
+/// uint8 code per element and one fp32 absmax per block.
+void quantizeBlockwiseDynamic(const float *x, int64_t count, int64_t blockSize,
+                              std::vector<uint8_t> &codes,
+                              std::vector<float> &absmax);
+
+/// Packs 4-bit codes (one per byte, values 0..15) of a row of `k` elements
+/// into ceil(k/2) bytes, element 2i in the high nibble.
+void packNibbles(const uint8_t *codes, int64_t k, uint8_t *out);
+/// Reads 4-bit code `i` of a packed row.
+inline uint8_t unpackNibble(const uint8_t *packed, int64_t i) {
+  uint8_t byte = packed[i / 2];
+  return (i % 2 == 0) ? (byte >> 4) : (byte & 0x0F);
+}
+
+/// Error statistics of a dequantized weight against the original.
+struct ErrorStats {
+  double rmse = 0.0;   ///< sqrt(mean((w - deq)^2))
+  double sqnrDb = 0.0; ///< 10*log10(sum(w^2) / sum((w - deq)^2)); +inf if exact
+  double maxAbs = 0.0; ///< max |w - deq|
+};
+ErrorStats computeError(const float *w, const float *deq, int64_t count);
+
+/// Stored bytes of a scheme for an [N, K] weight, by component.
+struct StorageBreakdown {
+  int64_t codeBytes = 0, scaleBytes = 0, zeroPointBytes = 0, dqBytes = 0;
+  int64_t total() const {
+    return codeBytes + scaleBytes + zeroPointBytes + dqBytes;
+  }
+};
+StorageBreakdown storageFor(const Scheme &scheme, int64_t n, int64_t k);
+
+} // namespace qmlir::numerics
+
+#endif // QMLIR_NUMERICS_QUANTIZE_H

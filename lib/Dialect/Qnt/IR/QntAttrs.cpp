@@ -1,0 +1,175 @@
+//===- QntAttrs.cpp - qnt attributes --------------------------------------===//
+//
+// Part of the quant-mlir project.
+//
+//===----------------------------------------------------------------------===//
+
+#include "qmlir/Dialect/Qnt/IR/QntOps.h"
+
+#include "mlir/IR/Builders.h"
+#include "mlir/IR/DialectImplementation.h"
+#include "llvm/ADT/TypeSwitch.h"
+
+using namespace mlir;
+using namespace qmlir;
+using namespace qmlir::qnt;
+
+#define GET_ATTRDEF_CLASSES
+#include "qmlir/Dialect/Qnt/IR/QntAttrs.cpp.inc"
+
+#include "qmlir/Dialect/Qnt/IR/QntEnums.cpp.inc"
+
+void QntDialect::registerAttributes() {
+  addAttributes<
+#define GET_ATTRDEF_LIST
+#include "qmlir/Dialect/Qnt/IR/QntAttrs.cpp.inc"
+      >();
+}
+
+//===----------------------------------------------------------------------===//
+// SchemeAttr
+//===----------------------------------------------------------------------===//
+
+static numerics::Kind toNumericsKind(QuantKind kind) {
+  return static_cast<numerics::Kind>(static_cast<uint32_t>(kind));
+}
+
+numerics::Scheme SchemeAttr::toNumerics() const {
+  numerics::Scheme s;
+  s.kind = toNumericsKind(getKind());
+  s.symmetric = getSymmetric();
+  s.groupSize = getGroupSize();
+  s.doubleQuant = getDoubleQuant();
+  return s;
+}
+
+SchemeAttr SchemeAttr::fromNumerics(MLIRContext *ctx,
+                                    const numerics::Scheme &scheme,
+                                    Type computeType) {
+  return SchemeAttr::get(
+      ctx, static_cast<QuantKind>(static_cast<uint32_t>(scheme.kind)),
+      scheme.symmetric, scheme.groupSize, scheme.doubleQuant, computeType,
+      DenseF32ArrayAttr());
+}
+
+bool SchemeAttr::isTable() const {
+  return numerics::isTableKind(toNumericsKind(getKind()));
+}
+
+unsigned SchemeAttr::getBitsPerCode() const {
+  return numerics::bitsPerCode(toNumericsKind(getKind()));
+}
+
+SmallVector<float, 16> SchemeAttr::getTable() const {
+  assert(isTable() && "only nf4/fp4 have a table");
+  if (DenseF32ArrayAttr codebook = getCodebook())
+    return SmallVector<float, 16>(codebook.asArrayRef());
+  const auto &table = numerics::tableFor(toNumericsKind(getKind()));
+  return SmallVector<float, 16>(table.begin(), table.end());
+}
+
+int64_t SchemeAttr::getNumGroups(int64_t k) const {
+  return numerics::numGroups(k, getGroupSize());
+}
+
+LogicalResult
+SchemeAttr::verify(function_ref<InFlightDiagnostic()> emitError,
+                   QuantKind kind, bool symmetric, int64_t groupSize,
+                   bool doubleQuant, Type computeType,
+                   DenseF32ArrayAttr codebook) {
+  bool table = numerics::isTableKind(toNumericsKind(kind));
+  if (groupSize < 0)
+    return emitError() << "group size must be >= 0, got " << groupSize;
+  if (table && !symmetric)
+    return emitError() << "'" << stringifyQuantKind(kind)
+                       << "' is symmetric only (no zero points)";
+  if (!table && doubleQuant)
+    return emitError() << "double quantization needs 'nf4' or 'fp4', got '"
+                       << stringifyQuantKind(kind) << "'";
+  if (!computeType || !(computeType.isF32() || computeType.isBF16() ||
+                        computeType.isF16()))
+    return emitError() << "compute type must be f32, bf16 or f16, got "
+                       << computeType;
+  if (codebook) {
+    if (!table)
+      return emitError() << "a codebook is only valid for 'nf4' or 'fp4'";
+    if (codebook.size() != 16)
+      return emitError() << "codebook must have 16 entries, got "
+                         << codebook.size();
+    for (float v : codebook.asArrayRef())
+      if (!std::isfinite(v))
+        return emitError() << "codebook entries must be finite";
+  }
+  return success();
+}
+
+/// Syntax: `<kind (, asymmetric)? (, group = N)? (, double_quant)?
+///          (, compute = type)? (, codebook = [..])?>`.
+Attribute SchemeAttr::parse(AsmParser &parser, Type) {
+  MLIRContext *ctx = parser.getContext();
+  StringRef kindName;
+  SMLoc kindLoc = parser.getCurrentLocation();
+  if (parser.parseLess() || parser.parseKeyword(&kindName))
+    return {};
+  std::optional<QuantKind> kind = symbolizeQuantKind(kindName);
+  if (!kind) {
+    parser.emitError(kindLoc) << "unknown quantization scheme '" << kindName
+                              << "' (expected int8, int4, nf4 or fp4)";
+    return {};
+  }
+  bool symmetric = true, doubleQuant = false;
+  int64_t groupSize = 0;
+  Type computeType = Float32Type::get(ctx);
+  DenseF32ArrayAttr codebook;
+  while (succeeded(parser.parseOptionalComma())) {
+    StringRef key;
+    SMLoc keyLoc = parser.getCurrentLocation();
+    if (parser.parseKeyword(&key))
+      return {};
+    if (key == "asymmetric") {
+      symmetric = false;
+    } else if (key == "double_quant") {
+      doubleQuant = true;
+    } else if (key == "group") {
+      if (parser.parseEqual() || parser.parseInteger(groupSize))
+        return {};
+    } else if (key == "compute") {
+      if (parser.parseEqual() || parser.parseType(computeType))
+        return {};
+    } else if (key == "codebook") {
+      if (parser.parseEqual())
+        return {};
+      codebook = llvm::dyn_cast_or_null<DenseF32ArrayAttr>(
+          DenseF32ArrayAttr::parse(parser, Type()));
+      if (!codebook)
+        return {};
+    } else {
+      parser.emitError(keyLoc)
+          << "unknown scheme parameter '" << key
+          << "' (expected asymmetric, group, double_quant, compute or "
+             "codebook)";
+      return {};
+    }
+  }
+  if (parser.parseGreater())
+    return {};
+  return parser.getChecked<SchemeAttr>(ctx, *kind, symmetric, groupSize,
+                                       doubleQuant, computeType, codebook);
+}
+
+void SchemeAttr::print(AsmPrinter &printer) const {
+  printer << "<" << stringifyQuantKind(getKind());
+  if (!getSymmetric())
+    printer << ", asymmetric";
+  if (getGroupSize() != 0)
+    printer << ", group = " << getGroupSize();
+  if (getDoubleQuant())
+    printer << ", double_quant";
+  if (!getComputeType().isF32())
+    printer << ", compute = " << getComputeType();
+  if (getCodebook()) {
+    printer << ", codebook = ";
+    getCodebook().print(printer);
+  }
+  printer << ">";
+}

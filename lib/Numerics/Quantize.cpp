@@ -1,0 +1,386 @@
+//===- Quantize.cpp - Quantization formulas for every qnt scheme ----------===//
+//
+// Part of the quant-mlir project.
+//
+//===----------------------------------------------------------------------===//
+//
+// Quantize / dequantize of an [N, K] weight for int8, int4, nf4 and fp4, with
+// bitsandbytes double quantization of the nf4/fp4 absmax values. Arithmetic is
+// fp32 wherever bitsandbytes (torch) computes in fp32, so that codes match bit
+// for bit; only sums over many elements (the double-quant mean and the error
+// statistics) accumulate in double.
+//
+//===----------------------------------------------------------------------===//
+
+#include "qmlir/Numerics/Quantize.h"
+
+#include <algorithm>
+#include <cassert>
+#include <cmath>
+#include <limits>
+
+namespace qmlir::numerics {
+
+//===----------------------------------------------------------------------===//
+// Helpers
+//===----------------------------------------------------------------------===//
+
+float roundHalfEven(float x) {
+  // Explicit rather than std::nearbyint so that a caller's rounding mode
+  // cannot change the codes. x - trunc(x) is exact in fp32.
+  float rounded = std::round(x); // Halves go away from zero here...
+  if (std::fabs(x - std::trunc(x)) == 0.5f)
+    rounded = 2.0f * std::round(x * 0.5f); // ...and to even here.
+  return rounded;
+}
+
+int64_t numGroups(int64_t k, int64_t groupSize) {
+  if (k <= 0)
+    return 0;
+  if (groupSize <= 0)
+    return 1;
+  return (k + groupSize - 1) / groupSize;
+}
+
+int64_t effectiveGroupSize(int64_t k, int64_t groupSize) {
+  return groupSize > 0 ? groupSize : k;
+}
+
+namespace {
+/// Bytes of one row of codes.
+int64_t rowBytes(Kind kind, int64_t k) {
+  return bitsPerCode(kind) == 8 ? k : (k + 1) / 2;
+}
+
+/// True when the scheme stores zero points.
+bool hasZeroPoints(const Scheme &scheme) {
+  return !scheme.symmetric && !isTableKind(scheme.kind);
+}
+
+/// Rounds half to even and clamps to [lo, hi]. Clamping before the integer
+/// conversion keeps it defined for any input; NaN lands on lo.
+int clampRound(float x, int lo, int hi) {
+  float r = roundHalfEven(x);
+  if (r >= static_cast<float>(hi))
+    return hi;
+  if (r > static_cast<float>(lo))
+    return static_cast<int>(r);
+  return lo;
+}
+
+/// Scale and zero point of an asymmetric group with `levels` steps (255 or
+/// 15). The range is widened to contain 0 so that 0 is exactly representable.
+void asymmetricParams(const float *w, int64_t count, int levels, float &scale,
+                      int &zeroPoint) {
+  float lo = 0.0f, hi = 0.0f;
+  for (int64_t i = 0; i < count; ++i) {
+    lo = std::min(lo, w[i]);
+    hi = std::max(hi, w[i]);
+  }
+  scale = (hi - lo) / static_cast<float>(levels);
+  zeroPoint = scale > 0.0f ? clampRound(-lo / scale, 0, levels) : 0;
+}
+
+float absMax(const float *w, int64_t count) {
+  float m = 0.0f;
+  for (int64_t i = 0; i < count; ++i)
+    m = std::max(m, std::fabs(w[i]));
+  return m;
+}
+
+/// Quantizes one group of an int kind into one code per element (int4 codes
+/// are the 4-bit patterns, packed later). Returns the scale; writes the zero
+/// point for asymmetric schemes.
+float quantizeIntGroup(const Scheme &scheme, const float *w, int64_t count,
+                       uint8_t *codes, uint8_t &zeroPoint) {
+  bool isInt8 = scheme.kind == Kind::Int8;
+  if (scheme.symmetric) {
+    float amax = absMax(w, count);
+    int qmax = isInt8 ? 127 : 7;
+    int qmin = isInt8 ? -127 : -8;
+    float scale = amax / static_cast<float>(qmax);
+    // An all-zero group keeps q = 0 and scale 0: never divide by 0.
+    if (amax == 0.0f) {
+      std::fill(codes, codes + count, 0);
+      return 0.0f;
+    }
+    if (isInt8) {
+      // bitsandbytes int8_vectorwise_quant: x * (127 / absmax), both fp32.
+      float inv = 127.0f / amax;
+      for (int64_t i = 0; i < count; ++i)
+        codes[i] = static_cast<uint8_t>(clampRound(w[i] * inv, qmin, qmax));
+      return scale;
+    }
+    for (int64_t i = 0; i < count; ++i)
+      codes[i] =
+          static_cast<uint8_t>(clampRound(w[i] / scale, qmin, qmax) & 0xF);
+    return scale;
+  }
+
+  int levels = isInt8 ? 255 : 15;
+  float scale;
+  int zp;
+  asymmetricParams(w, count, levels, scale, zp);
+  zeroPoint = static_cast<uint8_t>(zp);
+  if (scale == 0.0f) {
+    std::fill(codes, codes + count, 0);
+    return 0.0f;
+  }
+  for (int64_t i = 0; i < count; ++i) {
+    // Round before adding the (integral) zero point so that the half-to-even
+    // decision is taken on w / scale itself, not on an fp32-rounded sum.
+    float shifted = roundHalfEven(w[i] / scale) + static_cast<float>(zp);
+    codes[i] = static_cast<uint8_t>(clampRound(shifted, 0, levels));
+  }
+  return scale;
+}
+
+/// bitsandbytes quantize_4bit on one block: returns the block's absmax.
+float quantizeTableBlock(Kind kind, const float *w, int64_t count,
+                         uint8_t *codes) {
+  const float *table = tableFor(kind).data();
+  float amax = absMax(w, count);
+  if (amax == 0.0f) {
+    // Skip 1 / 0 (and the 0 * inf = NaN it would give) for an all-zero block.
+    std::fill(codes, codes + count, nearestCode(table, 16, 0.0f));
+    return 0.0f;
+  }
+  float inv = 1.0f / amax;
+  for (int64_t i = 0; i < count; ++i) {
+    float scaled = std::clamp(w[i] * inv, -1.0f, 1.0f);
+    codes[i] = nearestCode(table, 16, scaled);
+  }
+  return amax;
+}
+
+/// Value of a stored 4-bit or 8-bit code given its decoded scale.
+float dequantizeCode(const Scheme &scheme, unsigned code, float scale,
+                     int zeroPoint) {
+  switch (scheme.kind) {
+  case Kind::Int8:
+    if (scheme.symmetric)
+      return static_cast<float>(static_cast<int8_t>(code)) * scale;
+    return static_cast<float>(static_cast<int>(code) - zeroPoint) * scale;
+  case Kind::Int4:
+    if (scheme.symmetric) // Sign-extend the 4-bit two's complement.
+      return static_cast<float>(code >= 8 ? static_cast<int>(code) - 16
+                                          : static_cast<int>(code)) *
+             scale;
+    return static_cast<float>(static_cast<int>(code) - zeroPoint) * scale;
+  case Kind::NF4:
+  case Kind::FP4:
+    return tableFor(scheme.kind)[code & 0xF] * scale;
+  }
+  return 0.0f;
+}
+} // namespace
+
+//===----------------------------------------------------------------------===//
+// Validation and storage
+//===----------------------------------------------------------------------===//
+
+std::string validate(const Scheme &scheme, int64_t k, bool allowPartialGroups) {
+  if (k <= 0)
+    return "K must be positive";
+  if (scheme.groupSize < 0)
+    return "group-size must be >= 0 (got " + std::to_string(scheme.groupSize) +
+           ")";
+  if (isTableKind(scheme.kind) && !scheme.symmetric)
+    return "nf4 and fp4 are symmetric only";
+  if (scheme.doubleQuant && !isTableKind(scheme.kind))
+    return "double quantization needs nf4 or fp4";
+  if (scheme.groupSize > 0 && k % scheme.groupSize != 0 && !allowPartialGroups)
+    return "group-size " + std::to_string(scheme.groupSize) +
+           " does not divide K = " + std::to_string(k);
+  return "";
+}
+
+StorageBreakdown storageFor(const Scheme &scheme, int64_t n, int64_t k) {
+  StorageBreakdown s;
+  int64_t groups = n * numGroups(k, scheme.groupSize);
+  s.codeBytes = n * rowBytes(scheme.kind, k);
+  if (scheme.doubleQuant) {
+    int64_t blocks = (groups + kDoubleQuantBlock - 1) / kDoubleQuantBlock;
+    s.dqBytes = groups + 4 * blocks + 4; // codes, block absmax, offset
+  } else {
+    s.scaleBytes = 4 * groups;
+  }
+  if (hasZeroPoints(scheme))
+    s.zeroPointBytes = groups;
+  return s;
+}
+
+int64_t QuantizedWeight::storageBytes() const {
+  int64_t bytes = static_cast<int64_t>(codes.size() + 4 * scales.size() +
+                                       zeroPoints.size() + dqCodes.size() +
+                                       4 * dqScales.size());
+  if (scheme.doubleQuant)
+    bytes += 4; // dqOffset
+  return bytes;
+}
+
+//===----------------------------------------------------------------------===//
+// Quantize
+//===----------------------------------------------------------------------===//
+
+void packNibbles(const uint8_t *codes, int64_t k, uint8_t *out) {
+  for (int64_t i = 0; i < k; i += 2) {
+    uint8_t hi = codes[i] & 0x0F;
+    uint8_t lo = i + 1 < k ? (codes[i + 1] & 0x0F) : 0;
+    out[i / 2] = static_cast<uint8_t>((lo << 4) | hi);
+  }
+}
+
+void quantizeBlockwiseDynamic(const float *x, int64_t count, int64_t blockSize,
+                              std::vector<uint8_t> &codes,
+                              std::vector<float> &absmax) {
+  assert(blockSize > 0 && "block size must be positive");
+  const float *map = dynamicMap().data();
+  int64_t blocks = (count + blockSize - 1) / blockSize;
+  codes.assign(count, 0);
+  absmax.assign(blocks, 0.0f);
+  for (int64_t b = 0; b < blocks; ++b) {
+    int64_t begin = b * blockSize;
+    int64_t end = std::min(count, begin + blockSize);
+    float amax = absMax(x + begin, end - begin);
+    absmax[b] = amax;
+    if (amax == 0.0f) {
+      std::fill(codes.begin() + begin, codes.begin() + end,
+                nearestCode(map, 256, 0.0f));
+      continue;
+    }
+    float inv = 1.0f / amax;
+    for (int64_t i = begin; i < end; ++i)
+      codes[i] = nearestCode(map, 256, std::clamp(x[i] * inv, -1.0f, 1.0f));
+  }
+}
+
+/// An invalid scheme yields an empty weight (n = k = 0): the library is built
+/// without exceptions, and callers are expected to validate first.
+QuantizedWeight quantize(const Scheme &scheme, const float *w, int64_t n,
+                         int64_t k) {
+  QuantizedWeight q;
+  q.scheme = scheme;
+  if (!validate(scheme, k, /*allowPartialGroups=*/true).empty() || n < 0)
+    return q;
+  q.n = n;
+  q.k = k;
+  int64_t groups = numGroups(k, scheme.groupSize);
+  int64_t groupSize = effectiveGroupSize(k, scheme.groupSize);
+  bool fourBit = bitsPerCode(scheme.kind) == 4;
+  int64_t bytesPerRow = rowBytes(scheme.kind, k);
+
+  q.codes.assign(n * bytesPerRow, 0);
+  q.scales.assign(n * groups, 0.0f);
+  if (hasZeroPoints(scheme))
+    q.zeroPoints.assign(n * groups, 0);
+
+  // One code per byte for the current row; 4-bit rows are packed afterwards.
+  std::vector<uint8_t> rowCodes(k);
+  for (int64_t row = 0; row < n; ++row) {
+    const float *wRow = w + row * k;
+    for (int64_t g = 0; g < groups; ++g) {
+      int64_t begin = g * groupSize;
+      int64_t count = std::min(k, begin + groupSize) - begin;
+      int64_t idx = row * groups + g;
+      if (isTableKind(scheme.kind)) {
+        q.scales[idx] = quantizeTableBlock(scheme.kind, wRow + begin, count,
+                                           rowCodes.data() + begin);
+      } else {
+        uint8_t zp = 0;
+        q.scales[idx] = quantizeIntGroup(scheme, wRow + begin, count,
+                                         rowCodes.data() + begin, zp);
+        if (hasZeroPoints(scheme))
+          q.zeroPoints[idx] = zp;
+      }
+    }
+    uint8_t *out = q.codes.data() + row * bytesPerRow;
+    if (fourBit)
+      packNibbles(rowCodes.data(), k, out);
+    else
+      std::copy(rowCodes.begin(), rowCodes.end(), out);
+  }
+
+  if (scheme.doubleQuant) {
+    // bitsandbytes compress_statistics: center the absmax values on their
+    // mean, then quantize them blockwise with the dynamic map. torch.mean
+    // sums fp32 pairwise; a double sum rounded once is at least as accurate
+    // but can differ from torch in the last ulp of the offset.
+    double sum = 0.0;
+    for (float a : q.scales)
+      sum += a;
+    float offset =
+        q.scales.empty() ? 0.0f : static_cast<float>(sum / q.scales.size());
+    std::vector<float> centered(q.scales.size());
+    for (size_t i = 0; i < centered.size(); ++i)
+      centered[i] = q.scales[i] - offset;
+    quantizeBlockwiseDynamic(centered.data(),
+                             static_cast<int64_t>(centered.size()),
+                             kDoubleQuantBlock, q.dqCodes, q.dqScales);
+    q.dqOffset = offset;
+    q.scales.clear();
+  }
+  return q;
+}
+
+//===----------------------------------------------------------------------===//
+// Dequantize
+//===----------------------------------------------------------------------===//
+
+std::vector<float> decodeScales(const QuantizedWeight &q) {
+  if (!q.scheme.doubleQuant)
+    return q.scales;
+  const std::array<float, 256> &map = dynamicMap();
+  std::vector<float> scales(q.dqCodes.size());
+  for (size_t i = 0; i < scales.size(); ++i)
+    scales[i] =
+        map[q.dqCodes[i]] * q.dqScales[i / kDoubleQuantBlock] + q.dqOffset;
+  return scales;
+}
+
+float dequantizeElement(const QuantizedWeight &q,
+                        const std::vector<float> &decodedScales, int64_t n,
+                        int64_t k) {
+  int64_t groups = q.groups();
+  int64_t idx = n * groups + k / effectiveGroupSize(q.k, q.scheme.groupSize);
+  const uint8_t *row = q.codes.data() + n * rowBytes(q.scheme.kind, q.k);
+  unsigned code =
+      bitsPerCode(q.scheme.kind) == 8 ? row[k] : unpackNibble(row, k);
+  int zp = q.zeroPoints.empty() ? 0 : q.zeroPoints[idx];
+  return dequantizeCode(q.scheme, code, decodedScales[idx], zp);
+}
+
+std::vector<float> dequantize(const QuantizedWeight &q) {
+  std::vector<float> scales = decodeScales(q);
+  std::vector<float> out(q.n * q.k);
+  int64_t groups = q.groups();
+  int64_t groupSize = effectiveGroupSize(q.k, q.scheme.groupSize);
+  bool eightBit = bitsPerCode(q.scheme.kind) == 8;
+  for (int64_t row = 0; row < q.n; ++row) {
+    const uint8_t *codes = q.codes.data() + row * rowBytes(q.scheme.kind, q.k);
+    for (int64_t col = 0; col < q.k; ++col) {
+      int64_t idx = row * groups + col / groupSize;
+      unsigned code = eightBit ? codes[col] : unpackNibble(codes, col);
+      int zp = q.zeroPoints.empty() ? 0 : q.zeroPoints[idx];
+      out[row * q.k + col] = dequantizeCode(q.scheme, code, scales[idx], zp);
+    }
+  }
+  return out;
+}
+
+ErrorStats computeError(const float *w, const float *deq, int64_t count) {
+  ErrorStats stats;
+  double signal = 0.0, noise = 0.0;
+  for (int64_t i = 0; i < count; ++i) {
+    double diff = static_cast<double>(w[i]) - static_cast<double>(deq[i]);
+    signal += static_cast<double>(w[i]) * w[i];
+    noise += diff * diff;
+    stats.maxAbs = std::max(stats.maxAbs, std::fabs(diff));
+  }
+  stats.rmse = count > 0 ? std::sqrt(noise / count) : 0.0;
+  stats.sqnrDb = noise == 0.0 ? std::numeric_limits<double>::infinity()
+                              : 10.0 * std::log10(signal / noise);
+  return stats;
+}
+
+} // namespace qmlir::numerics

@@ -1,0 +1,44 @@
+# -*- Python -*-
+# lit configuration of the quant-mlir IR and integration tests.
+
+import os
+import shutil
+
+import lit.formats
+from lit.llvm import llvm_config
+from lit.llvm.subst import ToolSubst
+
+config.name = "QMLIR"
+config.test_format = lit.formats.ShTest(not llvm_config.use_lit_shell)
+config.suffixes = [".mlir", ".test"]
+config.test_source_root = os.path.dirname(__file__)
+config.test_exec_root = os.path.join(config.qmlir_obj_root, "test")
+config.excludes = ["lit.cfg.py", "lit.site.cfg.py", "reference", "Inputs"]
+
+llvm_config.use_default_substitutions()
+
+config.substitutions.append(("%PATH%", config.environment["PATH"]))
+config.substitutions.append(
+    ("%mlir_runner_libs",
+     "-shared-libs={0}/libmlir_runner_utils.so,{0}/libmlir_c_runner_utils.so"
+     .format(config.llvm_lib_dir)))
+config.substitutions.append(
+    ("%reference", os.path.join(config.qmlir_src_root, "test", "reference")))
+config.substitutions.append(("%examples",
+                             os.path.join(config.qmlir_src_root, "examples")))
+
+llvm_config.with_environment("PATH", config.llvm_tools_dir, append_path=True)
+llvm_config.with_environment("PATH", config.qmlir_tools_dir, append_path=True)
+
+tools = [
+    "quant-opt",
+    "mlir-runner",
+    ToolSubst("%python", config.python_executable or "python3",
+              unresolved="fatal"),
+]
+llvm_config.add_tool_substitutions(tools, [config.qmlir_tools_dir,
+                                           config.llvm_tools_dir])
+
+# GPU execution tests need a CUDA driver and a device.
+if shutil.which("nvidia-smi") and os.path.exists("/dev/nvidia0"):
+    config.available_features.add("cuda")
