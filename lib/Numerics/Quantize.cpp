@@ -227,7 +227,7 @@ void packNibbles(const uint8_t *codes, int64_t k, uint8_t *out) {
   for (int64_t i = 0; i < k; i += 2) {
     uint8_t hi = codes[i] & 0x0F;
     uint8_t lo = i + 1 < k ? (codes[i + 1] & 0x0F) : 0;
-    out[i / 2] = static_cast<uint8_t>((lo << 4) | hi);
+    out[i / 2] = static_cast<uint8_t>((hi << 4) | lo);
   }
 }
 

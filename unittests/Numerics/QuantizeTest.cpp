@@ -196,6 +196,16 @@ TEST(Int8, SymmetricPerRowHandValues) {
     EXPECT_EQ(d[6 + i], row1[i]);
 }
 
+TEST(Int8, MultipliesByInverseAbsmaxLikeBitsandbytes) {
+  // absmax 3: 127.0f / 3.0f = 42.333332f, and this w times it is exactly
+  // -118.5 in fp32, a tie that goes to the even -118. Dividing by the stored
+  // scale (3 / 127) instead gives -118.500008 and would round to -119.
+  const float w[2] = {3.0f, -0x1.664c9ap+1f};
+  QuantizedWeight q = quantize(makeScheme(Kind::Int8, true, 0), w, 1, 2);
+  EXPECT_EQ(static_cast<int8_t>(q.codes[0]), 127);
+  EXPECT_EQ(static_cast<int8_t>(q.codes[1]), -118);
+}
+
 TEST(Int8, SymmetricGroups) {
   // Groups of 2: {4, -1} has factor 127/4 = 31.75 (-31.75 -> -32); {0.5,
   // 0.25} has factor 254 (0.25 -> 63.5 -> 64).
@@ -474,6 +484,16 @@ TEST(TableKinds, FP4OddKTrailingBlock) {
                          -3.0f, 1.5f,  0.1f, -0.2f, 0.7f};
   for (int i = 0; i < 10; ++i)
     EXPECT_EQ(d[i], deq[i]) << "element " << i;
+}
+
+TEST(TableKinds, ScalesByMultiplyingWithInverseAbsmax) {
+  // bitsandbytes computes x * (1 / absmax). With absmax 3 this x gives
+  // 0.0397901535 in fp32, just above the 0 | 0.0796 midpoint 0.0397901498, so
+  // nf4 code 8; x / 3 would give 0.0397901498, on the midpoint, so code 7.
+  const float w[2] = {3.0f, 0x1.e8f0fep-4f};
+  QuantizedWeight q = quantize(makeScheme(Kind::NF4, true, 2), w, 1, 2);
+  ASSERT_EQ(q.codes.size(), 1u);
+  EXPECT_EQ(q.codes[0], 0xF8);
 }
 
 TEST(TableKinds, GroupSizeZeroIsWholeRow) {
