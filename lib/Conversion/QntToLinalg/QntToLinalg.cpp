@@ -118,9 +118,9 @@ Value emitDequantElement(OpBuilder &b, Location loc, const WeightOperands &w,
   } else if (!s.getSymmetric()) {
     Value zp = tensor::ExtractOp::create(b, loc, w.zeroPoints,
                                          ValueRange{n, group});
-    Value diff = arith::SubIOp::create(
-        b, loc, arith::ExtUIOp::create(b, loc, i32, code),
-        arith::ExtUIOp::create(b, loc, i32, zp));
+    Value codeWide = arith::ExtUIOp::create(b, loc, i32, code);
+    Value zpWide = arith::ExtUIOp::create(b, loc, i32, zp);
+    Value diff = arith::SubIOp::create(b, loc, codeWide, zpWide);
     q = arith::SIToFPOp::create(b, loc, f32, diff);
   } else {
     if (s.getBitsPerCode() == 4) {
