@@ -58,9 +58,10 @@ bool hasZeroPoints(const Scheme &scheme) {
 }
 
 /// Rounds half to even and clamps to [lo, hi]. Clamping before the integer
-/// conversion keeps it defined for any input; NaN lands on lo.
+/// conversion keeps it defined for any input. NaN (0 * inf, when a subnormal
+/// absmax makes 127 / absmax overflow) is taken as 0.
 int clampRound(float x, int lo, int hi) {
-  float r = roundHalfEven(x);
+  float r = std::isnan(x) ? 0.0f : roundHalfEven(x);
   if (r >= static_cast<float>(hi))
     return hi;
   if (r > static_cast<float>(lo))
@@ -79,6 +80,13 @@ void asymmetricParams(const float *w, int64_t count, int levels, float &scale,
   }
   scale = (hi - lo) / static_cast<float>(levels);
   zeroPoint = scale > 0.0f ? clampRound(-lo / scale, 0, levels) : 0;
+}
+
+/// bitsandbytes' clamp(x * (1 / absmax), -1, 1). A subnormal absmax makes
+/// 1 / absmax infinite and 0 * inf NaN (torch propagates it); map that to 0.
+float scaleToUnit(float x, float inv) {
+  float scaled = x * inv;
+  return std::isnan(scaled) ? 0.0f : std::clamp(scaled, -1.0f, 1.0f);
 }
 
 float absMax(const float *w, int64_t count) {
@@ -146,10 +154,8 @@ float quantizeTableBlock(Kind kind, const float *w, int64_t count,
     return 0.0f;
   }
   float inv = 1.0f / amax;
-  for (int64_t i = 0; i < count; ++i) {
-    float scaled = std::clamp(w[i] * inv, -1.0f, 1.0f);
-    codes[i] = nearestCode(table, 16, scaled);
-  }
+  for (int64_t i = 0; i < count; ++i)
+    codes[i] = nearestCode(table, 16, scaleToUnit(w[i], inv));
   return amax;
 }
 
@@ -251,7 +257,7 @@ void quantizeBlockwiseDynamic(const float *x, int64_t count, int64_t blockSize,
     }
     float inv = 1.0f / amax;
     for (int64_t i = begin; i < end; ++i)
-      codes[i] = nearestCode(map, 256, std::clamp(x[i] * inv, -1.0f, 1.0f));
+      codes[i] = nearestCode(map, 256, scaleToUnit(x[i], inv));
   }
 }
 
@@ -310,7 +316,9 @@ QuantizedWeight quantize(const Scheme &scheme, const float *w, int64_t n,
     for (float a : q.scales)
       sum += a;
     float offset =
-        q.scales.empty() ? 0.0f : static_cast<float>(sum / q.scales.size());
+        q.scales.empty()
+            ? 0.0f
+            : static_cast<float>(sum / static_cast<double>(q.scales.size()));
     std::vector<float> centered(q.scales.size());
     for (size_t i = 0; i < centered.size(); ++i)
       centered[i] = q.scales[i] - offset;
@@ -377,7 +385,7 @@ ErrorStats computeError(const float *w, const float *deq, int64_t count) {
     noise += diff * diff;
     stats.maxAbs = std::max(stats.maxAbs, std::fabs(diff));
   }
-  stats.rmse = count > 0 ? std::sqrt(noise / count) : 0.0;
+  stats.rmse = count > 0 ? std::sqrt(noise / static_cast<double>(count)) : 0.0;
   stats.sqnrDb = noise == 0.0 ? std::numeric_limits<double>::infinity()
                               : 10.0 * std::log10(signal / noise);
   return stats;

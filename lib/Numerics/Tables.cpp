@@ -156,11 +156,13 @@ public:
     assert(size > 0 && size <= 256 && "code book must have 1..256 entries");
     std::vector<unsigned> order(size);
     std::iota(order.begin(), order.end(), 0u);
-    // Stable, so among equal values (fp4 has two zeros) the smaller code comes
-    // first; dropping the later duplicates then makes every value that is
-    // nearest to them pick the smaller code, as the header promises.
-    std::stable_sort(order.begin(), order.end(), [&](unsigned a, unsigned b) {
-      return table[a] < table[b];
+    // Ties are ordered by code (a stable sort, spelled out: std::stable_sort
+    // trips clang's deprecation warning inside libstdc++ 12), so among equal
+    // values (fp4 has two zeros) the smaller code comes first; dropping the
+    // later duplicates then makes every value nearest to them pick the
+    // smaller code, as the header promises.
+    std::sort(order.begin(), order.end(), [&](unsigned a, unsigned b) {
+      return table[a] < table[b] || (table[a] == table[b] && a < b);
     });
     for (unsigned idx : order) {
       if (!values.empty() && table[idx] == values.back())

@@ -197,13 +197,16 @@ TEST(Int8, SymmetricPerRowHandValues) {
 }
 
 TEST(Int8, MultipliesByInverseAbsmaxLikeBitsandbytes) {
-  // absmax 3: 127.0f / 3.0f = 42.333332f, and this w times it is exactly
-  // -118.5 in fp32, a tie that goes to the even -118. Dividing by the stored
-  // scale (3 / 127) instead gives -118.500008 and would round to -119.
-  const float w[2] = {3.0f, -0x1.664c9ap+1f};
-  QuantizedWeight q = quantize(makeScheme(Kind::Int8, true, 0), w, 1, 2);
-  EXPECT_EQ(static_cast<int8_t>(q.codes[0]), 127);
-  EXPECT_EQ(static_cast<int8_t>(q.codes[1]), -118);
+  // Row 0: absmax 3, 127.0f / 3.0f = 42.333332f, and w times it is exactly
+  // -118.5 in fp32, a tie that goes to the even -118; w divided by the stored
+  // scale 3 / 127 gives -118.500008 and would round to -119.
+  // Row 1: absmax 1.3, w * (127 / 1.3f) is exactly -125.5 -> -126, whereas
+  // w * (1 / scale) and w / scale give -125.49998 -> -125.
+  const float w[4] = {3.0f, -0x1.664c9ap+1f, 1.3f, -0x1.48de88p+0f};
+  QuantizedWeight q = quantize(makeScheme(Kind::Int8, true, 0), w, 2, 2);
+  const int8_t expected[4] = {127, -118, 127, -126};
+  for (int i = 0; i < 4; ++i)
+    EXPECT_EQ(static_cast<int8_t>(q.codes[i]), expected[i]) << "element " << i;
 }
 
 TEST(Int8, SymmetricGroups) {
@@ -561,6 +564,32 @@ TEST(ZeroGroups, DequantizeToExactZero) {
     }
     if (!q.zeroPoints.empty()) {
       EXPECT_EQ(q.zeroPoints[0], 0);
+    }
+  }
+}
+
+TEST(ZeroGroups, SubnormalAbsmaxGivesNoNaN) {
+  // 1 / 1e-40 and 127 / 1e-40 overflow to inf, so the zero elements would
+  // compute 0 * inf = NaN; they must still get the code of 0.
+  const float w[4] = {1e-40f, 0.0f, -1e-40f, 0.0f};
+  for (Kind kind : {Kind::Int8, Kind::NF4, Kind::FP4}) {
+    SCOPED_TRACE(kindName(kind));
+    QuantizedWeight q = quantize(makeScheme(kind, true, 0), w, 1, 4);
+    std::vector<float> d = dequantize(q);
+    EXPECT_EQ(d[1], 0.0f);
+    EXPECT_EQ(d[3], 0.0f);
+    for (float v : d)
+      EXPECT_TRUE(std::isfinite(v));
+    if (kind == Kind::Int8) {
+      const int8_t expected[4] = {127, 0, -127, 0};
+      for (int i = 0; i < 4; ++i)
+        EXPECT_EQ(static_cast<int8_t>(q.codes[i]), expected[i]);
+    } else {
+      // nf4: 1 -> 15, 0 -> 7, -1 -> 0; fp4: 1 -> 3, 0 -> 0, -1 -> 11.
+      const uint8_t nf4[2] = {0xF7, 0x07}, fp4[2] = {0x30, 0xB0};
+      const uint8_t *expected = kind == Kind::NF4 ? nf4 : fp4;
+      EXPECT_EQ(q.codes[0], expected[0]);
+      EXPECT_EQ(q.codes[1], expected[1]);
     }
   }
 }

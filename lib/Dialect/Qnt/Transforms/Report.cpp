@@ -56,12 +56,13 @@ std::string schemeString(SchemeAttr scheme) {
   return s;
 }
 
-/// Formats a byte count with a binary unit ("7.50 GiB").
+/// Formats a byte count with a decimal unit ("7.50 GB" = 7.5e9 bytes), the
+/// way model sizes are usually quoted.
 std::string human(double bytes) {
-  const char *units[] = {"B", "KiB", "MiB", "GiB", "TiB"};
+  const char *units[] = {"B", "kB", "MB", "GB", "TB"};
   int u = 0;
-  while (bytes >= 1024.0 && u < 4) {
-    bytes /= 1024.0;
+  while (bytes >= 1000.0 && u < 4) {
+    bytes /= 1000.0;
     ++u;
   }
   std::string s;
@@ -74,27 +75,32 @@ struct Totals {
   double sumSq = 0, sumErrSq = 0;
 };
 
-void printTable(llvm::raw_ostream &os, ArrayRef<Row> rows, bool csv) {
+void printTable(llvm::raw_ostream &os, ArrayRef<Row> rows, bool csv,
+                StringRef scheme) {
   Totals t;
+  if (!csv)
+    os << "qnt-report: scheme " << scheme
+       << " (sizes in decimal units; RMSE/SQNR of the dequantized weight)\n";
   if (csv)
     os << "weight,scheme,n,k,params,fp32_bytes,fp16_bytes,code_bytes,"
           "scale_bytes,zero_point_bytes,dq_bytes,quant_bytes,bits_per_weight,"
           "pct_fp32,pct_fp16,rmse,sqnr_db\n";
   else
-    os << llvm::format("%-28s %-11s %12s %10s %10s %10s %7s %7s %7s %10s "
+    os << llvm::format("%-28s %-14s %12s %10s %10s %10s %7s %7s %7s %10s "
                        "%8s\n",
                        "weight", "N x K", "params", "FP32", "FP16",
                        "quantized", "bits/w", "%FP32", "%FP16", "RMSE",
                        "SQNR dB");
   auto errCols = [&](double sumSq, double sumErrSq, int64_t count) {
-    std::string rmse = "-", sqnr = "-";
-    if (count > 0) {
-      llvm::raw_string_ostream(rmse)
-          << llvm::format("%.3e", std::sqrt(sumErrSq / count));
-      sqnr = sumErrSq == 0 ? "inf" : "";
-      if (sumErrSq != 0)
-        llvm::raw_string_ostream(sqnr)
-            << llvm::format("%.2f", 10.0 * std::log10(sumSq / sumErrSq));
+    if (count == 0)
+      return std::make_pair(std::string("-"), std::string("-"));
+    std::string rmse, sqnr = "inf";
+    llvm::raw_string_ostream(rmse)
+        << llvm::format("%.3e", std::sqrt(sumErrSq / count));
+    if (sumErrSq != 0) {
+      sqnr.clear();
+      llvm::raw_string_ostream(sqnr)
+          << llvm::format("%.2f", 10.0 * std::log10(sumSq / sumErrSq));
     }
     return std::make_pair(rmse, sqnr);
   };
@@ -117,7 +123,7 @@ void printTable(llvm::raw_ostream &os, ArrayRef<Row> rows, bool csv) {
          << rmse << "," << sqnr << "\n";
       return;
     }
-    os << llvm::format("%-28s %-11s %12lld %10s %10s %10s %7.3f %6.2f%% "
+    os << llvm::format("%-28s %-14s %12lld %10s %10s %10s %7.3f %6.2f%% "
                        "%6.2f%% %10s %8s\n",
                        name.str().c_str(), shape.str().c_str(),
                        (long long)params, human(4.0 * params).c_str(),
@@ -197,7 +203,7 @@ struct QntReportPass : public qnt::impl::QntReportPassBase<QntReportPass> {
                          << "': " << error;
       return signalPassFailure();
     }
-    printTable(file->os(), rows, format == "csv");
+    printTable(file->os(), rows, format == "csv", schemeString(sel->scheme));
     file->keep();
     markAllAnalysesPreserved();
   }

@@ -82,6 +82,7 @@ def QntReportPass : Pass<"qnt-report", "::mlir::ModuleOp"> {
     Option<"format", "format", "std::string", /*default=*/"\"table\"",
            "Output format: table or csv">
   ]);
+  let dependentDialects = ["::qmlir::qnt::QntDialect"];
 }
 
 #endif // QMLIR_DIALECT_QNT_TRANSFORMS_PASSES_TD
