@@ -189,7 +189,7 @@ def quantize(scheme, w):
     scales = np.zeros((n, g), dtype=F32)
     zps = None
     q = Quantized()
-    q.scheme, q.n, q.k, q.groups = scheme, n, k, g
+    q.scheme, q.n, q.k, q.groups, q.w = scheme, n, k, g, w
 
     if scheme.kind in ("int8", "int4"):
         div, qmin, qmax = _int_params(scheme.kind, scheme.symmetric)
@@ -573,6 +573,21 @@ def gamma(n):
     return n * U32 / (1.0 - n * U32)
 
 
+def is_quantized(scheme, w):
+    """Whether the pass quantizes an [N, K] weight: the group size must
+    divide K (0 = one group per row always does)."""
+    k = w.shape[1]
+    return scheme.group_size == 0 or k % scheme.group_size == 0
+
+
+def float_as_quantized(w):
+    q = Quantized()
+    q.w = w
+    q.deq = np.asarray(w, dtype=F32)
+    q.lo = q.hi = q.deq.astype(np.float64)
+    return q
+
+
 def quantized_reference(model, scheme):
     """The quantized model in float64 with a rigorous elementwise bound on
     the distance of any correct float32 execution from it.
@@ -592,10 +607,16 @@ def quantized_reference(model, scheme):
     R(relu(p+e))]) into layer 2. printMemrefF32 prints 6 significant digits:
     + 5e-6 |out|.
     """
-    ct = scheme.compute_type
     q1, q2 = quantize(scheme, model.w1), quantize(scheme, model.w2)
+    # A layer whose K the group size does not divide stays float (the pass
+    # validates without partial groups and skips it, see Quantize.h
+    # `validate`); it then computes in f32 with its original weights.
+    ct1 = scheme.compute_type if is_quantized(scheme, model.w1) else "f32"
+    ct2 = scheme.compute_type if is_quantized(scheme, model.w2) else "f32"
 
-    def wint(q):
+    def wint(q, ct):
+        if not is_quantized(scheme, q.w):
+            q = float_as_quantized(q.w)
         c = round_to(q.deq, ct)
         lo, hi = round_to(q.lo, ct), round_to(q.hi, ct)
         # round_to goes through float32: widen by the float32 step it took
@@ -603,17 +624,17 @@ def quantized_reference(model, scheme):
         hi = np.maximum(hi, c) + 2 * U32 * np.abs(q.hi)
         return c, np.maximum(hi - c, c - lo), np.maximum(np.abs(lo), np.abs(hi))
 
-    w1c, w1d, w1m = wint(q1)
-    w2c, w2d, w2m = wint(q2)
-    xr = round_to(model.x, ct)
+    w1c, w1d, w1m = wint(q1, ct1)
+    w2c, w2d, w2m = wint(q2, ct2)
+    xr = round_to(model.x, ct1)
     b = model.b1.astype(np.float64)
     k, hdim = model.w1.shape[1], model.w1.shape[0]
 
     pre = xr @ w1c.T + b
     e1 = np.abs(xr) @ w1d.T + gamma(k + 3) * (np.abs(xr) @ w1m.T + np.abs(b))
-    hc = round_to(np.maximum(pre, 0.0), ct)
-    hlo = round_to(np.maximum(pre - e1, 0.0), ct) - 2 * U32 * np.abs(pre - e1)
-    hhi = round_to(np.maximum(pre + e1, 0.0), ct) + 2 * U32 * np.abs(pre + e1)
+    hc = round_to(np.maximum(pre, 0.0), ct2)
+    hlo = round_to(np.maximum(pre - e1, 0.0), ct2) - 2 * U32 * np.abs(pre - e1)
+    hhi = round_to(np.maximum(pre + e1, 0.0), ct2) + 2 * U32 * np.abs(pre + e1)
     hd = np.maximum(hhi - hc, hc - hlo)
     hm = np.maximum(np.abs(hlo), np.abs(hhi))
 
@@ -632,6 +653,8 @@ def quant_error_bound(model, scheme, q1, q2):
     type add a relative 2r + r^2."""
     def delta(q, w):
         n, k = w.shape
+        if not is_quantized(scheme, w):
+            return np.zeros((n, k))
         gs = q.scheme.group_size if q.scheme.group_size > 0 else k
         if q.scheme.kind in ("int8", "int4"):
             f = 0.5 if q.scheme.symmetric else 1.0
@@ -645,15 +668,19 @@ def quant_error_bound(model, scheme, q1, q2):
         d = np.repeat(d, gs, axis=1)[:, :k]
         return d * (1 + 1e-6) + 1e-30
 
-    r = UNIT_ROUNDOFF[scheme.compute_type]
-    rr = 2 * r + r * r
+    def rounding(w):
+        r = UNIT_ROUNDOFF[scheme.compute_type] if is_quantized(scheme, w) else 0.0
+        return r, 2 * r + r * r
+
+    r1, rr1 = rounding(model.w1)
+    r2, rr2 = rounding(model.w2)
     x = np.abs(model.x.astype(np.float64))
     d1, d2 = delta(q1, model.w1), delta(q2, model.w2)
     a1, a2 = np.abs(model.w1.astype(np.float64)), np.abs(model.w2.astype(np.float64))
     hf, _ = model.float_forward()
-    e1 = x @ d1.T + rr * (x @ (a1 + d1).T)
-    eh = e1 + r * (hf + e1)          # relu is 1-Lipschitz; then rounding
-    return eh @ (a2 + d2).T + np.abs(hf) @ d2.T + rr * ((hf + eh) @ (a2 + d2).T)
+    e1 = x @ d1.T + rr1 * (x @ (a1 + d1).T)
+    eh = e1 + r2 * (hf + e1)         # relu is 1-Lipschitz; then rounding
+    return eh @ (a2 + d2).T + np.abs(hf) @ d2.T + rr2 * ((hf + eh) @ (a2 + d2).T)
 
 
 def cmd_check(a):
@@ -662,6 +689,11 @@ def cmd_check(a):
     shape, out = parse_runner_output(sys.stdin.read())
     if shape is not None and shape != model.out_shape:
         print("FAIL shape: printed %s, expected %s" % (shape, model.out_shape))
+        return 1
+    quantized = [is_quantized(scheme, w) for w in (model.w1, model.w2)]
+    if not any(quantized):
+        print("FAIL %s: the group size divides the K of no layer; nothing "
+              "would be quantized" % scheme.describe())
         return 1
     ref, bound, (q1, q2) = quantized_reference(model, scheme)
     ref, bound = ref.reshape(-1), bound.reshape(-1)
@@ -677,7 +709,7 @@ def cmd_check(a):
     desc = scheme.describe()
     if ratio[worst] > 1.0:
         print("FAIL %s: element %s got %.9g expected %.9g |err| %.3g > tol %.3g" % (
-            desc, list(idx), out[worst], ref[worst], err[worst], tol[worst]))
+            desc, [int(i) for i in idx], out[worst], ref[worst], err[worst], tol[worst]))
         return 1
 
     # The output must be measurably quantized, and within a scheme-level
@@ -692,7 +724,7 @@ def cmd_check(a):
     if over[wq] > 1.0:
         print("FAIL %s: element %s is %.3g away from the float model, beyond "
               "the quantization error bound %.3g" % (
-                  desc, list(np.unravel_index(wq, model.out_shape)), dist[wq], qb[wq]))
+                  desc, [int(i) for i in np.unravel_index(wq, model.out_shape)], dist[wq], qb[wq]))
         return 1
     ref_dist = float(np.max(np.abs(ref - yf)))
     if ref_dist > 20 * float(np.max(tol)):
@@ -705,6 +737,9 @@ def cmd_check(a):
         print("FAIL %s: test too weak, quantized and float models differ by "
               "only %.3g" % (desc, ref_dist))
         return 1
+    if not all(quantized):
+        desc += " (layer %d stays float: group size does not divide K)" % (
+            quantized.index(False) + 1)
     print("PASS %s max_abs_err=%.3g max_err/tol=%.3f max|out-float|=%.3g" % (
         desc, float(np.max(err)), float(ratio[worst]), float(np.max(dist))))
     return 0
