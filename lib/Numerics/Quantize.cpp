@@ -18,6 +18,7 @@
 #include <cassert>
 #include <cmath>
 #include <limits>
+#include <optional>
 
 namespace qmlir::numerics {
 
@@ -144,18 +145,17 @@ float quantizeIntGroup(const Scheme &scheme, const float *w, int64_t count,
 }
 
 /// bitsandbytes quantize_4bit on one block: returns the block's absmax.
-float quantizeTableBlock(Kind kind, const float *w, int64_t count,
+float quantizeTableBlock(const Codebook &book, const float *w, int64_t count,
                          uint8_t *codes) {
-  const float *table = tableFor(kind).data();
   float amax = absMax(w, count);
   if (amax == 0.0f) {
     // Skip 1 / 0 (and the 0 * inf = NaN it would give) for an all-zero block.
-    std::fill(codes, codes + count, nearestCode(table, 16, 0.0f));
+    std::fill(codes, codes + count, book.lookup(0.0f));
     return 0.0f;
   }
   float inv = 1.0f / amax;
   for (int64_t i = 0; i < count; ++i)
-    codes[i] = nearestCode(table, 16, scaleToUnit(w[i], inv));
+    codes[i] = book.lookup(scaleToUnit(w[i], inv));
   return amax;
 }
 
@@ -175,7 +175,7 @@ float dequantizeCode(const Scheme &scheme, unsigned code, float scale,
     return static_cast<float>(static_cast<int>(code) - zeroPoint) * scale;
   case Kind::NF4:
   case Kind::FP4:
-    return tableFor(scheme.kind)[code & 0xF] * scale;
+    return schemeTable(scheme)[code & 0xF] * scale;
   }
   return 0.0f;
 }
@@ -195,6 +195,9 @@ std::string validate(const Scheme &scheme, int64_t k, bool allowPartialGroups) {
     return "nf4 and fp4 are symmetric only";
   if (scheme.doubleQuant && !isTableKind(scheme.kind))
     return "double quantization needs nf4 or fp4";
+  if (!scheme.codebook.empty() &&
+      (!isTableKind(scheme.kind) || scheme.codebook.size() != 16))
+    return "a codebook needs nf4 or fp4 and 16 entries";
   if (scheme.groupSize > 0 && k % scheme.groupSize != 0 && !allowPartialGroups)
     return "group-size " + std::to_string(scheme.groupSize) +
            " does not divide K = " + std::to_string(k);
@@ -283,6 +286,9 @@ QuantizedWeight quantize(const Scheme &scheme, const float *w, int64_t n,
 
   // One code per byte for the current row; 4-bit rows are packed afterwards.
   std::vector<uint8_t> rowCodes(k);
+  std::optional<Codebook> book;
+  if (isTableKind(scheme.kind))
+    book.emplace(schemeTable(scheme), 16);
   for (int64_t row = 0; row < n; ++row) {
     const float *wRow = w + row * k;
     for (int64_t g = 0; g < groups; ++g) {
@@ -290,7 +296,7 @@ QuantizedWeight quantize(const Scheme &scheme, const float *w, int64_t n,
       int64_t count = std::min(k, begin + groupSize) - begin;
       int64_t idx = row * groups + g;
       if (isTableKind(scheme.kind)) {
-        q.scales[idx] = quantizeTableBlock(scheme.kind, wRow + begin, count,
+        q.scales[idx] = quantizeTableBlock(*book, wRow + begin, count,
                                            rowCodes.data() + begin);
       } else {
         uint8_t zp = 0;

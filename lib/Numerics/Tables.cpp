@@ -147,63 +147,56 @@ const std::array<float, 256> &dynamicMap() {
 // Nearest code
 //===----------------------------------------------------------------------===//
 
-namespace {
-/// A code book prepared for the midpoint search: distinct values ascending,
-/// the code of each, and the midpoints between neighbours.
-class SortedCodebook {
-public:
-  SortedCodebook(const float *table, unsigned size) {
-    assert(size > 0 && size <= 256 && "code book must have 1..256 entries");
-    std::vector<unsigned> order(size);
-    std::iota(order.begin(), order.end(), 0u);
-    // Ties are ordered by code (a stable sort, spelled out: std::stable_sort
-    // trips clang's deprecation warning inside libstdc++ 12), so among equal
-    // values (fp4 has two zeros) the smaller code comes first; dropping the
-    // later duplicates then makes every value nearest to them pick the
-    // smaller code, as the header promises.
-    std::sort(order.begin(), order.end(), [&](unsigned a, unsigned b) {
-      return table[a] < table[b] || (table[a] == table[b] && a < b);
-    });
-    for (unsigned idx : order) {
-      if (!values.empty() && table[idx] == values.back())
-        continue;
-      values.push_back(table[idx]);
-      codes.push_back(static_cast<uint8_t>(idx));
-    }
-    for (size_t i = 0; i + 1 < values.size(); ++i)
-      midpoints.push_back((values[i] + values[i + 1]) / 2.0f);
+Codebook::Codebook(const float *table, unsigned size) {
+  assert(size > 0 && size <= 256 && "code book must have 1..256 entries");
+  std::vector<unsigned> order(size);
+  std::iota(order.begin(), order.end(), 0u);
+  // Ties are ordered by code (a stable sort, spelled out: std::stable_sort
+  // trips clang's deprecation warning inside libstdc++ 12), so among equal
+  // values (fp4 has two zeros) the smaller code comes first; dropping the
+  // later duplicates then makes every value nearest to them pick the smaller
+  // code.
+  std::sort(order.begin(), order.end(), [&](unsigned a, unsigned b) {
+    return table[a] < table[b] || (table[a] == table[b] && a < b);
+  });
+  for (unsigned idx : order) {
+    if (!values.empty() && table[idx] == values.back())
+      continue;
+    values.push_back(table[idx]);
+    codes.push_back(static_cast<uint8_t>(idx));
   }
+  for (size_t i = 0; i + 1 < values.size(); ++i)
+    midpoints.push_back((values[i] + values[i + 1]) / 2.0f);
+}
 
-  /// The first midpoint >= x bounds x from above, so a value exactly on a
-  /// midpoint takes the lower entry (torch.bucketize with right=False).
-  uint8_t lookup(float x) const {
-    auto it = std::lower_bound(midpoints.begin(), midpoints.end(), x);
-    return codes[it - midpoints.begin()];
-  }
+uint8_t Codebook::lookup(float x) const {
+  // The first midpoint >= x bounds x from above.
+  auto it = std::lower_bound(midpoints.begin(), midpoints.end(), x);
+  return codes[it - midpoints.begin()];
+}
 
-private:
-  std::vector<float> values;
-  std::vector<uint8_t> codes;
-  std::vector<float> midpoints;
-};
-} // namespace
+const float *schemeTable(const Scheme &scheme) {
+  if (scheme.codebook.size() == 16)
+    return scheme.codebook.data();
+  return tableFor(scheme.kind).data();
+}
 
 uint8_t nearestCode(const float *table, unsigned size, float x) {
   // The project's own tables are prepared once; any other table (tests,
   // experiments) is prepared per call.
   if (size == 16 && table == nf4Table().data()) {
-    static const SortedCodebook book(table, size);
+    static const Codebook book(table, size);
     return book.lookup(x);
   }
   if (size == 16 && table == fp4Table().data()) {
-    static const SortedCodebook book(table, size);
+    static const Codebook book(table, size);
     return book.lookup(x);
   }
   if (size == 256 && table == dynamicMap().data()) {
-    static const SortedCodebook book(table, size);
+    static const Codebook book(table, size);
     return book.lookup(x);
   }
-  return SortedCodebook(table, size).lookup(x);
+  return Codebook(table, size).lookup(x);
 }
 
 } // namespace qmlir::numerics

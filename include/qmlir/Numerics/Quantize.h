@@ -48,6 +48,9 @@ struct Scheme {
   /// bitsandbytes double quantization of the per-group absmax values
   /// (nf4/fp4 only).
   bool doubleQuant = false;
+  /// A custom code book for nf4/fp4: 16 values in code order. Empty means
+  /// the standard table of the kind.
+  std::vector<float> codebook;
 };
 
 /// Block size of the second-level (double) quantization, as in bitsandbytes.
@@ -59,6 +62,9 @@ const std::array<float, 16> &nf4Table();
 const std::array<float, 16> &fp4Table();
 /// The code book of a table kind (nf4/fp4).
 const std::array<float, 16> &tableFor(Kind kind);
+/// The 16 values of a table scheme in code order: its custom code book or
+/// the standard table of its kind.
+const float *schemeTable(const Scheme &scheme);
 /// bitsandbytes create_dynamic_map(signed=True): 256 sorted fp32 values.
 const std::array<float, 256> &dynamicMap();
 
@@ -67,6 +73,25 @@ const std::array<float, 256> &dynamicMap();
 /// takes the lower value). `table` is given in code order; the returned code
 /// is in code order too. Ties between equal table values keep the smaller code.
 uint8_t nearestCode(const float *table, unsigned size, float x);
+
+/// A code book prepared for the midpoint search: the distinct values
+/// ascending, the code of each, and the midpoints between neighbours. Among
+/// equal values the smaller code wins.
+class Codebook {
+public:
+  Codebook(const float *table, unsigned size);
+  /// The code nearest to x; a value exactly on a midpoint takes the lower
+  /// entry (torch.bucketize with right=False).
+  uint8_t lookup(float x) const;
+  const std::vector<float> &getMidpoints() const { return midpoints; }
+  /// Code of the i-th distinct value in ascending order.
+  const std::vector<uint8_t> &getSortedCodes() const { return codes; }
+
+private:
+  std::vector<float> values;
+  std::vector<uint8_t> codes;
+  std::vector<float> midpoints;
+};
 
 /// Round half to even (torch.round / bitsandbytes rounding).
 float roundHalfEven(float x);

@@ -305,6 +305,7 @@ struct ConvertQntToLinalgPass
 } // namespace
 
 void qmlir::populateQntToLinalgPatterns(RewritePatternSet &patterns) {
-  patterns.add<DequantizeLowering, MatmulLowering, QuantizeFolding>(
-      patterns.getContext());
+  patterns.add<DequantizeLowering, MatmulLowering>(patterns.getContext());
+  patterns.add<QuantizeFolding>(patterns.getContext(), /*benefit=*/2);
+  populateQntQuantizeToLinalgPatterns(patterns);
 }

@@ -119,3 +119,31 @@ func.func @quantize_constant() -> (tensor<2x2xi8>, tensor<2x1xf32>) {
   %c, %s = qnt.quantize #qnt.scheme<int8> %w : tensor<2x2xf32> -> tensor<2x2xi8>, tensor<2x1xf32>
   return %c, %s : tensor<2x2xi8>, tensor<2x1xf32>
 }
+
+// -----
+
+// A non-constant weight quantizes at run time: the per-group absmax is a
+// reduction over [N, groups, G]; codes come from counting the 15 NF4
+// midpoints below each scaled value (the bitsandbytes midpoint rule) and
+// mapping that rank to a code; two codes are packed a byte, high nibble first.
+// CHECK-LABEL: func.func @quantize_runtime_nf4
+// CHECK-SAME: (%[[W:.*]]: tensor<4x16xf32>)
+// CHECK: %[[G:.*]] = tensor.expand_shape %[[W]] {{\[}}[0], [1, 2]] output_shape [4, 2, 8]
+// CHECK: %[[AMAX:.*]] = linalg.generic {{.*}}iterator_types = ["parallel", "parallel", "reduction"]{{.*}} ins(%[[G]] : tensor<4x2x8xf32>)
+// CHECK: math.absf
+// CHECK: arith.maximumf
+// CHECK: %[[UNIT:.*]] = linalg.generic {{.*}} ins(%[[W]] : tensor<4x16xf32>)
+// CHECK: tensor.extract %[[AMAX]]
+// CHECK: arith.divf
+// CHECK: %[[MIDS:.*]] = arith.constant dense<[-0.84809637, {{.*}}, 0.861478447]> : tensor<15xf32>
+// CHECK: %[[RANK:.*]] = linalg.generic {{.*}}iterator_types = ["parallel", "parallel", "reduction"]{{.*}} ins(%[[UNIT]], %[[MIDS]] : tensor<4x16xf32>, tensor<15xf32>)
+// CHECK: arith.cmpf ogt
+// CHECK: %[[CODES:.*]] = linalg.generic {{.*}} ins(%[[RANK]] : tensor<4x16xi32>)
+// CHECK: %[[PACKED:.*]] = linalg.generic {{.*}} outs(%{{.*}} : tensor<4x8xi8>)
+// CHECK: arith.shli
+// CHECK: arith.ori
+// CHECK: return %[[PACKED]], %[[AMAX]]
+func.func @quantize_runtime_nf4(%w: tensor<4x16xf32>) -> (tensor<4x8xi8>, tensor<4x2xf32>) {
+  %c, %s = qnt.quantize #qnt.scheme<nf4, group = 8> %w : tensor<4x16xf32> -> tensor<4x8xi8>, tensor<4x2xf32>
+  return %c, %s : tensor<4x8xi8>, tensor<4x2xf32>
+}

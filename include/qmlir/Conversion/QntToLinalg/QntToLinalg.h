@@ -18,6 +18,10 @@ namespace qmlir {
 /// Adds the patterns that lower every qnt op to linalg/arith/tensor.
 void populateQntToLinalgPatterns(mlir::RewritePatternSet &patterns);
 
+/// Adds the runtime lowering of qnt.quantize (non-constant weights) to
+/// linalg; part of populateQntToLinalgPatterns.
+void populateQntQuantizeToLinalgPatterns(mlir::RewritePatternSet &patterns);
+
 } // namespace qmlir
 
 #endif // QMLIR_CONVERSION_QNTTOLINALG_QNTTOLINALG_H

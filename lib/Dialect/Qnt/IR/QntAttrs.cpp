@@ -40,6 +40,9 @@ numerics::Scheme SchemeAttr::toNumerics() const {
   s.symmetric = getSymmetric();
   s.groupSize = getGroupSize();
   s.doubleQuant = getDoubleQuant();
+  if (DenseF32ArrayAttr codebook = getCodebook())
+    s.codebook.assign(codebook.asArrayRef().begin(),
+                      codebook.asArrayRef().end());
   return s;
 }
 
@@ -49,7 +52,8 @@ SchemeAttr SchemeAttr::fromNumerics(MLIRContext *ctx,
   return SchemeAttr::get(
       ctx, static_cast<QuantKind>(static_cast<uint32_t>(scheme.kind)),
       scheme.symmetric, scheme.groupSize, scheme.doubleQuant, computeType,
-      DenseF32ArrayAttr());
+      scheme.codebook.empty() ? DenseF32ArrayAttr()
+                              : DenseF32ArrayAttr::get(ctx, scheme.codebook));
 }
 
 bool SchemeAttr::isTable() const {
@@ -62,10 +66,9 @@ unsigned SchemeAttr::getBitsPerCode() const {
 
 SmallVector<float, 16> SchemeAttr::getTable() const {
   assert(isTable() && "only nf4/fp4 have a table");
-  if (DenseF32ArrayAttr codebook = getCodebook())
-    return SmallVector<float, 16>(codebook.asArrayRef());
-  const auto &table = numerics::tableFor(toNumericsKind(getKind()));
-  return SmallVector<float, 16>(table.begin(), table.end());
+  numerics::Scheme scheme = toNumerics(); // Owns a custom codebook.
+  const float *table = numerics::schemeTable(scheme);
+  return SmallVector<float, 16>(table, table + 16);
 }
 
 int64_t SchemeAttr::getNumGroups(int64_t k) const {
