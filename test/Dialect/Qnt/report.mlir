@@ -22,7 +22,7 @@
 
 // CSV: weight,scheme,n,k,params,fp32_bytes,fp16_bytes,code_bytes,scale_bytes,zero_point_bytes,dq_bytes,quant_bytes,bits_per_weight,pct_fp32,pct_fp16,rmse,sqnr_db
 // CSV-NEXT: tiny,#qnt.scheme<int8>,2,2,4,16,8,4,8,0,0,12,24.0000,75.000,150.000,4.058e-03,49.07
-// CSV-NEXT: already_quantized,#qnt.scheme<int4, group = 2>,4,4,16,64,32,8,32,0,0,40,20.0000,62.500,125.000,-,-
+// CSV-NEXT: already_quantized,"#qnt.scheme<int4, group = 2>",4,4,16,64,32,8,32,0,0,40,20.0000,62.500,125.000,-,-
 
 // IR: linalg.matmul
 // IR-NOT: qnt.matmul{{.*}}int8

@@ -70,6 +70,19 @@ std::string human(double bytes) {
   return s;
 }
 
+/// A CSV field, quoted when it holds a comma or a quote (RFC 4180).
+std::string csvField(StringRef field) {
+  if (!field.contains(',') && !field.contains('"'))
+    return field.str();
+  std::string quoted = "\"";
+  for (char c : field) {
+    if (c == '"')
+      quoted += '"';
+    quoted += c;
+  }
+  return quoted + "\"";
+}
+
 struct Totals {
   int64_t params = 0, quantBytes = 0, errCount = 0;
   double sumSq = 0, sumErrSq = 0;
@@ -112,7 +125,8 @@ void printTable(llvm::raw_ostream &os, ArrayRef<Row> rows, bool csv,
     double p16 = params ? 100.0 * q / (2.0 * params) : 0.0;
     auto [rmse, sqnr] = errCols(sumSq, sumErrSq, count);
     if (csv) {
-      os << name << "," << scheme << "," << shape << "," << params << ","
+      os << csvField(name) << "," << csvField(scheme) << "," << shape << ","
+         << params << ","
          << 4 * params << "," << 2 * params << ",";
       if (b)
         os << b->codeBytes << "," << b->scaleBytes << "," << b->zeroPointBytes
