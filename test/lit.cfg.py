@@ -6,7 +6,6 @@ import shutil
 
 import lit.formats
 from lit.llvm import llvm_config
-from lit.llvm.subst import ToolSubst
 
 config.name = "QMLIR"
 config.test_format = lit.formats.ShTest(not llvm_config.use_lit_shell)
@@ -16,6 +15,11 @@ config.test_exec_root = os.path.join(config.qmlir_obj_root, "test")
 config.excludes = ["lit.cfg.py", "lit.site.cfg.py", "reference", "Inputs"]
 
 llvm_config.use_default_substitutions()
+
+# %python is the interpreter CMake found (the one scripts/setup.sh gave numpy),
+# ahead of LLVM's default, which is lit's own interpreter.
+config.substitutions.insert(
+    0, ("%python", config.python_executable or shutil.which("python3")))
 
 config.substitutions.append(("%PATH%", config.environment["PATH"]))
 config.substitutions.append(
@@ -30,12 +34,7 @@ config.substitutions.append(("%examples",
 llvm_config.with_environment("PATH", config.llvm_tools_dir, append_path=True)
 llvm_config.with_environment("PATH", config.qmlir_tools_dir, append_path=True)
 
-tools = [
-    "quant-opt",
-    "mlir-runner",
-    ToolSubst("%python", config.python_executable or "python3",
-              unresolved="fatal"),
-]
+tools = ["quant-opt", "mlir-runner"]
 llvm_config.add_tool_substitutions(tools, [config.qmlir_tools_dir,
                                            config.llvm_tools_dir])
 

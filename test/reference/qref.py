@@ -7,8 +7,21 @@ bitsandbytes algorithms in PLATFORM.md), never from the C++ in lib/.
 Sub-commands
   gen       write a 2-layer MLP model (.mlir) built from a seed to stdout
   check     read mlir-runner output (printMemrefF32) on stdin and compare it
-            with the quantized model evaluated here
+            with the quantized model evaluated here (tolerance: a rigorous
+            float32 error bound, see quantized_reference); also require the
+            output to be measurably away from the float model and within a
+            scheme-level quantization error bound of it
+  check-ir  read `quant-opt --qnt-quantize-linear` output on stdin and compare
+            the stored codes / scales / zero points / double-quant pieces of
+            each qnt.matmul with this reference, bit for bit
   selftest  hand-computed checks of this reference itself
+
+Example:
+  qref.py gen --seed 3 --k 128 --h 96 --n 40 > m.mlir
+  quant-opt m.mlir --qnt-quantize-linear="scheme=nf4 double-quant=true" \
+      --qnt-cpu-pipeline | mlir-runner -e main -entry-point-result=void \
+      -shared-libs=... | qref.py check --seed 3 --k 128 --h 96 --n 40 \
+      --scheme nf4 --double-quant true
 
 Conventions (as in Quantize.h): every weight is handled in its [N, K]
 (out x in) row-major view; groups run along K for each output channel n.
@@ -19,6 +32,7 @@ common case. Network evaluation is float64.
 
 import argparse
 import math
+import os
 import re
 import sys
 
@@ -91,6 +105,14 @@ class SortedTable:
         self.sorted = self.table[self.order]
         self.mids = ((self.sorted[:-1] + self.sorted[1:]).astype(F32)
                      / F32(2.0)).astype(F32)
+        # Quantize.h: "Ties between equal table values keep the smaller
+        # code": a sorted entry whose value equals another's (fp4 +0 / -0)
+        # yields the smallest code of that value. (bnb's own fp4 kernel
+        # instead keeps the sign bit of x: tiny negatives -> code 8; both
+        # decode to zero.)
+        self.code_of = np.array([min(int(c) for c in self.order
+                                     if self.table[c] == self.table[o])
+                                 for o in self.order])
 
     def quantize(self, v, slack):
         """Codes of float32 values v by the bnb midpoint rule (a value equal
@@ -107,7 +129,7 @@ class SortedTable:
         near_above = (idx < len(self.mids)) & (np.abs(v - self.mids[above]) <= slack)
         alt = np.where(near_below, idx - 1, alt)
         alt = np.where(near_above & ~near_below, idx + 1, alt)
-        return self.order[idx], self.order[alt]
+        return self.code_of[idx], self.code_of[alt]
 
 
 def _slack(v, extra=0.0):
@@ -231,6 +253,7 @@ def quantize(scheme, w):
                 cc = np.clip(c + azcol, qmin, qmax) - azcol
                 variants.append((cc.astype(F32) * scol).astype(F32))
         q.codes, q.scales, q.zp = codes, scales, zps
+        q.alt_codes, q.alt_zp = alt_codes, (alt_zps if zps is not None else None)
         q.lo, q.hi = _bounds(variants, rel=4 * U32)
         return q
 
@@ -264,6 +287,7 @@ def quantize(scheme, w):
         sbc = np.repeat(sb, gs, axis=1)[:, :k]
         variants += [t[codes] * sbc, t[alt_codes] * sbc]
     q.codes, q.scales, q.zp = codes, scales, None
+    q.alt_codes = alt_codes
     q.lo, q.hi = _bounds(variants, rel=4 * U32)
     return q
 
@@ -333,8 +357,8 @@ def double_quantize(absmax):
     alt2 = DYN_MAP[a2].astype(np.float64) * blk + offset
     lo = np.minimum(lo, alt2) - doff - 4 * U32 * np.abs(hi)
     hi = np.maximum(hi, alt2) + doff + 4 * U32 * np.abs(hi)
-    return {"codes": codes, "block_absmax": bam, "offset": offset,
-            "decoded": decoded, "lo": lo, "hi": hi}
+    return {"codes": codes, "alt_codes": (alt, a2), "block_absmax": bam,
+            "offset": offset, "decoded": decoded, "lo": lo, "hi": hi}
 
 
 def pack_nibbles(codes):
@@ -595,8 +619,9 @@ def quantized_reference(model, scheme):
     Tolerance, elementwise, for y = sum_k a_k w_k (+ bias):
       |a| @ dev(W)          weights: each dequantized element may be any
                             value in [lo, hi] (alternative code when the
-                            value lies within 64 ulps of a rounding
-                            boundary; 4 ulps on the float32 dequant formula;
+                            value lies within 8 ulps of a rounding
+                            boundary, see _slack; 4 ulps on the float32
+                            dequant formula;
                             double quant: 16 ulps on the float32 mean),
                             then rounded to the compute type (monotone, so
                             the interval maps to [R(lo), R(hi)]);
@@ -726,22 +751,182 @@ def cmd_check(a):
               "the quantization error bound %.3g" % (
                   desc, [int(i) for i in np.unravel_index(wq, model.out_shape)], dist[wq], qb[wq]))
         return 1
-    ref_dist = float(np.max(np.abs(ref - yf)))
-    if ref_dist > 20 * float(np.max(tol)):
-        if float(np.max(dist)) < 10 * float(np.max(tol)):
-            print("FAIL %s: output equals the float model (max |out - float| "
-                  "%.3g, tolerance %.3g): quantization was not applied" % (
-                      desc, float(np.max(dist)), float(np.max(tol))))
+    # Discriminating elements: where the quantized reference is more than
+    # 20 tolerances away from the float model. The 4-bit schemes must have
+    # some (else the test could not tell a skipped pass), and there the output
+    # must be at least 10 tolerances away from the float model.
+    disc = np.abs(ref - yf) > 20 * tol
+    if np.any(disc):
+        sep = float(np.max(dist[disc] / tol[disc]))
+        if sep < 10:
+            print("FAIL %s: output equals the float model (max |out - float| / "
+                  "tol = %.3g): quantization was not applied" % (desc, sep))
             return 1
     elif scheme.kind != "int8":
-        print("FAIL %s: test too weak, quantized and float models differ by "
-              "only %.3g" % (desc, ref_dist))
+        print("FAIL %s: test too weak, the quantized and float models differ "
+              "by less than 20 tolerances everywhere" % desc)
         return 1
     if not all(quantized):
         desc += " (layer %d stays float: group size does not divide K)" % (
             quantized.index(False) + 1)
     print("PASS %s max_abs_err=%.3g max_err/tol=%.3f max|out-float|=%.3g" % (
         desc, float(np.max(err)), float(ratio[worst]), float(np.max(dist))))
+    return 0
+
+
+# --------------------------------------------------------------------------
+# check-ir: the stored codes and parameters, bit for bit
+# --------------------------------------------------------------------------
+
+QMATMUL_RE = re.compile(
+    r"qnt\.matmul\s*<([^>]*)>\s*%[\w.]+\s*:\s*tensor<[^>]*>\s*,\s*(%[\w.]+)\s*:"
+    r"\s*tensor<([^>]*)>\s*scales\((%[\w.]+)\s*:\s*tensor<([^>]*)>\)"
+    r"(?:\s*zero_points\((%[\w.]+)\s*:[^)]*\))?"
+    r"(?:\s*dq\((%[\w.]+)\s*:\s*tensor<[^>]*>\s*,\s*(%[\w.]+)\s*:[^)]*\))?")
+CONST_RE = re.compile(
+    r"(%[\w.]+)\s*=\s*arith\.constant\s+(dense_resource<([\w.]+)>|dense<(.*?)>)"
+    r"\s*:\s*tensor<([^>]*)>")
+RESOURCE_RE = re.compile(r"([\w.]+)\s*:\s*\"0x([0-9A-Fa-f]*)\"")
+
+
+def _elem_dtype(ttext):
+    et = ttext.split("x")[-1].strip()
+    return {"f32": "<f4", "i8": "u1", "ui8": "u1", "i32": "<i4"}[et]
+
+
+def ir_constants(text):
+    """Maps SSA names of arith.constant tensors to numpy arrays (flat)."""
+    res = {}
+    tail = text.find("dialect_resources")
+    if tail >= 0:
+        for name, hx in RESOURCE_RE.findall(text[tail:]):
+            res[name] = bytes.fromhex(hx)[4:]  # blob: 4-byte alignment, data
+    consts = {}
+    for name, _, rname, lit, ttext in CONST_RE.findall(text[:tail if tail >= 0 else None]):
+        dt = _elem_dtype(ttext)
+        if rname:
+            if rname in res:
+                consts[name] = np.frombuffer(res[rname], dtype=dt)
+        elif lit.startswith('"0x'):
+            consts[name] = np.frombuffer(bytes.fromhex(lit[3:-1]), dtype=dt)
+        else:
+            nums = [float(t) for t in NUM_RE.findall(lit)]
+            consts[name] = np.array(nums).astype(dt)
+    return consts
+
+
+def stored_codes(q):
+    """The reference codes (and allowed alternatives) as stored values:
+    8-bit two's complement / uint8, or 4-bit nibbles, [N, K]."""
+    mask = 0xFF if q.scheme.kind == "int8" else 0x0F
+    return q.codes & mask, q.alt_codes & mask
+
+
+def unpack_codes(raw, n, k, kind):
+    raw = np.asarray(raw, dtype=np.uint8)
+    if kind == "int8":
+        return raw.reshape(n, k).astype(np.int64)
+    packed = raw.reshape(n, -1)
+    hi, lo = packed >> 4, packed & 0x0F
+    out = np.stack([hi, lo], axis=2).reshape(n, -1)
+    return out[:, :k].astype(np.int64), out[:, k:]
+
+
+def cmd_check_ir(a):
+    """Compares the constants of each qnt.matmul (in program order) with the
+    reference quantization of the quantized layers: codes, scales/absmax,
+    zero points and the double-quant pieces must be equal bit for bit, except
+    codes of values within 8 ulps of a rounding boundary (either neighbour is
+    accepted there)."""
+    scheme = scheme_from_args(a)
+    model = Model(a)
+    text = sys.stdin.read()
+    consts = ir_constants(text)
+    ops = QMATMUL_RE.findall(text)
+    layers = [w for w in (model.w1, model.w2) if is_quantized(scheme, w)]
+    desc = scheme.describe()
+    if len(ops) != len(layers):
+        print("FAIL %s: %d qnt.matmul ops, expected %d" % (desc, len(ops), len(layers)))
+        return 1
+    fails, stats = [], []
+    for li, (w, op) in enumerate(zip(layers, ops)):
+        attrs, cname, ctype, sname, stype, zname, dqs, dqo = op
+        n, k = w.shape
+        tag = "op %d" % (li + 1)
+        toks = [t.strip() for t in attrs.split(",")]
+        exp_toks = [scheme.kind]
+        if not scheme.symmetric:
+            exp_toks.append("asymmetric")
+        if scheme.group_size:
+            exp_toks.append("group = %d" % scheme.group_size)
+        if scheme.double_quant:
+            exp_toks.append("double_quant")
+        if scheme.compute_type != "f32":
+            exp_toks.append("compute = %s" % scheme.compute_type)
+        if sorted(toks) != sorted(exp_toks):
+            fails.append("%s: attributes <%s>, expected <%s>" % (
+                tag, attrs, ", ".join(exp_toks)))
+        q = quantize(scheme, w)
+        ref, alt = stored_codes(q)
+        raw = consts.get(cname)
+        if raw is None:
+            fails.append("%s: codes constant %s not found" % (tag, cname))
+            continue
+        got = unpack_codes(raw, n, k, scheme.kind)
+        if scheme.kind != "int8":
+            got, pad = got
+            if pad.size and np.any(pad != 0):
+                fails.append("%s: odd-K padding nibble is not 0" % tag)
+        bad = (got != ref) & (got != alt)
+        nalt = int(np.sum((got != ref) & (got == alt)))
+        if np.any(bad):
+            i, j = np.argwhere(bad)[0]
+            fails.append("%s: %d codes differ, first [n=%d, k=%d] got %d expected %d "
+                         "(w=%.9g)" % (tag, int(bad.sum()), i, j, got[i, j], ref[i, j], w[i, j]))
+        g = q.groups
+        sc = consts.get(sname)
+        missing = [what for what, name, need in (
+            ("scales", sname, True), ("zero_points", zname, not scheme.symmetric),
+            ("dq absmax", dqs, scheme.double_quant), ("dq offset", dqo, scheme.double_quant))
+            if need and consts.get(name) is None]
+        if missing:
+            fails.append("%s: no %s operand/constant" % (tag, ", ".join(missing)))
+            continue
+        if scheme.double_quant:
+            dq = q.dq
+            dcodes = np.asarray(sc, dtype=np.int64)
+            ok = (dcodes == dq["codes"]) | (dcodes == dq["alt_codes"][0]) | \
+                (dcodes == dq["alt_codes"][1])
+            if not np.all(ok):
+                i = int(np.argmin(ok))
+                fails.append("%s: %d absmax codes differ, first [%d] got %d expected %d" % (
+                    tag, int((~ok).sum()), i, dcodes[i], dq["codes"][i]))
+            for nm, got_v, exp_v in (("dq absmax", consts.get(dqs), dq["block_absmax"]),
+                                     ("dq offset", consts.get(dqo), [dq["offset"]])):
+                got_v = np.asarray(got_v, dtype=F32).reshape(-1)
+                exp_v = np.asarray(exp_v, dtype=F32).reshape(-1)
+                if got_v.shape != exp_v.shape or np.any(got_v != exp_v):
+                    fails.append("%s: %s %s, expected %s" % (tag, nm, got_v[:4], exp_v[:4]))
+        else:
+            sc = np.asarray(sc, dtype=F32).reshape(n, g)
+            if np.any(sc != q.scales):
+                i, j = np.argwhere(sc != q.scales)[0]
+                fails.append("%s: %d scales differ, first [%d, %d] got %.9g expected %.9g" % (
+                    tag, int((sc != q.scales).sum()), i, j, sc[i, j], q.scales[i, j]))
+        if not scheme.symmetric:
+            zp = np.asarray(consts.get(zname), dtype=np.int64).reshape(n, g)
+            zbad = (zp != q.zp) & (zp != q.alt_zp)
+            if np.any(zbad):
+                i, j = np.argwhere(zbad)[0]
+                fails.append("%s: %d zero points differ, first [%d, %d] got %d expected %d" % (
+                    tag, int(zbad.sum()), i, j, zp[i, j], q.zp[i, j]))
+        stats.append("op%d %dx%d codes_on_alternative=%d" % (li + 1, n, k, nalt))
+    if fails:
+        print("FAIL %s: %s" % (desc, fails[0]))
+        for f in fails[1:]:
+            print("  " + f)
+        return 1
+    print("PASS %s bit-exact %s" % (desc, " ".join(stats)))
     return 0
 
 
@@ -779,6 +964,11 @@ def cmd_selftest(_a):
     expect(list(quantize(s, v).codes[0]) == [3, 5, 7, 0, 11, 13, 4, 14],
            "fp4 codes of exact values")
     expect(list(SortedTable(FP4_TABLE).order[7:9]) == [0, 8], "fp4 +0 sorts before -0")
+    # equal values (+0 / -0) keep the smaller code: tiny values of either
+    # sign quantize to code 0 (midpoint 0.0026 between 0 and 0.0052)
+    v = np.array([[1.0, 1e-3, -1e-3, 0.0, -0.0, 0.0026, -0.003]], dtype=F32)
+    expect(list(quantize(Scheme("fp4", group_size=7), v).codes[0]) == [3, 0, 0, 0, 0, 0, 9],
+           "fp4 tiny values -> code 0")
 
     # Midpoint ties take the lower value (nf4 between 0 and 0.0795...).
     mid = F32((NF4_TABLE[7] + NF4_TABLE[8]) / F32(2))
@@ -914,8 +1104,20 @@ def main(argv=None):
     c.add_argument("--group-size", type=int, default=-1)
     c.add_argument("--double-quant", type=parse_bool, default=False)
     c.add_argument("--compute-type", default="f32", choices=["f32", "bf16", "f16"])
+    ci = sub.add_parser("check-ir", help="compare the quantized constants of "
+                        "quant-opt --qnt-quantize-linear output on stdin")
+    add_model_args(ci)
+    for sp in (c, ci):
+        if sp is ci:
+            sp.add_argument("--scheme", required=True, choices=["int8", "int4", "nf4", "fp4"])
+            sp.add_argument("--symmetric", type=parse_bool, default=True)
+            sp.add_argument("--group-size", type=int, default=-1)
+            sp.add_argument("--double-quant", type=parse_bool, default=False)
+            sp.add_argument("--compute-type", default="f32", choices=["f32", "bf16", "f16"])
     sub.add_parser("selftest", help="check the reference on hand cases")
     a = p.parse_args(argv)
+    if a.cmd == "check-ir":
+        return cmd_check_ir(a)
     if a.cmd == "gen":
         sys.stdout.write(gen_model(a))
         return 0
