@@ -57,4 +57,9 @@ void qmlir::registerQntPipelines() {
       "Lower qnt, linalg on tensors, arith, math and func to the LLVM "
       "dialect for the CPU",
       buildQntCpuPipeline);
+  PassPipelineRegistration<QntCudaPipelineOptions>(
+      "qnt-cuda-pipeline",
+      "Lower qnt, linalg on tensors, arith, math and func to host LLVM IR "
+      "launching generated kernels, with the GPU binary embedded",
+      buildQntCudaPipeline);
 }

@@ -27,4 +27,65 @@ def ConvertQntToLinalgPass : Pass<"convert-qnt-to-linalg"> {
                            "::mlir::tensor::TensorDialect"];
 }
 
+def ConvertQntToGPUPass : Pass<"convert-qnt-to-gpu", "::mlir::ModuleOp"> {
+  let summary = "Lower qnt.matmul to launches of generated GPU kernels";
+  let description = [{
+    Replaces every `qnt.matmul` with a launch of a kernel that this pass
+    generates into `gpu.module @qnt_kernels`, specialised for the layer's
+    scheme, shape and element types: a fused dequant-GEMV (16-byte loads of
+    packed codes, dequantization in registers, warp-shuffle reductions; up to
+    8 activation rows per block, more rows through the grid). The operands
+    reach the kernel through `bufferization.to_buffer`; the result is a copy
+    of `init` that the kernel accumulates into, so one-shot bufferization
+    handles the rest. The module is marked `gpu.container_module`.
+
+    ```mlir
+    %y = qnt.matmul #qnt.scheme<nf4, group = 64> %x : tensor<1x4096xbf16>, ...
+    // becomes
+    gpu.launch_func @qnt_kernels::@qnt_gemv_nf4_m1_n4096_k4096
+        blocks in (%c512, %c1, %c1) threads in (%c128, %c1, %c1)
+        args(%xb : memref<1x4096xbf16>, %codes : memref<4096x2048xi8>, ...)
+    ```
+  }];
+  let dependentDialects = ["::mlir::gpu::GPUDialect",
+                           "::mlir::bufferization::BufferizationDialect",
+                           "::mlir::memref::MemRefDialect",
+                           "::mlir::vector::VectorDialect",
+                           "::mlir::scf::SCFDialect",
+                           "::mlir::math::MathDialect",
+                           "::mlir::tensor::TensorDialect"];
+}
+
+def QntGpuHostBuffersPass : Pass<"qnt-gpu-host-buffers", "::mlir::ModuleOp"> {
+  let summary = "Keep every host-side buffer in device memory";
+  let description = [{
+    In the CUDA pipeline a host function's buffers live on the device: the
+    caller passes device pointers, and this pass turns the host functions'
+    `memref.alloc` / `memref.dealloc` / `memref.copy` into `gpu.alloc` /
+    `gpu.dealloc` / `gpu.memcpy`, and gives every host constant
+    (`memref.get_global`) a device copy made at function entry and freed at
+    each return. An allocation that does not leave its block (returned,
+    yielded) is freed at the block's end; a returned one belongs to the
+    caller. Runs after bufferization and before kernel outlining.
+  }];
+  let dependentDialects = ["::mlir::gpu::GPUDialect",
+                           "::mlir::memref::MemRefDialect"];
+}
+
+def QntDumpGpuBinariesPass : Pass<"qnt-dump-gpu-binaries", "::mlir::ModuleOp"> {
+  let summary = "Write each gpu.binary object and its launches to files";
+  let description = [{
+    For programs that load generated kernels themselves (GPU tests and
+    benchmarks): writes every object of every `gpu.binary` to
+    `<dir>/<binary>.<chip>.<format>` and, for each `gpu.launch_func` with
+    constant sizes, one line to `<dir>/launches.txt`:
+    `<function> <binary> <kernel> <gridX> <gridY> <gridZ> <blockX> <blockY>
+    <blockZ> <dynamic shared bytes>`. The IR is unchanged.
+  }];
+  let options = [
+    Option<"dir", "dir", "std::string", /*default=*/"\".\"",
+           "Directory to write the files to">
+  ];
+}
+
 #endif // QMLIR_CONVERSION_PASSES_TD

@@ -26,6 +26,31 @@ struct QntCpuPipelineOptions
 void buildQntCpuPipeline(mlir::OpPassManager &pm,
                          const QntCpuPipelineOptions &options);
 
+/// Options of `--qnt-cuda-pipeline`.
+struct QntCudaPipelineOptions
+    : public mlir::PassPipelineOptions<QntCudaPipelineOptions> {
+  PassOptions::Option<std::string> chip{
+      *this, "chip", llvm::cl::desc("GPU architecture, e.g. sm_80 or sm_90"),
+      llvm::cl::init("sm_90")};
+  PassOptions::Option<std::string> features{
+      *this, "features",
+      llvm::cl::desc("PTX features (PTX ISA version), e.g. +ptx80"),
+      llvm::cl::init("+ptx80")};
+  PassOptions::Option<std::string> format{
+      *this, "format",
+      llvm::cl::desc("Embedded GPU binary: fatbin, bin (cubin) or isa (PTX)"),
+      llvm::cl::init("fatbin")};
+  PassOptions::Option<int> optLevel{
+      *this, "opt-level", llvm::cl::desc("Device code optimization level"),
+      llvm::cl::init(3)};
+};
+
+/// Lowers a module with qnt ops, linalg on tensors, arith, math and func to
+/// host LLVM IR that launches GPU kernels, with the kernels embedded as a
+/// GPU binary. Host functions take and return device buffers.
+void buildQntCudaPipeline(mlir::OpPassManager &pm,
+                          const QntCudaPipelineOptions &options);
+
 /// Registers every quant-mlir pipeline with the global registry.
 void registerQntPipelines();
 

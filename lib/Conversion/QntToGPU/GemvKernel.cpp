@@ -1,0 +1,446 @@
+//===- GemvKernel.cpp - Generated dequant-GEMV kernels --------------------===//
+//
+// Part of the quant-mlir project.
+//
+//===----------------------------------------------------------------------===//
+
+#include "qmlir/Conversion/QntToGPU/GemvKernel.h"
+
+#include "mlir/Dialect/Arith/IR/Arith.h"
+#include "mlir/Dialect/MemRef/IR/MemRef.h"
+#include "mlir/Dialect/SCF/IR/SCF.h"
+#include "mlir/Dialect/Vector/IR/VectorOps.h"
+#include "mlir/IR/SymbolTable.h"
+
+using namespace mlir;
+using namespace qmlir;
+using namespace qmlir::qnt;
+
+GemvConfig qnt::chooseGemvConfig(SchemeAttr scheme, int64_t m, int64_t n,
+                                 int64_t k, Type actType, Type outType) {
+  GemvConfig c;
+  c.scheme = scheme;
+  c.m = m;
+  c.n = n;
+  c.k = k;
+  c.actType = actType;
+  c.outType = outType;
+  // Up to 8 activation rows share each load of the weights.
+  c.mTile = std::min<int64_t>(m, 8);
+  // Two output channels per warp keep two 16-byte loads in flight; wide
+  // layers get 8 warps a block.
+  c.rowsPerWarp = 2;
+  c.warpsPerBlock = n >= 8192 ? 8 : 4;
+  int64_t bits = scheme.getBitsPerCode();
+  int64_t perWord = 32 / bits, perChunk = 4 * perWord;
+  int64_t g = numerics::effectiveGroupSize(k, scheme.getGroupSize());
+  c.vectorized = k % perChunk == 0 && g % perWord == 0;
+  return c;
+}
+
+namespace {
+
+/// Emits one kernel; holds the values shared by the pieces of its body.
+class GemvEmitter {
+public:
+  GemvEmitter(OpBuilder &b, Location loc, const GemvConfig &c)
+      : b(b), loc(loc), c(c), s(c.scheme) {
+    f32 = b.getF32Type();
+    i32 = b.getI32Type();
+    i8 = b.getI8Type();
+    bits = s.getBitsPerCode();
+    perWord = 32 / bits;
+    perChunk = 4 * perWord;
+    groupSize = numerics::effectiveGroupSize(c.k, s.getGroupSize());
+    groups = s.getNumGroups(c.k);
+    codeCols = bits == 8 ? c.k : (c.k + 1) / 2;
+  }
+
+  gpu::GPUFuncOp build(gpu::GPUModuleOp module, StringRef name);
+
+private:
+  Value idx(int64_t v) { return arith::ConstantIndexOp::create(b, loc, v); }
+  Value i32c(int64_t v) { return arith::ConstantIntOp::create(b, loc, i32, v); }
+  Value f32c(float v) {
+    return arith::ConstantOp::create(b, loc, b.getF32FloatAttr(v));
+  }
+  Value toF32(Value v) {
+    return v.getType() == f32 ? v : arith::ExtFOp::create(b, loc, f32, v);
+  }
+  /// a * b + c, contractible into one fma.
+  Value fma(Value a, Value x, Value c) {
+    auto contract = arith::FastMathFlags::contract;
+    Value p = arith::MulFOp::create(b, loc, a, x, contract);
+    return arith::AddFOp::create(b, loc, p, c, contract);
+  }
+  Value minIdx(Value a, int64_t bound) {
+    return arith::MinUIOp::create(b, loc, a, idx(bound));
+  }
+  /// Rounds an f32 operand to the scheme's compute type (and back).
+  Value toCompute(Value v) {
+    Type compute = s.getComputeType();
+    if (compute == f32)
+      return v;
+    return arith::ExtFOp::create(
+        b, loc, f32, arith::TruncFOp::create(b, loc, compute, v).getResult());
+  }
+
+  Value globalTable(gpu::GPUModuleOp module, StringRef name,
+                    ArrayRef<float> values);
+  void copyToShared(Value global, Value shared, int64_t count, Value tid);
+  Value decodeScale(Value row, Value group);
+  Value zeroPointF32(Value row, Value group);
+  Value codeValue(Value word, int64_t shift, Value zp);
+  Value codeValueScalar(Value row, Value kIdx, Value zp);
+  SmallVector<Value> vectorLoop(Value lane, ArrayRef<Value> rows,
+                                ArrayRef<Value> mRows);
+  SmallVector<Value> scalarLoop(Value lane, ArrayRef<Value> rows,
+                                ArrayRef<Value> mRows);
+  Value warpSum(Value v);
+
+  OpBuilder &b;
+  Location loc;
+  const GemvConfig &c;
+  SchemeAttr s;
+  Type f32, i32, i8;
+  int64_t bits, perWord, perChunk, groupSize, groups, codeCols;
+  // Kernel arguments and shared tables.
+  Value x, codes, scales, zp, dqScales, dqOffset, out;
+  Value table, dynMap;
+};
+
+Value GemvEmitter::globalTable(gpu::GPUModuleOp module, StringRef name,
+                               ArrayRef<float> values) {
+  auto type = MemRefType::get({int64_t(values.size())}, f32);
+  SymbolTable symbols(module);
+  if (!symbols.lookup(name)) {
+    OpBuilder::InsertionGuard guard(b);
+    b.setInsertionPointToStart(module.getBody());
+    auto tensorType = RankedTensorType::get({int64_t(values.size())}, f32);
+    memref::GlobalOp::create(b, loc, name, b.getStringAttr("private"), type,
+                             DenseElementsAttr::get(tensorType, values),
+                             /*constant=*/true, /*alignment=*/nullptr);
+  }
+  return memref::GetGlobalOp::create(b, loc, type, name);
+}
+
+/// Threads of the block copy `count` floats from global to shared memory.
+void GemvEmitter::copyToShared(Value global, Value shared, int64_t count,
+                               Value tid) {
+  scf::ForOp::create(
+      b, loc, tid, idx(count), idx(c.blockThreads()), ValueRange{},
+      [&](OpBuilder &nb, Location nl, Value i, ValueRange) {
+        Value v = memref::LoadOp::create(nb, nl, global, ValueRange{i});
+        memref::StoreOp::create(nb, nl, v, shared, ValueRange{i});
+        scf::YieldOp::create(nb, nl);
+      });
+}
+
+/// The f32 scale (absmax for the table kinds) of (row, group), decoding
+/// double quantization: dynmap[code] * dq_scales[(row*groups+g)/256] + offset.
+Value GemvEmitter::decodeScale(Value row, Value group) {
+  Value sc = memref::LoadOp::create(b, loc, scales, ValueRange{row, group});
+  if (!s.getDoubleQuant())
+    return sc;
+  Value code = arith::IndexCastUIOp::create(
+      b, loc, b.getIndexType(), arith::ExtUIOp::create(b, loc, i32, sc));
+  Value mapped = memref::LoadOp::create(b, loc, dynMap, ValueRange{code});
+  Value flat = arith::AddIOp::create(
+      b, loc, arith::MulIOp::create(b, loc, row, idx(groups)), group);
+  Value block = arith::DivUIOp::create(b, loc, flat,
+                                       idx(numerics::kDoubleQuantBlock));
+  Value blockScale = memref::LoadOp::create(b, loc, dqScales, ValueRange{block});
+  Value offset = memref::LoadOp::create(b, loc, dqOffset, ValueRange{});
+  Value scaled = arith::MulFOp::create(b, loc, mapped, blockScale);
+  return arith::AddFOp::create(b, loc, scaled, offset);
+}
+
+Value GemvEmitter::zeroPointF32(Value row, Value group) {
+  if (!zp)
+    return Value();
+  Value z = memref::LoadOp::create(b, loc, zp, ValueRange{row, group});
+  return arith::UIToFPOp::create(b, loc, f32, z);
+}
+
+/// The unscaled value of the code at bit `shift` of a 32-bit word.
+Value GemvEmitter::codeValue(Value word, int64_t shift, Value zpF) {
+  if (s.isTable()) {
+    Value nib = arith::AndIOp::create(
+        b, loc, arith::ShRUIOp::create(b, loc, word, i32c(shift)), i32c(15));
+    Value i = arith::IndexCastUIOp::create(b, loc, b.getIndexType(), nib);
+    return memref::LoadOp::create(b, loc, table, ValueRange{i});
+  }
+  if (s.getSymmetric()) {
+    // Sign-extend the field by moving it to the top and shifting back.
+    int64_t top = 32 - bits - shift;
+    Value up = top ? Value(arith::ShLIOp::create(b, loc, word, i32c(top)))
+                   : word;
+    Value q = arith::ShRSIOp::create(b, loc, up, i32c(32 - bits));
+    return arith::SIToFPOp::create(b, loc, f32, q);
+  }
+  Value q = arith::AndIOp::create(
+      b, loc, arith::ShRUIOp::create(b, loc, word, i32c(shift)),
+      i32c((1 << bits) - 1));
+  return arith::SubFOp::create(b, loc,
+                               arith::UIToFPOp::create(b, loc, f32, q), zpF);
+}
+
+/// The unscaled value of element k of a row, reading its byte (scalar path).
+Value GemvEmitter::codeValueScalar(Value row, Value kIdx, Value zpF) {
+  Value col = bits == 8 ? kIdx : arith::DivUIOp::create(b, loc, kIdx, idx(2));
+  Value byte = memref::LoadOp::create(b, loc, codes, ValueRange{row, col});
+  Value word = arith::ExtUIOp::create(b, loc, i32, byte);
+  if (bits == 8)
+    return codeValue(word, 0, zpF);
+  // Element 2i is the high nibble: shift = 4 * (1 - k % 2).
+  Value odd = arith::IndexCastUIOp::create(
+      b, loc, i32, arith::RemUIOp::create(b, loc, kIdx, idx(2)));
+  Value shift = arith::MulIOp::create(
+      b, loc, arith::SubIOp::create(b, loc, i32c(1), odd), i32c(4));
+  Value nibWord = arith::AndIOp::create(
+      b, loc, arith::ShRUIOp::create(b, loc, word, shift), i32c(15));
+  return codeValue(nibWord, 0, zpF);
+}
+
+/// 16-byte loads: lane `lane` takes chunks lane, lane+32, ... of each row.
+SmallVector<Value> GemvEmitter::vectorLoop(Value lane, ArrayRef<Value> rows,
+                                           ArrayRef<Value> mRows) {
+  int64_t chunks = c.k / perChunk;
+  int64_t r = rows.size(), mt = mRows.size();
+  SmallVector<Value> inits(r * mt, f32c(0.0f));
+  bool scalePerChunk = groupSize % perChunk == 0;
+  auto loop = scf::ForOp::create(
+      b, loc, lane, idx(chunks), idx(32), inits,
+      [&](OpBuilder &nb, Location nl, Value chunk, ValueRange accIn) {
+        OpBuilder::InsertionGuard guard(b);
+        b.setInsertionPointToEnd(nb.getInsertionBlock());
+        SmallVector<Value> acc(accIn.begin(), accIn.end());
+        Value byteCol = arith::MulIOp::create(b, loc, chunk, idx(16));
+        Value kChunk = arith::MulIOp::create(b, loc, chunk, idx(perChunk));
+        auto bytesType = VectorType::get({16}, i8);
+        auto wordsType = VectorType::get({4}, i32);
+        SmallVector<Value> words, chunkScale(r), chunkZp(r);
+        // One 16-byte load (ld.global.v4) per row, viewed as 4 words.
+        for (int64_t ri = 0; ri < r; ++ri)
+          words.push_back(vector::BitCastOp::create(
+              b, loc, wordsType,
+              vector::LoadOp::create(b, loc, bytesType, codes,
+                                     ValueRange{rows[ri], byteCol},
+                                     /*nontemporal=*/false,
+                                     llvm::MaybeAlign(16))));
+        if (scalePerChunk) {
+          Value g = arith::DivUIOp::create(b, loc, kChunk, idx(groupSize));
+          for (int64_t ri = 0; ri < r; ++ri) {
+            chunkScale[ri] = decodeScale(rows[ri], g);
+            chunkZp[ri] = zeroPointF32(rows[ri], g);
+          }
+        }
+        auto xType = VectorType::get({perWord}, c.actType);
+        for (int64_t w = 0; w < 4; ++w) {
+          Value kWord = arith::AddIOp::create(b, loc, kChunk, idx(w * perWord));
+          // The activations of this word, shared by all rows.
+          SmallVector<SmallVector<Value>> xs(mt);
+          for (int64_t mi = 0; mi < mt; ++mi) {
+            // kWord is a multiple of perWord and rows hold whole chunks,
+            // so the load is aligned to its size (capped at 16 bytes).
+            int64_t bytes = perWord * c.actType.getIntOrFloatBitWidth() / 8;
+            Value xv = vector::LoadOp::create(
+                b, loc, xType, x, ValueRange{mRows[mi], kWord},
+                /*nontemporal=*/false, llvm::MaybeAlign(std::min<int64_t>(16, bytes)));
+            for (int64_t j = 0; j < perWord; ++j)
+              xs[mi].push_back(toCompute(
+                  toF32(vector::ExtractOp::create(b, loc, xv, j))));
+          }
+          for (int64_t ri = 0; ri < r; ++ri) {
+            Value scale = chunkScale[ri], zpF = chunkZp[ri];
+            if (!scalePerChunk) {
+              Value g = arith::DivUIOp::create(b, loc, kWord, idx(groupSize));
+              scale = decodeScale(rows[ri], g);
+              zpF = zeroPointF32(rows[ri], g);
+            }
+            Value word = vector::ExtractOp::create(b, loc, words[ri], w);
+            SmallVector<Value> dots(mt, f32c(0.0f));
+            for (int64_t j = 0; j < perWord; ++j) {
+              // Element j of the word: 4-bit element 2i is the high nibble
+              // of byte i.
+              int64_t shift = bits == 8 ? 8 * j : 8 * (j / 2) + (j % 2 ? 0 : 4);
+              Value q = codeValue(word, shift, zpF);
+              for (int64_t mi = 0; mi < mt; ++mi)
+                dots[mi] = fma(q, xs[mi][j], dots[mi]);
+            }
+            for (int64_t mi = 0; mi < mt; ++mi)
+              acc[mi * r + ri] = fma(dots[mi], scale, acc[mi * r + ri]);
+          }
+        }
+        scf::YieldOp::create(b, loc, acc);
+      });
+  return SmallVector<Value>(loop.getResults());
+}
+
+/// One code at a time: lane `lane` takes elements lane, lane+32, ...
+SmallVector<Value> GemvEmitter::scalarLoop(Value lane, ArrayRef<Value> rows,
+                                           ArrayRef<Value> mRows) {
+  int64_t r = rows.size(), mt = mRows.size();
+  SmallVector<Value> inits(r * mt, f32c(0.0f));
+  auto loop = scf::ForOp::create(
+      b, loc, lane, idx(c.k), idx(32), inits,
+      [&](OpBuilder &nb, Location nl, Value kIdx, ValueRange accIn) {
+        OpBuilder::InsertionGuard guard(b);
+        b.setInsertionPointToEnd(nb.getInsertionBlock());
+        SmallVector<Value> acc(accIn.begin(), accIn.end());
+        Value g = arith::DivUIOp::create(b, loc, kIdx, idx(groupSize));
+        SmallVector<Value> xs;
+        for (int64_t mi = 0; mi < mt; ++mi)
+          xs.push_back(toCompute(toF32(memref::LoadOp::create(
+              b, loc, x, ValueRange{mRows[mi], kIdx}))));
+        for (int64_t ri = 0; ri < r; ++ri) {
+          Value q = codeValueScalar(rows[ri], kIdx, zeroPointF32(rows[ri], g));
+          Value w = arith::MulFOp::create(b, loc, q, decodeScale(rows[ri], g));
+          for (int64_t mi = 0; mi < mt; ++mi)
+            acc[mi * r + ri] = fma(w, xs[mi], acc[mi * r + ri]);
+        }
+        scf::YieldOp::create(b, loc, acc);
+      });
+  return SmallVector<Value>(loop.getResults());
+}
+
+/// Butterfly sum over the 32 lanes of a warp.
+Value GemvEmitter::warpSum(Value v) {
+  for (int32_t offset = 16; offset > 0; offset /= 2) {
+    Value other = gpu::ShuffleOp::create(b, loc, v, offset, 32,
+                                         gpu::ShuffleMode::XOR)
+                      .getShuffleResult();
+    v = arith::AddFOp::create(b, loc, v, other);
+  }
+  return v;
+}
+
+gpu::GPUFuncOp GemvEmitter::build(gpu::GPUModuleOp module, StringRef name) {
+  MLIRContext *ctx = b.getContext();
+  auto memref = [](ArrayRef<int64_t> shape, Type t) {
+    return MemRefType::get(shape, t);
+  };
+  WeightTypes wt = getWeightTypes(s, c.n, c.k);
+  SmallVector<Type> args = {memref({c.m, c.k}, c.actType)};
+  args.push_back(memref({c.n, codeCols}, i8));
+  args.push_back(memref(wt.scales.getShape(), wt.scales.getElementType()));
+  if (wt.zeroPoints)
+    args.push_back(memref(wt.zeroPoints.getShape(), i8));
+  if (wt.dqScales) {
+    args.push_back(memref(wt.dqScales.getShape(), f32));
+    args.push_back(memref({}, f32));
+  }
+  args.push_back(memref({c.m, c.n}, c.outType)); // init on entry, result
+
+  auto shared = [&](int64_t count) {
+    return MemRefType::get({count}, f32, AffineMap(),
+                           gpu::AddressSpaceAttr::get(
+                               ctx, gpu::GPUDialect::getWorkgroupAddressSpace()));
+  };
+  SmallVector<Type> workgroup;
+  if (s.isTable())
+    workgroup.push_back(shared(16));
+  if (s.getDoubleQuant())
+    workgroup.push_back(shared(256));
+
+  OpBuilder::InsertionGuard guard(b);
+  b.setInsertionPointToEnd(module.getBody());
+  auto func = gpu::GPUFuncOp::create(b, loc, name,
+                                     b.getFunctionType(args, {}), workgroup);
+  func->setAttr(gpu::GPUDialect::getKernelFuncAttrName(), b.getUnitAttr());
+  func.setKnownBlockSize(
+      ArrayRef<int32_t>{int32_t(c.blockThreads()), 1, 1});
+  Block &entry = func.getBody().front();
+  b.setInsertionPointToStart(&entry);
+
+  unsigned a = 0;
+  x = entry.getArgument(a++);
+  codes = entry.getArgument(a++);
+  scales = entry.getArgument(a++);
+  if (wt.zeroPoints)
+    zp = entry.getArgument(a++);
+  if (wt.dqScales) {
+    dqScales = entry.getArgument(a++);
+    dqOffset = entry.getArgument(a++);
+  }
+  out = entry.getArgument(a++);
+
+  Value tid = gpu::ThreadIdOp::create(b, loc, gpu::Dimension::x);
+  Value bx = gpu::BlockIdOp::create(b, loc, gpu::Dimension::x);
+  Value by = gpu::BlockIdOp::create(b, loc, gpu::Dimension::y);
+  unsigned wg = 0;
+  if (s.isTable()) {
+    table = func.getWorkgroupAttributions()[wg++];
+    SmallVector<float, 16> values = s.getTable();
+    std::string tableName =
+        (name + "_table").str(); // Custom codebooks differ per kernel.
+    copyToShared(globalTable(module, tableName, values), table, 16, tid);
+  }
+  if (s.getDoubleQuant()) {
+    dynMap = func.getWorkgroupAttributions()[wg++];
+    const auto &map = numerics::dynamicMap();
+    copyToShared(globalTable(module, "qnt_dynamic_map",
+                             ArrayRef<float>(map.data(), map.size())),
+                 dynMap, 256, tid);
+  }
+  if (table || dynMap)
+    gpu::BarrierOp::create(b, loc);
+
+  Value warp = arith::DivUIOp::create(b, loc, tid, idx(32));
+  Value lane = arith::RemUIOp::create(b, loc, tid, idx(32));
+  Value rowBase = arith::MulIOp::create(
+      b, loc,
+      arith::AddIOp::create(
+          b, loc, arith::MulIOp::create(b, loc, bx, idx(c.warpsPerBlock)), warp),
+      idx(c.rowsPerWarp));
+  Value mBase = arith::MulIOp::create(b, loc, by, idx(c.mTile));
+  // Out-of-range rows read a valid row (the last) and skip the store.
+  SmallVector<Value> rows, rowsRaw, mRows, mRaw;
+  for (int64_t ri = 0; ri < c.rowsPerWarp; ++ri) {
+    rowsRaw.push_back(arith::AddIOp::create(b, loc, rowBase, idx(ri)));
+    rows.push_back(minIdx(rowsRaw.back(), c.n - 1));
+  }
+  for (int64_t mi = 0; mi < c.mTile; ++mi) {
+    mRaw.push_back(arith::AddIOp::create(b, loc, mBase, idx(mi)));
+    mRows.push_back(minIdx(mRaw.back(), c.m - 1));
+  }
+
+  SmallVector<Value> acc = c.vectorized ? vectorLoop(lane, rows, mRows)
+                                        : scalarLoop(lane, rows, mRows);
+
+  Value isLane0 = arith::CmpIOp::create(b, loc, arith::CmpIPredicate::eq,
+                                        lane, idx(0));
+  for (int64_t mi = 0; mi < c.mTile; ++mi) {
+    for (int64_t ri = 0; ri < c.rowsPerWarp; ++ri) {
+      Value sum = warpSum(acc[mi * c.rowsPerWarp + ri]);
+      Value inRange = arith::AndIOp::create(
+          b, loc,
+          arith::CmpIOp::create(b, loc, arith::CmpIPredicate::ult, rowsRaw[ri],
+                                idx(c.n)),
+          arith::CmpIOp::create(b, loc, arith::CmpIPredicate::ult, mRaw[mi],
+                                idx(c.m)));
+      Value store = arith::AndIOp::create(b, loc, isLane0, inRange);
+      scf::IfOp::create(b, loc, store, [&](OpBuilder &nb, Location nl) {
+        OpBuilder::InsertionGuard g2(b);
+        b.setInsertionPointToEnd(nb.getInsertionBlock());
+        Value prev = toF32(memref::LoadOp::create(
+            b, loc, out, ValueRange{mRows[mi], rows[ri]}));
+        Value v = arith::AddFOp::create(b, loc, prev, sum);
+        if (c.outType != f32)
+          v = arith::TruncFOp::create(b, loc, c.outType, v);
+        memref::StoreOp::create(b, loc, v, out, ValueRange{mRows[mi], rows[ri]});
+        scf::YieldOp::create(b, loc);
+      });
+    }
+  }
+  gpu::ReturnOp::create(b, loc);
+  return func;
+}
+
+} // namespace
+
+gpu::GPUFuncOp qnt::buildGemvKernel(OpBuilder &builder, Location loc,
+                                    gpu::GPUModuleOp module,
+                                    const GemvConfig &config, StringRef name) {
+  return GemvEmitter(builder, loc, config).build(module, name);
+}
