@@ -38,6 +38,14 @@ tools = ["quant-opt", "mlir-runner"]
 llvm_config.add_tool_substitutions(tools, [config.qmlir_tools_dir,
                                            config.llvm_tools_dir])
 
+# The CUDA toolkit's PTX assembler checks generated PTX (no GPU needed).
+ptxas = shutil.which("ptxas") or (
+    "/usr/local/cuda/bin/ptxas" if os.path.exists("/usr/local/cuda/bin/ptxas")
+    else None)
+if ptxas:
+    config.available_features.add("ptxas")
+    config.substitutions.append(("%ptxas", ptxas))
+
 # GPU execution tests need a CUDA driver and a device.
 if shutil.which("nvidia-smi") and os.path.exists("/dev/nvidia0"):
     config.available_features.add("cuda")

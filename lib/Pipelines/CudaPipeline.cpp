@@ -40,11 +40,10 @@ void qmlir::buildQntCudaPipeline(OpPassManager &pm,
   pm.addPass(bufferization::createOneShotBufferizePass(bufferization));
   pm.addPass(createQntGpuHostBuffersPass());
 
-  // The remaining linalg ops: parallel loops tiled by 128, the tiles mapped
-  // to blocks and their points to threads.
+  // The remaining linalg ops: parallel loops collapsed, tiled by 256, the
+  // tiles mapped to blocks and their points to threads.
   pm.addNestedPass<func::FuncOp>(createConvertLinalgToParallelLoopsPass());
-  pm.addNestedPass<func::FuncOp>(createParallelLoopTilingPass({128}));
-  pm.addNestedPass<func::FuncOp>(createGpuMapParallelLoopsPass());
+  pm.addNestedPass<func::FuncOp>(createQntGpuMapParallelLoopsPass());
   pm.addNestedPass<func::FuncOp>(createConvertParallelLoopToGpuPass());
   pm.addPass(createGpuKernelOutliningPass());
   pm.addNestedPass<func::FuncOp>(createGpuAsyncRegionPass());

@@ -72,6 +72,25 @@ def QntGpuHostBuffersPass : Pass<"qnt-gpu-host-buffers", "::mlir::ModuleOp"> {
                            "::mlir::memref::MemRefDialect"];
 }
 
+def QntGpuMapParallelLoopsPass
+    : Pass<"qnt-gpu-map-parallel-loops", "::mlir::func::FuncOp"> {
+  let summary = "Map the host's parallel loops to blocks and threads";
+  let description = [{
+    The generic GPU lowering of the linalg ops left after the quantized
+    matmuls (elementwise, reductions over a loop nest): every outermost
+    `scf.parallel` is collapsed to one dimension, tiled by `block-size`, and
+    mapped tiles -> block x, points -> thread x, ready for
+    `convert-parallel-loops-to-gpu`. Sequential loops inside (reductions)
+    stay in the thread.
+  }];
+  let options = [
+    Option<"blockSize", "block-size", "int64_t", /*default=*/"256",
+           "Threads per block">
+  ];
+  let dependentDialects = ["::mlir::gpu::GPUDialect", "::mlir::scf::SCFDialect",
+                           "::mlir::affine::AffineDialect"];
+}
+
 def QntDumpGpuBinariesPass : Pass<"qnt-dump-gpu-binaries", "::mlir::ModuleOp"> {
   let summary = "Write each gpu.binary object and its launches to files";
   let description = [{

@@ -7,7 +7,9 @@
 #ifndef QMLIR_CONVERSION_QNTTOGPU_QNTTOGPU_H
 #define QMLIR_CONVERSION_QNTTOGPU_QNTTOGPU_H
 
+#include "mlir/Dialect/Affine/IR/AffineOps.h"
 #include "mlir/Dialect/Bufferization/IR/Bufferization.h"
+#include "mlir/Dialect/Func/IR/FuncOps.h"
 #include "mlir/Dialect/GPU/IR/GPUDialect.h"
 #include "mlir/Dialect/Math/IR/Math.h"
 #include "mlir/Dialect/MemRef/IR/MemRef.h"
@@ -21,6 +23,7 @@ namespace qmlir {
 #define GEN_PASS_DECL_CONVERTQNTTOGPUPASS
 #define GEN_PASS_DECL_QNTGPUHOSTBUFFERSPASS
 #define GEN_PASS_DECL_QNTDUMPGPUBINARIESPASS
+#define GEN_PASS_DECL_QNTGPUMAPPARALLELLOOPSPASS
 #include "qmlir/Conversion/Passes.h.inc"
 
 } // namespace qmlir

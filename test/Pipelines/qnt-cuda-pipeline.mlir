@@ -1,0 +1,44 @@
+// The CUDA pipeline end to end on a quantized layer followed by an
+// elementwise op: host code that launches the generated GEMV and the tiled
+// elementwise kernel, and PTX that ptxas accepts for sm_80 and sm_90.
+// REQUIRES: ptxas
+// RUN: rm -rf %t && mkdir -p %t/sm80 %t/sm90
+// RUN: quant-opt %s --qnt-cuda-pipeline="chip=sm_80 format=isa" --qnt-dump-gpu-binaries=dir=%t/sm80 -o %t/host.mlir
+// RUN: quant-opt %s --qnt-cuda-pipeline="chip=sm_90 format=isa" --qnt-dump-gpu-binaries=dir=%t/sm90 -o /dev/null
+// RUN: %ptxas -arch=sm_80 %t/sm80/qnt_kernels.sm_80.ptx -o %t/gemv80.cubin
+// RUN: %ptxas -arch=sm_90 %t/sm90/qnt_kernels.sm_90.ptx -o %t/gemv90.cubin
+// RUN: %ptxas -arch=sm_90 %t/sm90/layer_kernel.sm_90.ptx -o %t/relu90.cubin
+// RUN: FileCheck %s --check-prefix=PTX < %t/sm90/qnt_kernels.sm_90.ptx
+// RUN: FileCheck %s --check-prefix=LAUNCH < %t/sm90/launches.txt
+// RUN: FileCheck %s --check-prefix=HOST < %t/host.mlir
+
+// The GEMV: 16-byte loads of codes and activations, fma, butterfly shuffles,
+// a bf16 store.
+// PTX: .visible .entry qnt_gemv_int4_g128_bf16_bf16_m1_n256_k512(
+// PTX: ld.global.v4.b32
+// PTX: fma.rn.f32
+// PTX: shfl.sync.bfly.b32
+// PTX: st.global.b16
+
+// One launch of each kernel with its grid and block: 256 rows / 8 per block
+// for the GEMV; 256 elements in one block of 256 threads for the relu.
+// LAUNCH-DAG: layer qnt_kernels qnt_gemv_int4_g128_bf16_bf16_m1_n256_k512 32 1 1 128 1 1 0
+// LAUNCH-DAG: layer layer_kernel layer_kernel 1 1 1 256 1 1 0
+
+// The host side calls the quant-mlir runtime ABI with the embedded binary.
+// HOST-DAG: gpu.binary @qnt_kernels
+// HOST-DAG: gpu.binary @layer_kernel
+// HOST: llvm.func @layer(
+// HOST: gpu.launch_func <%{{.*}} : !llvm.ptr> @qnt_kernels::@qnt_gemv_int4_g128_bf16_bf16_m1_n256_k512
+// HOST: gpu.launch_func <%{{.*}} : !llvm.ptr> @layer_kernel::@layer_kernel
+#id = affine_map<(m, n) -> (m, n)>
+func.func @layer(%x: tensor<1x512xbf16>, %c: tensor<256x256xi8>, %s: tensor<256x4xf32>, %i: tensor<1x256xbf16>) -> tensor<1x256xbf16> {
+  %y = qnt.matmul #qnt.scheme<int4, group = 128, compute = bf16> %x : tensor<1x512xbf16>, %c : tensor<256x256xi8> scales(%s : tensor<256x4xf32>) outs(%i : tensor<1x256xbf16>) -> tensor<1x256xbf16>
+  %zero = arith.constant 0.0 : bf16
+  %r = linalg.generic {indexing_maps = [#id], iterator_types = ["parallel", "parallel"]} outs(%y : tensor<1x256xbf16>) {
+  ^bb0(%v: bf16):
+    %m = arith.maximumf %v, %zero : bf16
+    linalg.yield %m : bf16
+  } -> tensor<1x256xbf16>
+  return %r : tensor<1x256xbf16>
+}
