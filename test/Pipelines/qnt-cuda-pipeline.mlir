@@ -26,11 +26,11 @@
 // LAUNCH-DAG: layer layer_kernel layer_kernel 1 1 1 256 1 1 0
 
 // The host side calls the quant-mlir runtime ABI with the embedded binary.
-// HOST-DAG: gpu.binary @qnt_kernels
-// HOST-DAG: gpu.binary @layer_kernel
 // HOST: llvm.func @layer(
 // HOST: gpu.launch_func <%{{.*}} : !llvm.ptr> @qnt_kernels::@qnt_gemv_int4_g128_bf16_bf16_m1_n256_k512
 // HOST: gpu.launch_func <%{{.*}} : !llvm.ptr> @layer_kernel::@layer_kernel
+// HOST-DAG: gpu.binary @qnt_kernels
+// HOST-DAG: gpu.binary @layer_kernel
 #id = affine_map<(m, n) -> (m, n)>
 func.func @layer(%x: tensor<1x512xbf16>, %c: tensor<256x256xi8>, %s: tensor<256x4xf32>, %i: tensor<1x256xbf16>) -> tensor<1x256xbf16> {
   %y = qnt.matmul #qnt.scheme<int4, group = 128, compute = bf16> %x : tensor<1x512xbf16>, %c : tensor<256x256xi8> scales(%s : tensor<256x4xf32>) outs(%i : tensor<1x256xbf16>) -> tensor<1x256xbf16>
