@@ -88,8 +88,9 @@ private:
   Value globalTable(gpu::GPUModuleOp module, StringRef name,
                     ArrayRef<float> values);
   void copyToShared(Value global, Value shared, int64_t count, Value tid);
+  void buildPairTable(Value global, Value tid);
   Value decodeScale(Value row, Value group);
-  Value zeroPointF32(Value row, Value group);
+  Value zeroPointBias(Value row, Value group);
   Value codeValue(Value word, int64_t shift, Value zp);
   Value codeValueScalar(Value row, Value kIdx, Value zp);
   SmallVector<Value> vectorLoop(Value lane, ArrayRef<Value> rows,
@@ -136,6 +137,28 @@ void GemvEmitter::copyToShared(Value global, Value shared, int64_t count,
       });
 }
 
+/// Fills the shared pair table: entry u (a byte, two codes) holds
+/// (table[u >> 4], table[u & 15]) at [2u, 2u + 1], so one 8-byte load
+/// dequantizes both nibbles of a byte (element 2i is the high nibble).
+void GemvEmitter::buildPairTable(Value global, Value tid) {
+  scf::ForOp::create(
+      b, loc, tid, idx(256), idx(c.blockThreads()), ValueRange{},
+      [&](OpBuilder &nb, Location nl, Value u, ValueRange) {
+        OpBuilder::InsertionGuard guard(b);
+        b.setInsertionPointToEnd(nb.getInsertionBlock());
+        Value hi = arith::DivUIOp::create(b, loc, u, idx(16));
+        Value lo = arith::RemUIOp::create(b, loc, u, idx(16));
+        Value at = arith::MulIOp::create(b, loc, u, idx(2));
+        memref::StoreOp::create(
+            b, loc, memref::LoadOp::create(b, loc, global, ValueRange{hi}),
+            table, ValueRange{at});
+        memref::StoreOp::create(
+            b, loc, memref::LoadOp::create(b, loc, global, ValueRange{lo}),
+            table, ValueRange{arith::AddIOp::create(b, loc, at, idx(1))});
+        scf::YieldOp::create(b, loc);
+      });
+}
+
 /// The f32 scale (absmax for the table kinds) of (row, group), decoding
 /// double quantization: dynmap[code] * dq_scales[(row*groups+g)/256] + offset.
 Value GemvEmitter::decodeScale(Value row, Value group) {
@@ -155,43 +178,52 @@ Value GemvEmitter::decodeScale(Value row, Value group) {
   return arith::AddFOp::create(b, loc, scaled, offset);
 }
 
-Value GemvEmitter::zeroPointF32(Value row, Value group) {
+/// 2^23 + zp as f32: the bias that turns a magic-number float back into
+/// (q - zp) with one subtraction (see codeValue).
+Value GemvEmitter::zeroPointBias(Value row, Value group) {
   if (!zp)
     return Value();
   Value z = memref::LoadOp::create(b, loc, zp, ValueRange{row, group});
-  return arith::UIToFPOp::create(b, loc, f32, z);
+  Value zf = arith::UIToFPOp::create(b, loc, f32, z);
+  return arith::AddFOp::create(b, loc, zf, f32c(8388608.0f));
 }
 
-/// The unscaled value of the code at bit `shift` of a 32-bit word.
-Value GemvEmitter::codeValue(Value word, int64_t shift, Value zpF) {
+/// The unscaled value of the code at bit `shift` of a 32-bit word. Integer
+/// codes become floats without an int-to-float conversion (a slow
+/// instruction): the unsigned field u, or'ed into the mantissa of 2^23, is
+/// the float 2^23 + u, and one subtraction removes 2^23 and the offset
+/// (8 or 128 for the two's-complement codes, made unsigned by flipping their
+/// sign bit; the zero point for asymmetric ones).
+Value GemvEmitter::codeValue(Value word, int64_t shift, Value zpBias) {
+  int64_t mask = (1 << bits) - 1;
+  Value field = arith::AndIOp::create(
+      b, loc, arith::ShRUIOp::create(b, loc, word, i32c(shift)), i32c(mask));
   if (s.isTable()) {
-    Value nib = arith::AndIOp::create(
-        b, loc, arith::ShRUIOp::create(b, loc, word, i32c(shift)), i32c(15));
-    Value i = arith::IndexCastUIOp::create(b, loc, b.getIndexType(), nib);
+    // Pair table entry 2 * u + 1 holds table[u] (see buildPairTable).
+    Value i = arith::IndexCastUIOp::create(
+        b, loc, b.getIndexType(),
+        arith::OrIOp::create(
+            b, loc, arith::ShLIOp::create(b, loc, field, i32c(1)), i32c(1)));
     return memref::LoadOp::create(b, loc, table, ValueRange{i});
   }
+  Value bias = zpBias;
   if (s.getSymmetric()) {
-    // Sign-extend the field by moving it to the top and shifting back.
-    int64_t top = 32 - bits - shift;
-    Value up = top ? Value(arith::ShLIOp::create(b, loc, word, i32c(top)))
-                   : word;
-    Value q = arith::ShRSIOp::create(b, loc, up, i32c(32 - bits));
-    return arith::SIToFPOp::create(b, loc, f32, q);
+    int64_t offset = 1 << (bits - 1);
+    field = arith::XOrIOp::create(b, loc, field, i32c(offset));
+    bias = f32c(8388608.0f + float(offset));
   }
-  Value q = arith::AndIOp::create(
-      b, loc, arith::ShRUIOp::create(b, loc, word, i32c(shift)),
-      i32c((1 << bits) - 1));
-  return arith::SubFOp::create(b, loc,
-                               arith::UIToFPOp::create(b, loc, f32, q), zpF);
+  Value magic = arith::OrIOp::create(b, loc, field, i32c(0x4B000000));
+  return arith::SubFOp::create(
+      b, loc, arith::BitcastOp::create(b, loc, f32, magic), bias);
 }
 
 /// The unscaled value of element k of a row, reading its byte (scalar path).
-Value GemvEmitter::codeValueScalar(Value row, Value kIdx, Value zpF) {
+Value GemvEmitter::codeValueScalar(Value row, Value kIdx, Value zpBias) {
   Value col = bits == 8 ? kIdx : arith::DivUIOp::create(b, loc, kIdx, idx(2));
   Value byte = memref::LoadOp::create(b, loc, codes, ValueRange{row, col});
   Value word = arith::ExtUIOp::create(b, loc, i32, byte);
   if (bits == 8)
-    return codeValue(word, 0, zpF);
+    return codeValue(word, 0, zpBias);
   // Element 2i is the high nibble: shift = 4 * (1 - k % 2).
   Value odd = arith::IndexCastUIOp::create(
       b, loc, i32, arith::RemUIOp::create(b, loc, kIdx, idx(2)));
@@ -199,7 +231,7 @@ Value GemvEmitter::codeValueScalar(Value row, Value kIdx, Value zpF) {
       b, loc, arith::SubIOp::create(b, loc, i32c(1), odd), i32c(4));
   Value nibWord = arith::AndIOp::create(
       b, loc, arith::ShRUIOp::create(b, loc, word, shift), i32c(15));
-  return codeValue(nibWord, 0, zpF);
+  return codeValue(nibWord, 0, zpBias);
 }
 
 /// 16-byte loads: lane `lane` takes chunks lane, lane+32, ... of each row.
@@ -232,7 +264,7 @@ SmallVector<Value> GemvEmitter::vectorLoop(Value lane, ArrayRef<Value> rows,
           Value g = arith::DivUIOp::create(b, loc, kChunk, idx(groupSize));
           for (int64_t ri = 0; ri < r; ++ri) {
             chunkScale[ri] = decodeScale(rows[ri], g);
-            chunkZp[ri] = zeroPointF32(rows[ri], g);
+            chunkZp[ri] = zeroPointBias(rows[ri], g);
           }
         }
         auto xType = VectorType::get({perWord}, c.actType);
@@ -252,22 +284,43 @@ SmallVector<Value> GemvEmitter::vectorLoop(Value lane, ArrayRef<Value> rows,
                   toF32(vector::ExtractOp::create(b, loc, xv, j))));
           }
           for (int64_t ri = 0; ri < r; ++ri) {
-            Value scale = chunkScale[ri], zpF = chunkZp[ri];
+            Value scale = chunkScale[ri], zpBias = chunkZp[ri];
             if (!scalePerChunk) {
               Value g = arith::DivUIOp::create(b, loc, kWord, idx(groupSize));
               scale = decodeScale(rows[ri], g);
-              zpF = zeroPointF32(rows[ri], g);
+              zpBias = zeroPointBias(rows[ri], g);
             }
             Value word = vector::ExtractOp::create(b, loc, words[ri], w);
             SmallVector<Value> dots(mt, f32c(0.0f));
-            for (int64_t j = 0; j < perWord; ++j) {
+            SmallVector<Value> qs;
+            if (s.isTable()) {
+              // One 8-byte shared load per byte: the values of both nibbles.
+              for (int64_t byte = 0; byte < 4; ++byte) {
+                Value u = arith::AndIOp::create(
+                    b, loc,
+                    arith::ShRUIOp::create(b, loc, word, i32c(8 * byte)),
+                    i32c(255));
+                Value i = arith::IndexCastUIOp::create(
+                    b, loc, b.getIndexType(),
+                    arith::ShLIOp::create(b, loc, u, i32c(1)));
+                Value pair = vector::LoadOp::create(
+                    b, loc, VectorType::get({2}, f32), table, ValueRange{i},
+                    /*nontemporal=*/false, llvm::MaybeAlign(8));
+                qs.push_back(vector::ExtractOp::create(b, loc, pair, 0));
+                qs.push_back(vector::ExtractOp::create(b, loc, pair, 1));
+              }
+            } else {
               // Element j of the word: 4-bit element 2i is the high nibble
               // of byte i.
-              int64_t shift = bits == 8 ? 8 * j : 8 * (j / 2) + (j % 2 ? 0 : 4);
-              Value q = codeValue(word, shift, zpF);
-              for (int64_t mi = 0; mi < mt; ++mi)
-                dots[mi] = fma(q, xs[mi][j], dots[mi]);
+              for (int64_t j = 0; j < perWord; ++j) {
+                int64_t shift =
+                    bits == 8 ? 8 * j : 8 * (j / 2) + (j % 2 ? 0 : 4);
+                qs.push_back(codeValue(word, shift, zpBias));
+              }
             }
+            for (int64_t j = 0; j < perWord; ++j)
+              for (int64_t mi = 0; mi < mt; ++mi)
+                dots[mi] = fma(qs[j], xs[mi][j], dots[mi]);
             for (int64_t mi = 0; mi < mt; ++mi)
               acc[mi * r + ri] = fma(dots[mi], scale, acc[mi * r + ri]);
           }
@@ -294,7 +347,7 @@ SmallVector<Value> GemvEmitter::scalarLoop(Value lane, ArrayRef<Value> rows,
           xs.push_back(toCompute(toF32(memref::LoadOp::create(
               b, loc, x, ValueRange{mRows[mi], kIdx}))));
         for (int64_t ri = 0; ri < r; ++ri) {
-          Value q = codeValueScalar(rows[ri], kIdx, zeroPointF32(rows[ri], g));
+          Value q = codeValueScalar(rows[ri], kIdx, zeroPointBias(rows[ri], g));
           Value w = arith::MulFOp::create(b, loc, q, decodeScale(rows[ri], g));
           for (int64_t mi = 0; mi < mt; ++mi)
             acc[mi * r + ri] = fma(w, xs[mi], acc[mi * r + ri]);
@@ -339,7 +392,7 @@ gpu::GPUFuncOp GemvEmitter::build(gpu::GPUModuleOp module, StringRef name) {
   };
   SmallVector<Type> workgroup;
   if (s.isTable())
-    workgroup.push_back(shared(16));
+    workgroup.push_back(shared(512)); // 256 byte values x 2 codes.
   if (s.getDoubleQuant())
     workgroup.push_back(shared(256));
 
@@ -374,7 +427,7 @@ gpu::GPUFuncOp GemvEmitter::build(gpu::GPUModuleOp module, StringRef name) {
     SmallVector<float, 16> values = s.getTable();
     std::string tableName =
         (name + "_table").str(); // Custom codebooks differ per kernel.
-    copyToShared(globalTable(module, tableName, values), table, 16, tid);
+    buildPairTable(globalTable(module, tableName, values), tid);
   }
   if (s.getDoubleQuant()) {
     dynMap = func.getWorkgroupAttributions()[wg++];

@@ -2,10 +2,11 @@
 
 // nf4 with bf16 activations, M = 1: the matmul becomes a launch of a kernel
 // generated for this shape. Each warp takes 2 output channels, 4 warps a
-// block: N = 4096 -> 512 blocks of 128 threads. The kernel copies the NF4
-// table to shared memory, loads 16 bytes of codes per row at a time (aligned,
-// so ld.global.v4), loads the activations as aligned vectors, and reduces
-// the lanes' partial sums with xor shuffles.
+// block: N = 4096 -> 512 blocks of 128 threads. The kernel expands the NF4
+// table into a shared table of byte -> (high, low) value pairs, loads 16
+// bytes of codes per row at a time (aligned, so ld.global.v4), loads the
+// activations as aligned vectors, dequantizes a byte with one 8-byte shared
+// load, and reduces the lanes' partial sums with xor shuffles.
 // CHECK-LABEL: module attributes {gpu.container_module}
 // CHECK: func.func @nf4_m1(%[[X:.*]]: tensor<1x4096xbf16>, %[[C:.*]]: tensor<4096x2048xi8>, %[[S:.*]]: tensor<4096x64xf32>, %[[I:.*]]: tensor<1x4096xbf16>)
 // CHECK-DAG: %[[XB:.*]] = bufferization.to_buffer %[[X]] read_only
@@ -19,14 +20,15 @@
 // CHECK: bufferization.to_tensor %[[OB]] restrict writable
 // CHECK: gpu.module @qnt_kernels
 // CHECK: memref.global "private" constant @[[K]]_table : memref<16xf32> = dense<[-1.000000e+00, -0.6961928
-// CHECK: gpu.func @[[K]]({{.*}}) workgroup(%[[TBL:.*]] : memref<16xf32, #gpu.address_space<workgroup>>) kernel attributes {known_block_size = array<i32: 128, 1, 1>}
+// CHECK: gpu.func @[[K]]({{.*}}) workgroup(%[[TBL:.*]] : memref<512xf32, #gpu.address_space<workgroup>>) kernel attributes {known_block_size = array<i32: 128, 1, 1>}
+// CHECK: memref.store %{{.*}}, %[[TBL]]
 // CHECK: memref.store %{{.*}}, %[[TBL]]
 // CHECK: gpu.barrier
 // CHECK: scf.for
 // CHECK: vector.load %{{.*}} {alignment = 16 : i64} : memref<4096x2048xi8>, vector<16xi8>
 // CHECK: vector.bitcast %{{.*}} : vector<16xi8> to vector<4xi32>
 // CHECK: vector.load %{{.*}} {alignment = 16 : i64} : memref<1x4096xbf16>, vector<8xbf16>
-// CHECK: memref.load %[[TBL]]
+// CHECK: vector.load %[[TBL]][%{{.*}}] {alignment = 8 : i64} : memref<512xf32, #gpu.address_space<workgroup>>, vector<2xf32>
 // CHECK: gpu.shuffle  xor %{{.*}}, %c16_i32, %c32_i32
 // CHECK: gpu.shuffle  xor %{{.*}}, %c1_i32, %c32_i32
 // CHECK: arith.truncf %{{.*}} : f32 to bf16
@@ -46,7 +48,7 @@ func.func @nf4_m1(%x: tensor<1x4096xbf16>, %c: tensor<4096x2048xi8>, %s: tensor<
 // CHECK: gpu.launch_func @qnt_kernels::@qnt_gemv_nf4_g64_dq_f32_f32_m24_n64_k256 blocks in (%{{.*}}, %[[GY:.*]], %{{.*}})
 // CHECK: tensor.expand_shape %{{.*}} {{\[}}[0, 1], [2]] output_shape [2, 12, 64]
 // CHECK: memref.global "private" constant @qnt_dynamic_map : memref<256xf32>
-// CHECK: gpu.func @qnt_gemv_nf4_g64_dq_f32_f32_m24_n64_k256({{.*}}) workgroup(%{{.*}} : memref<16xf32, #gpu.address_space<workgroup>>, %[[MAP:.*]] : memref<256xf32, #gpu.address_space<workgroup>>)
+// CHECK: gpu.func @qnt_gemv_nf4_g64_dq_f32_f32_m24_n64_k256({{.*}}) workgroup(%{{.*}} : memref<512xf32, #gpu.address_space<workgroup>>, %[[MAP:.*]] : memref<256xf32, #gpu.address_space<workgroup>>)
 // CHECK: %[[CODE:.*]] = memref.load %{{.*}} : memref<64x4xi8>
 // CHECK: %[[WIDE:.*]] = arith.extui %[[CODE]] : i8 to i32
 // CHECK: memref.load %[[MAP]]
@@ -61,13 +63,17 @@ func.func @nf4dq_batched(%x: tensor<2x12x256xf32>, %c: tensor<64x128xi8>, %s: te
 // -----
 
 // int4 asymmetric with K = 72 (not a multiple of 32): the scalar path reads
-// one byte per element and picks the nibble; the zero point is subtracted
-// before scaling.
+// one byte per element and picks the nibble. The code becomes a float
+// without a conversion: or'ed into the mantissa of 2^23 (0x4B000000), then
+// 2^23 + zp is subtracted.
 // CHECK-LABEL: gpu.func @qnt_gemv_int4_asym_g8_f32_f32_m2_n9_k72
 // CHECK-NOT: vector.load
+// CHECK: %[[ZP:.*]] = arith.uitofp %{{.*}} : i8 to f32
+// CHECK: %[[BIAS:.*]] = arith.addf %[[ZP]], %cst{{.*}} : f32
 // CHECK: arith.remui %{{.*}}, %c2
-// CHECK: arith.uitofp %{{.*}} : i8 to f32
-// CHECK: arith.subf
+// CHECK: %[[MAGIC:.*]] = arith.ori %{{.*}}, %c1258291200_i32 : i32
+// CHECK: %[[F:.*]] = arith.bitcast %[[MAGIC]] : i32 to f32
+// CHECK: arith.subf %[[F]], %[[BIAS]] : f32
 func.func @int4_scalar(%x: tensor<2x72xf32>, %c: tensor<9x36xi8>, %s: tensor<9x9xf32>, %z: tensor<9x9xi8>, %i: tensor<2x9xf32>) -> tensor<2x9xf32> {
   %y = qnt.matmul #qnt.scheme<int4, asymmetric, group = 8> %x : tensor<2x72xf32>, %c : tensor<9x36xi8> scales(%s : tensor<9x9xf32>) zero_points(%z : tensor<9x9xi8>) outs(%i : tensor<2x9xf32>) -> tensor<2x9xf32>
   return %y : tensor<2x9xf32>
