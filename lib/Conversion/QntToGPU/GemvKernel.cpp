@@ -88,7 +88,6 @@ private:
   Value globalTable(gpu::GPUModuleOp module, StringRef name,
                     ArrayRef<float> values);
   void copyToShared(Value global, Value shared, int64_t count, Value tid);
-  void buildPairTable(Value global, Value tid);
   Value decodeScale(Value row, Value group);
   Value zeroPointBias(Value row, Value group);
   Value codeValue(Value word, int64_t shift, Value zp);
@@ -137,28 +136,6 @@ void GemvEmitter::copyToShared(Value global, Value shared, int64_t count,
       });
 }
 
-/// Fills the shared pair table: entry u (a byte, two codes) holds
-/// (table[u >> 4], table[u & 15]) at [2u, 2u + 1], so one 8-byte load
-/// dequantizes both nibbles of a byte (element 2i is the high nibble).
-void GemvEmitter::buildPairTable(Value global, Value tid) {
-  scf::ForOp::create(
-      b, loc, tid, idx(256), idx(c.blockThreads()), ValueRange{},
-      [&](OpBuilder &nb, Location nl, Value u, ValueRange) {
-        OpBuilder::InsertionGuard guard(b);
-        b.setInsertionPointToEnd(nb.getInsertionBlock());
-        Value hi = arith::DivUIOp::create(b, loc, u, idx(16));
-        Value lo = arith::RemUIOp::create(b, loc, u, idx(16));
-        Value at = arith::MulIOp::create(b, loc, u, idx(2));
-        memref::StoreOp::create(
-            b, loc, memref::LoadOp::create(b, loc, global, ValueRange{hi}),
-            table, ValueRange{at});
-        memref::StoreOp::create(
-            b, loc, memref::LoadOp::create(b, loc, global, ValueRange{lo}),
-            table, ValueRange{arith::AddIOp::create(b, loc, at, idx(1))});
-        scf::YieldOp::create(b, loc);
-      });
-}
-
 /// The f32 scale (absmax for the table kinds) of (row, group), decoding
 /// double quantization: dynmap[code] * dq_scales[(row*groups+g)/256] + offset.
 Value GemvEmitter::decodeScale(Value row, Value group) {
@@ -199,11 +176,9 @@ Value GemvEmitter::codeValue(Value word, int64_t shift, Value zpBias) {
   Value field = arith::AndIOp::create(
       b, loc, arith::ShRUIOp::create(b, loc, word, i32c(shift)), i32c(mask));
   if (s.isTable()) {
-    // Pair table entry 2 * u + 1 holds table[u] (see buildPairTable).
-    Value i = arith::IndexCastUIOp::create(
-        b, loc, b.getIndexType(),
-        arith::OrIOp::create(
-            b, loc, arith::ShLIOp::create(b, loc, field, i32c(1)), i32c(1)));
+    // The 16 values sit in 16 distinct banks: no conflicts, whatever the
+    // codes of the warp's lanes.
+    Value i = arith::IndexCastUIOp::create(b, loc, b.getIndexType(), field);
     return memref::LoadOp::create(b, loc, table, ValueRange{i});
   }
   Value bias = zpBias;
@@ -235,94 +210,93 @@ Value GemvEmitter::codeValueScalar(Value row, Value kIdx, Value zpBias) {
 }
 
 /// 16-byte loads: lane `lane` takes chunks lane, lane+32, ... of each row.
+/// 16-byte loads: lane `lane` takes chunks lane, lane+32, ... of each row.
+/// Each iteration first issues the loads of `unroll` chunks of every row
+/// (several 16-byte loads in flight per lane), then dequantizes and
+/// accumulates them.
 SmallVector<Value> GemvEmitter::vectorLoop(Value lane, ArrayRef<Value> rows,
                                            ArrayRef<Value> mRows) {
   int64_t chunks = c.k / perChunk;
   int64_t r = rows.size(), mt = mRows.size();
+  int64_t perLane = chunks % 32 == 0 ? chunks / 32 : 0;
+  int64_t unroll = perLane % 4 == 0 && perLane ? 4 : perLane % 2 == 0 && perLane ? 2 : 1;
   SmallVector<Value> inits(r * mt, f32c(0.0f));
   bool scalePerChunk = groupSize % perChunk == 0;
+  auto bytesType = VectorType::get({16}, i8);
+  auto wordsType = VectorType::get({4}, i32);
+  auto xType = VectorType::get({perWord}, c.actType);
+  // kWord is a multiple of perWord and rows hold whole chunks, so activation
+  // loads are aligned to their size (capped at 16 bytes).
+  int64_t xAlign =
+      std::min<int64_t>(16, perWord * c.actType.getIntOrFloatBitWidth() / 8);
   auto loop = scf::ForOp::create(
-      b, loc, lane, idx(chunks), idx(32), inits,
-      [&](OpBuilder &nb, Location nl, Value chunk, ValueRange accIn) {
+      b, loc, lane, idx(chunks), idx(32 * unroll), inits,
+      [&](OpBuilder &nb, Location nl, Value chunk0, ValueRange accIn) {
         OpBuilder::InsertionGuard guard(b);
         b.setInsertionPointToEnd(nb.getInsertionBlock());
         SmallVector<Value> acc(accIn.begin(), accIn.end());
-        Value byteCol = arith::MulIOp::create(b, loc, chunk, idx(16));
-        Value kChunk = arith::MulIOp::create(b, loc, chunk, idx(perChunk));
-        auto bytesType = VectorType::get({16}, i8);
-        auto wordsType = VectorType::get({4}, i32);
-        SmallVector<Value> words, chunkScale(r), chunkZp(r);
-        // One 16-byte load (ld.global.v4) per row, viewed as 4 words.
-        for (int64_t ri = 0; ri < r; ++ri)
-          words.push_back(vector::BitCastOp::create(
-              b, loc, wordsType,
-              vector::LoadOp::create(b, loc, bytesType, codes,
-                                     ValueRange{rows[ri], byteCol},
-                                     /*nontemporal=*/false,
-                                     llvm::MaybeAlign(16))));
-        if (scalePerChunk) {
-          Value g = arith::DivUIOp::create(b, loc, kChunk, idx(groupSize));
-          for (int64_t ri = 0; ri < r; ++ri) {
-            chunkScale[ri] = decodeScale(rows[ri], g);
-            chunkZp[ri] = zeroPointBias(rows[ri], g);
+        // All loads of this iteration first.
+        SmallVector<Value> kChunks, words, chunkScale, chunkZp;
+        for (int64_t u = 0; u < unroll; ++u) {
+          Value chunk = arith::AddIOp::create(b, loc, chunk0, idx(32 * u));
+          Value byteCol = arith::MulIOp::create(b, loc, chunk, idx(16));
+          kChunks.push_back(arith::MulIOp::create(b, loc, chunk, idx(perChunk)));
+          for (int64_t ri = 0; ri < r; ++ri)
+            words.push_back(vector::BitCastOp::create(
+                b, loc, wordsType,
+                vector::LoadOp::create(b, loc, bytesType, codes,
+                                       ValueRange{rows[ri], byteCol},
+                                       /*nontemporal=*/false,
+                                       llvm::MaybeAlign(16))));
+          if (scalePerChunk) {
+            Value g = arith::DivUIOp::create(b, loc, kChunks.back(),
+                                             idx(groupSize));
+            for (int64_t ri = 0; ri < r; ++ri) {
+              chunkScale.push_back(decodeScale(rows[ri], g));
+              chunkZp.push_back(zeroPointBias(rows[ri], g));
+            }
           }
         }
-        auto xType = VectorType::get({perWord}, c.actType);
-        for (int64_t w = 0; w < 4; ++w) {
-          Value kWord = arith::AddIOp::create(b, loc, kChunk, idx(w * perWord));
-          // The activations of this word, shared by all rows.
-          SmallVector<SmallVector<Value>> xs(mt);
-          for (int64_t mi = 0; mi < mt; ++mi) {
-            // kWord is a multiple of perWord and rows hold whole chunks,
-            // so the load is aligned to its size (capped at 16 bytes).
-            int64_t bytes = perWord * c.actType.getIntOrFloatBitWidth() / 8;
-            Value xv = vector::LoadOp::create(
-                b, loc, xType, x, ValueRange{mRows[mi], kWord},
-                /*nontemporal=*/false, llvm::MaybeAlign(std::min<int64_t>(16, bytes)));
-            for (int64_t j = 0; j < perWord; ++j)
-              xs[mi].push_back(toCompute(
-                  toF32(vector::ExtractOp::create(b, loc, xv, j))));
-          }
-          for (int64_t ri = 0; ri < r; ++ri) {
-            Value scale = chunkScale[ri], zpBias = chunkZp[ri];
-            if (!scalePerChunk) {
-              Value g = arith::DivUIOp::create(b, loc, kWord, idx(groupSize));
-              scale = decodeScale(rows[ri], g);
-              zpBias = zeroPointBias(rows[ri], g);
+        for (int64_t u = 0; u < unroll; ++u) {
+          for (int64_t w = 0; w < 4; ++w) {
+            Value kWord =
+                arith::AddIOp::create(b, loc, kChunks[u], idx(w * perWord));
+            // The activations of this word, shared by all rows.
+            SmallVector<SmallVector<Value>> xs(mt);
+            for (int64_t mi = 0; mi < mt; ++mi) {
+              Value xv = vector::LoadOp::create(
+                  b, loc, xType, x, ValueRange{mRows[mi], kWord},
+                  /*nontemporal=*/false, llvm::MaybeAlign(xAlign));
+              for (int64_t j = 0; j < perWord; ++j)
+                xs[mi].push_back(toCompute(
+                    toF32(vector::ExtractOp::create(b, loc, xv, j))));
             }
-            Value word = vector::ExtractOp::create(b, loc, words[ri], w);
-            SmallVector<Value> dots(mt, f32c(0.0f));
-            SmallVector<Value> qs;
-            if (s.isTable()) {
-              // One 8-byte shared load per byte: the values of both nibbles.
-              for (int64_t byte = 0; byte < 4; ++byte) {
-                Value u = arith::AndIOp::create(
-                    b, loc,
-                    arith::ShRUIOp::create(b, loc, word, i32c(8 * byte)),
-                    i32c(255));
-                Value i = arith::IndexCastUIOp::create(
-                    b, loc, b.getIndexType(),
-                    arith::ShLIOp::create(b, loc, u, i32c(1)));
-                Value pair = vector::LoadOp::create(
-                    b, loc, VectorType::get({2}, f32), table, ValueRange{i},
-                    /*nontemporal=*/false, llvm::MaybeAlign(8));
-                qs.push_back(vector::ExtractOp::create(b, loc, pair, 0));
-                qs.push_back(vector::ExtractOp::create(b, loc, pair, 1));
+            for (int64_t ri = 0; ri < r; ++ri) {
+              Value scale, zpBias;
+              if (scalePerChunk) {
+                scale = chunkScale[u * r + ri];
+                zpBias = chunkZp[u * r + ri];
+              } else {
+                Value g =
+                    arith::DivUIOp::create(b, loc, kWord, idx(groupSize));
+                scale = decodeScale(rows[ri], g);
+                zpBias = zeroPointBias(rows[ri], g);
               }
-            } else {
-              // Element j of the word: 4-bit element 2i is the high nibble
-              // of byte i.
+              Value word =
+                  vector::ExtractOp::create(b, loc, words[u * r + ri], w);
+              SmallVector<Value> dots(mt, f32c(0.0f));
               for (int64_t j = 0; j < perWord; ++j) {
+                // Element j of the word: 4-bit element 2i is the high
+                // nibble of byte i.
                 int64_t shift =
                     bits == 8 ? 8 * j : 8 * (j / 2) + (j % 2 ? 0 : 4);
-                qs.push_back(codeValue(word, shift, zpBias));
+                Value q = codeValue(word, shift, zpBias);
+                for (int64_t mi = 0; mi < mt; ++mi)
+                  dots[mi] = fma(q, xs[mi][j], dots[mi]);
               }
-            }
-            for (int64_t j = 0; j < perWord; ++j)
               for (int64_t mi = 0; mi < mt; ++mi)
-                dots[mi] = fma(qs[j], xs[mi][j], dots[mi]);
-            for (int64_t mi = 0; mi < mt; ++mi)
-              acc[mi * r + ri] = fma(dots[mi], scale, acc[mi * r + ri]);
+                acc[mi * r + ri] = fma(dots[mi], scale, acc[mi * r + ri]);
+            }
           }
         }
         scf::YieldOp::create(b, loc, acc);
@@ -392,7 +366,7 @@ gpu::GPUFuncOp GemvEmitter::build(gpu::GPUModuleOp module, StringRef name) {
   };
   SmallVector<Type> workgroup;
   if (s.isTable())
-    workgroup.push_back(shared(512)); // 256 byte values x 2 codes.
+    workgroup.push_back(shared(16));
   if (s.getDoubleQuant())
     workgroup.push_back(shared(256));
 
@@ -427,7 +401,7 @@ gpu::GPUFuncOp GemvEmitter::build(gpu::GPUModuleOp module, StringRef name) {
     SmallVector<float, 16> values = s.getTable();
     std::string tableName =
         (name + "_table").str(); // Custom codebooks differ per kernel.
-    buildPairTable(globalTable(module, tableName, values), tid);
+    copyToShared(globalTable(module, tableName, values), table, 16, tid);
   }
   if (s.getDoubleQuant()) {
     dynMap = func.getWorkgroupAttributions()[wg++];

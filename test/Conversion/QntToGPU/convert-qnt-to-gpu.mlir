@@ -2,11 +2,11 @@
 
 // nf4 with bf16 activations, M = 1: the matmul becomes a launch of a kernel
 // generated for this shape. Each warp takes 2 output channels, 4 warps a
-// block: N = 4096 -> 512 blocks of 128 threads. The kernel expands the NF4
-// table into a shared table of byte -> (high, low) value pairs, loads 16
-// bytes of codes per row at a time (aligned, so ld.global.v4), loads the
-// activations as aligned vectors, dequantizes a byte with one 8-byte shared
-// load, and reduces the lanes' partial sums with xor shuffles.
+// block: N = 4096 -> 512 blocks of 128 threads. The kernel copies the NF4
+// table to shared memory, issues the 16-byte loads of 4 chunks of codes per
+// row (aligned, so ld.global.v4; K = 4096 is 4 chunks per lane) before
+// using them, loads the activations as aligned vectors, and reduces the
+// lanes' partial sums with xor shuffles.
 // CHECK-LABEL: module attributes {gpu.container_module}
 // CHECK: func.func @nf4_m1(%[[X:.*]]: tensor<1x4096xbf16>, %[[C:.*]]: tensor<4096x2048xi8>, %[[S:.*]]: tensor<4096x64xf32>, %[[I:.*]]: tensor<1x4096xbf16>)
 // CHECK-DAG: %[[XB:.*]] = bufferization.to_buffer %[[X]] read_only
@@ -20,15 +20,13 @@
 // CHECK: bufferization.to_tensor %[[OB]] restrict writable
 // CHECK: gpu.module @qnt_kernels
 // CHECK: memref.global "private" constant @[[K]]_table : memref<16xf32> = dense<[-1.000000e+00, -0.6961928
-// CHECK: gpu.func @[[K]]({{.*}}) workgroup(%[[TBL:.*]] : memref<512xf32, #gpu.address_space<workgroup>>) kernel attributes {known_block_size = array<i32: 128, 1, 1>}
-// CHECK: memref.store %{{.*}}, %[[TBL]]
+// CHECK: gpu.func @[[K]]({{.*}}) workgroup(%[[TBL:.*]] : memref<16xf32, #gpu.address_space<workgroup>>) kernel attributes {known_block_size = array<i32: 128, 1, 1>}
 // CHECK: memref.store %{{.*}}, %[[TBL]]
 // CHECK: gpu.barrier
-// CHECK: scf.for
-// CHECK: vector.load %{{.*}} {alignment = 16 : i64} : memref<4096x2048xi8>, vector<16xi8>
-// CHECK: vector.bitcast %{{.*}} : vector<16xi8> to vector<4xi32>
+// CHECK: scf.for %{{.*}} = %{{.*}} to %c128{{.*}} step %c128
+// CHECK-COUNT-8: vector.load %{{.*}} {alignment = 16 : i64} : memref<4096x2048xi8>, vector<16xi8>
 // CHECK: vector.load %{{.*}} {alignment = 16 : i64} : memref<1x4096xbf16>, vector<8xbf16>
-// CHECK: vector.load %[[TBL]][%{{.*}}] {alignment = 8 : i64} : memref<512xf32, #gpu.address_space<workgroup>>, vector<2xf32>
+// CHECK: memref.load %[[TBL]]
 // CHECK: gpu.shuffle  xor %{{.*}}, %c16_i32, %c32_i32
 // CHECK: gpu.shuffle  xor %{{.*}}, %c1_i32, %c32_i32
 // CHECK: arith.truncf %{{.*}} : f32 to bf16
@@ -48,7 +46,7 @@ func.func @nf4_m1(%x: tensor<1x4096xbf16>, %c: tensor<4096x2048xi8>, %s: tensor<
 // CHECK: gpu.launch_func @qnt_kernels::@qnt_gemv_nf4_g64_dq_f32_f32_m24_n64_k256 blocks in (%{{.*}}, %[[GY:.*]], %{{.*}})
 // CHECK: tensor.expand_shape %{{.*}} {{\[}}[0, 1], [2]] output_shape [2, 12, 64]
 // CHECK: memref.global "private" constant @qnt_dynamic_map : memref<256xf32>
-// CHECK: gpu.func @qnt_gemv_nf4_g64_dq_f32_f32_m24_n64_k256({{.*}}) workgroup(%{{.*}} : memref<512xf32, #gpu.address_space<workgroup>>, %[[MAP:.*]] : memref<256xf32, #gpu.address_space<workgroup>>)
+// CHECK: gpu.func @qnt_gemv_nf4_g64_dq_f32_f32_m24_n64_k256({{.*}}) workgroup(%{{.*}} : memref<16xf32, #gpu.address_space<workgroup>>, %[[MAP:.*]] : memref<256xf32, #gpu.address_space<workgroup>>)
 // CHECK: %[[CODE:.*]] = memref.load %{{.*}} : memref<64x4xi8>
 // CHECK: %[[WIDE:.*]] = arith.extui %[[CODE]] : i8 to i32
 // CHECK: memref.load %[[MAP]]
