@@ -9,6 +9,9 @@
 #       runs the correctness cases, compute-sanitizer memcheck on a subset,
 #       the kernel benchmark and the cuBLAS / tinygemm anchors; logs go to
 #       OUT (default .gpu/results).
+#   scripts/gpu-check.sh prepare-sweep / sweep [OUT]
+#       the same for a sweep of GEMV parameters (rows per warp, warps per
+#       block, unroll) over the M = 1 cases, plus an ncu profile of one.
 #   scripts/gpu-check.sh report DIR (build machine)
 #       turns the logs of a run into bench/results/gpu-<date>.md.
 set -euo pipefail
@@ -30,6 +33,39 @@ prepare() {
   du -sh "$G"
 }
 
+SWEEP="2,8,1 1,8,1 4,4,1 4,8,1 2,8,2 2,4,4 1,8,4"
+
+prepare_sweep() {
+  scripts/setup.sh
+  ninja -C build qnt-gpu-harness
+  rm -rf "$G" && mkdir -p "$G/bin"
+  for v in $SWEEP; do
+    IFS=, read -r r w u <<< "$v"
+    d="$G/sweep-r${r}w${w}u${u}"
+    mkdir -p "$d"
+    python3 bench/gpu/gen_cases.py --set sweep "$d"
+    build/bin/quant-opt "$d/cases.mlir" \
+      --qnt-cuda-pipeline="chip=sm_90 format=bin gemv-rows-per-warp=$r gemv-warps-per-block=$w gemv-unroll=$u" \
+      --qnt-dump-gpu-binaries="dir=$d" -o /dev/null
+  done
+  cp build/bin/qnt-gpu-harness build/lib/libQMLIRCudaRuntime.so "$G/bin/"
+  du -sh "$G"
+}
+
+sweep() {
+  local out=${1:-$G/results}
+  mkdir -p "$out"
+  export LD_LIBRARY_PATH="$PWD/$G/bin:${LD_LIBRARY_PATH:-}"
+  for d in "$G"/sweep-*; do
+    echo "== ${d#$G/}"
+    "$G/bin/qnt-gpu-harness" "$d" --bench
+  done 2>&1 | tee "$out/sweep.log"
+  ncu --section SpeedOfLight --section Occupancy --section WarpStateStats \
+    --section MemoryWorkloadAnalysis -k regex:qnt_gemv_int4 -c 1 \
+    "$G/bin/qnt-gpu-harness" "$G/sweep-r2w8u1" --bench --filter int4g128_bf16_m1_n28672 \
+    --iters 1 2>&1 | tee "$out/ncu.log" | tail -n 60
+}
+
 run() {
   local out=${1:-$G/results}
   mkdir -p "$out"
@@ -47,6 +83,8 @@ run() {
 
 case "${1:-}" in
   prepare) prepare ;;
+  prepare-sweep) prepare_sweep ;;
+  sweep) shift; sweep "$@" ;;
   run) shift; run "$@" ;;
   report) shift; python3 bench/gpu/report.py "$@" ;;
   *) echo "usage: scripts/gpu-check.sh prepare | run [OUT] | report DIR" >&2; exit 2 ;;

@@ -70,6 +70,12 @@ def case_function(name, scheme, compute, act, m, n, k):
 
 
 def cases(which):
+    if which == "sweep":
+        # M = 1 only: the kernel-parameter sweep of scripts/gpu-check.sh.
+        for label in ("nf4dq", "int4g128", "int8"):
+            for k, n in [(4096, 4096), (4096, 28672), (14336, 4096)]:
+                yield label, "bf16", "bf16", 1, n, k
+        return
     if which == "bench":
         shapes = [(4096, 6144), (4096, 4096), (4096, 28672), (14336, 4096)]
         for label in ("nf4dq", "int4g128", "int8"):
@@ -94,7 +100,7 @@ def cases(which):
 
 def main():
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--set", choices=["test", "bench"], required=True)
+    parser.add_argument("--set", choices=["test", "bench", "sweep"], required=True)
     parser.add_argument("out")
     args = parser.parse_args()
     os.makedirs(args.out, exist_ok=True)

@@ -28,7 +28,11 @@ using namespace mlir;
 void qmlir::buildQntCudaPipeline(OpPassManager &pm,
                                  const QntCudaPipelineOptions &options) {
   // Quantized matmuls -> generated kernels; other qnt ops -> linalg.
-  pm.addPass(createConvertQntToGPUPass());
+  ConvertQntToGPUPassOptions gemv;
+  gemv.rowsPerWarp = options.gemvRowsPerWarp;
+  gemv.warpsPerBlock = options.gemvWarpsPerBlock;
+  gemv.unroll = options.gemvUnroll;
+  pm.addPass(createConvertQntToGPUPass(gemv));
   pm.addPass(createConvertQntToLinalgPass());
   pm.addPass(createCanonicalizerPass());
 

@@ -14,7 +14,7 @@
 
 // The GEMV: 16-byte loads of codes and activations, fma, butterfly shuffles,
 // a bf16 store.
-// PTX: .visible .entry qnt_gemv_int4_g128_bf16_bf16_m1_n256_k512(
+// PTX: .visible .entry qnt_gemv_int4_g128_bf16_bf16_m1_n256_k512_r2w4u1(
 // PTX: ld.global.v4.b32
 // PTX: fma.rn.f32
 // PTX: shfl.sync.bfly.b32
@@ -22,12 +22,12 @@
 
 // One launch of each kernel with its grid and block: 256 rows / 8 per block
 // for the GEMV; 256 elements in one block of 256 threads for the relu.
-// LAUNCH-DAG: layer qnt_kernels qnt_gemv_int4_g128_bf16_bf16_m1_n256_k512 32 1 1 128 1 1 0
+// LAUNCH-DAG: layer qnt_kernels qnt_gemv_int4_g128_bf16_bf16_m1_n256_k512_r2w4u1 32 1 1 128 1 1 0
 // LAUNCH-DAG: layer layer_kernel layer_kernel 1 1 1 256 1 1 0
 
 // The host side calls the quant-mlir runtime ABI with the embedded binary.
 // HOST: llvm.func @layer(
-// HOST: gpu.launch_func <%{{.*}} : !llvm.ptr> @qnt_kernels::@qnt_gemv_int4_g128_bf16_bf16_m1_n256_k512
+// HOST: gpu.launch_func <%{{.*}} : !llvm.ptr> @qnt_kernels::@qnt_gemv_int4_g128_bf16_bf16_m1_n256_k512_r2w4u1
 // HOST: gpu.launch_func <%{{.*}} : !llvm.ptr> @layer_kernel::@layer_kernel
 // HOST-DAG: gpu.binary @qnt_kernels
 // HOST-DAG: gpu.binary @layer_kernel

@@ -47,6 +47,16 @@ def ConvertQntToGPUPass : Pass<"convert-qnt-to-gpu", "::mlir::ModuleOp"> {
         args(%xb : memref<1x4096xbf16>, %codes : memref<4096x2048xi8>, ...)
     ```
   }];
+  let options = [
+    Option<"rowsPerWarp", "rows-per-warp", "int64_t", /*default=*/"0",
+           "GEMV output channels per warp (0: chosen per shape)">,
+    Option<"warpsPerBlock", "warps-per-block", "int64_t", /*default=*/"0",
+           "GEMV warps per block (0: chosen per shape)">,
+    Option<"unroll", "unroll", "int64_t", /*default=*/"0",
+           "GEMV 16-byte chunks loaded per row before use, at most (the "
+           "largest count up to this that divides a lane's chunks; 0: chosen "
+           "per shape)">
+  ];
   let dependentDialects = ["::mlir::gpu::GPUDialect",
                            "::mlir::bufferization::BufferizationDialect",
                            "::mlir::memref::MemRefDialect",

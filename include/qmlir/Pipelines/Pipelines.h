@@ -43,6 +43,18 @@ struct QntCudaPipelineOptions
   PassOptions::Option<int> optLevel{
       *this, "opt-level", llvm::cl::desc("Device code optimization level"),
       llvm::cl::init(3)};
+  PassOptions::Option<int64_t> gemvRowsPerWarp{
+      *this, "gemv-rows-per-warp",
+      llvm::cl::desc("GEMV output channels per warp (0: per shape)"),
+      llvm::cl::init(0)};
+  PassOptions::Option<int64_t> gemvWarpsPerBlock{
+      *this, "gemv-warps-per-block",
+      llvm::cl::desc("GEMV warps per block (0: per shape)"),
+      llvm::cl::init(0)};
+  PassOptions::Option<int64_t> gemvUnroll{
+      *this, "gemv-unroll",
+      llvm::cl::desc("GEMV chunks loaded per row before use (0: per shape)"),
+      llvm::cl::init(0)};
 };
 
 /// Lowers a module with qnt ops, linalg on tensors, arith, math and func to

@@ -16,8 +16,11 @@ using namespace mlir;
 using namespace qmlir;
 using namespace qmlir::qnt;
 
-GemvConfig qnt::chooseGemvConfig(SchemeAttr scheme, int64_t m, int64_t n,
-                                 int64_t k, Type actType, Type outType) {
+FailureOr<GemvConfig> qnt::chooseGemvConfig(SchemeAttr scheme, int64_t m,
+                                            int64_t n, int64_t k,
+                                            Type actType, Type outType,
+                                            const GemvTuning &tuning,
+                                            std::string &whyNot) {
   GemvConfig c;
   c.scheme = scheme;
   c.m = m;
@@ -35,6 +38,30 @@ GemvConfig qnt::chooseGemvConfig(SchemeAttr scheme, int64_t m, int64_t n,
   int64_t perWord = 32 / bits, perChunk = 4 * perWord;
   int64_t g = numerics::effectiveGroupSize(k, scheme.getGroupSize());
   c.vectorized = k % perChunk == 0 && g % perWord == 0;
+  c.unroll = 1;
+
+  if (tuning.rowsPerWarp < 0 || tuning.warpsPerBlock < 0 || tuning.unroll < 0) {
+    whyNot = "tuning values must be >= 0";
+    return failure();
+  }
+  if (tuning.rowsPerWarp)
+    c.rowsPerWarp = tuning.rowsPerWarp;
+  if (tuning.warpsPerBlock) {
+    if (tuning.warpsPerBlock > 32) {
+      whyNot = "warps-per-block must be at most 32 (1024 threads)";
+      return failure();
+    }
+    c.warpsPerBlock = tuning.warpsPerBlock;
+  }
+  if (tuning.unroll && c.vectorized) {
+    // The largest unroll up to the request that divides a lane's chunks.
+    int64_t chunks = k / perChunk;
+    for (int64_t u = tuning.unroll; u >= 1; --u)
+      if (chunks % (32 * u) == 0) {
+        c.unroll = u;
+        break;
+      }
+  }
   return c;
 }
 
@@ -218,8 +245,7 @@ SmallVector<Value> GemvEmitter::vectorLoop(Value lane, ArrayRef<Value> rows,
                                            ArrayRef<Value> mRows) {
   int64_t chunks = c.k / perChunk;
   int64_t r = rows.size(), mt = mRows.size();
-  int64_t perLane = chunks % 32 == 0 ? chunks / 32 : 0;
-  int64_t unroll = perLane % 4 == 0 && perLane ? 4 : perLane % 2 == 0 && perLane ? 2 : 1;
+  int64_t unroll = c.unroll;
   SmallVector<Value> inits(r * mt, f32c(0.0f));
   bool scalePerChunk = groupSize % perChunk == 0;
   auto bytesType = VectorType::get({16}, i8);

@@ -46,11 +46,14 @@ std::string kernelKey(const GemvConfig &c) {
     name += "_c" + typeName(s.getComputeType());
   name += "_m" + std::to_string(c.m) + "_n" + std::to_string(c.n) + "_k" +
           std::to_string(c.k);
-  return name;
+  return name + "_r" + std::to_string(c.rowsPerWarp) + "w" +
+         std::to_string(c.warpsPerBlock) + "u" + std::to_string(c.unroll);
 }
 
 struct ConvertQntToGPUPass
     : public qmlir::impl::ConvertQntToGPUPassBase<ConvertQntToGPUPass> {
+  using Base::Base;
+
   void runOnOperation() override {
     ModuleOp module = getOperation();
     SmallVector<MatmulOp> matmuls;
@@ -92,9 +95,14 @@ struct ConvertQntToGPUPass
     auto init2 = llvm::cast<RankedTensorType>(init.getType());
     int64_t m = in2.getDimSize(0), k = op.getK(), n = op.getN();
 
-    GemvConfig config =
+    GemvTuning tuning{rowsPerWarp, warpsPerBlock, unroll};
+    std::string whyNot;
+    FailureOr<GemvConfig> chosen =
         chooseGemvConfig(op.getScheme(), m, n, k, in2.getElementType(),
-                         init2.getElementType());
+                         init2.getElementType(), tuning, whyNot);
+    if (failed(chosen))
+      return op.emitOpError() << "cannot generate its GPU kernel: " << whyNot;
+    const GemvConfig &config = *chosen;
     std::string key = kernelKey(config);
     if (op.getScheme().getCodebook())
       key += "_cb" + std::to_string(custom++);

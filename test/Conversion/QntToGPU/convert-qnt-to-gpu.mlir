@@ -3,10 +3,9 @@
 // nf4 with bf16 activations, M = 1: the matmul becomes a launch of a kernel
 // generated for this shape. Each warp takes 2 output channels, 4 warps a
 // block: N = 4096 -> 512 blocks of 128 threads. The kernel copies the NF4
-// table to shared memory, issues the 16-byte loads of 4 chunks of codes per
-// row (aligned, so ld.global.v4; K = 4096 is 4 chunks per lane) before
-// using them, loads the activations as aligned vectors, and reduces the
-// lanes' partial sums with xor shuffles.
+// table to shared memory, loads 16 bytes of codes per row at a time
+// (aligned, so ld.global.v4), loads the activations as aligned vectors, and
+// reduces the lanes' partial sums with xor shuffles.
 // CHECK-LABEL: module attributes {gpu.container_module}
 // CHECK: func.func @nf4_m1(%[[X:.*]]: tensor<1x4096xbf16>, %[[C:.*]]: tensor<4096x2048xi8>, %[[S:.*]]: tensor<4096x64xf32>, %[[I:.*]]: tensor<1x4096xbf16>)
 // CHECK-DAG: %[[XB:.*]] = bufferization.to_buffer %[[X]] read_only
@@ -16,15 +15,15 @@
 // CHECK: %[[OB:.*]] = bufferization.to_buffer %[[OUT]]
 // CHECK-DAG: %[[C512:.*]] = arith.constant 512 : index
 // CHECK-DAG: %[[C128:.*]] = arith.constant 128 : index
-// CHECK: gpu.launch_func @qnt_kernels::@[[K:qnt_gemv_nf4_g64_bf16_bf16_m1_n4096_k4096]] blocks in (%[[C512]], %{{.*}}, %{{.*}}) threads in (%[[C128]], %{{.*}}, %{{.*}}) args(%[[XB]] : memref<1x4096xbf16>, %[[CB]] : memref<4096x2048xi8>, %[[SB]] : memref<4096x64xf32>, %[[OB]] : memref<1x4096xbf16>)
+// CHECK: gpu.launch_func @qnt_kernels::@[[K:qnt_gemv_nf4_g64_bf16_bf16_m1_n4096_k4096_r2w4u1]] blocks in (%[[C512]], %{{.*}}, %{{.*}}) threads in (%[[C128]], %{{.*}}, %{{.*}}) args(%[[XB]] : memref<1x4096xbf16>, %[[CB]] : memref<4096x2048xi8>, %[[SB]] : memref<4096x64xf32>, %[[OB]] : memref<1x4096xbf16>)
 // CHECK: bufferization.to_tensor %[[OB]] restrict writable
 // CHECK: gpu.module @qnt_kernels
 // CHECK: memref.global "private" constant @[[K]]_table : memref<16xf32> = dense<[-1.000000e+00, -0.6961928
 // CHECK: gpu.func @[[K]]({{.*}}) workgroup(%[[TBL:.*]] : memref<16xf32, #gpu.address_space<workgroup>>) kernel attributes {known_block_size = array<i32: 128, 1, 1>}
 // CHECK: memref.store %{{.*}}, %[[TBL]]
 // CHECK: gpu.barrier
-// CHECK: scf.for %{{.*}} = %{{.*}} to %c128{{.*}} step %c128
-// CHECK-COUNT-8: vector.load %{{.*}} {alignment = 16 : i64} : memref<4096x2048xi8>, vector<16xi8>
+// CHECK: scf.for %{{.*}} = %{{.*}} to %c128{{.*}} step %c32
+// CHECK-COUNT-2: vector.load %{{.*}} {alignment = 16 : i64} : memref<4096x2048xi8>, vector<16xi8>
 // CHECK: vector.load %{{.*}} {alignment = 16 : i64} : memref<1x4096xbf16>, vector<8xbf16>
 // CHECK: memref.load %[[TBL]]
 // CHECK: gpu.shuffle  xor %{{.*}}, %c16_i32, %c32_i32
@@ -43,10 +42,10 @@ func.func @nf4_m1(%x: tensor<1x4096xbf16>, %c: tensor<4096x2048xi8>, %s: tensor<
 // [B, M, K] activations run as B*M rows, 8 per block (grid.y = 3 for 24).
 // CHECK-LABEL: func.func @nf4dq_batched
 // CHECK: tensor.collapse_shape %{{.*}} {{\[}}[0, 1], [2]] : tensor<2x12x256xf32> into tensor<24x256xf32>
-// CHECK: gpu.launch_func @qnt_kernels::@qnt_gemv_nf4_g64_dq_f32_f32_m24_n64_k256 blocks in (%{{.*}}, %[[GY:.*]], %{{.*}})
+// CHECK: gpu.launch_func @qnt_kernels::@qnt_gemv_nf4_g64_dq_f32_f32_m24_n64_k256_r2w4u1 blocks in (%{{.*}}, %[[GY:.*]], %{{.*}})
 // CHECK: tensor.expand_shape %{{.*}} {{\[}}[0, 1], [2]] output_shape [2, 12, 64]
 // CHECK: memref.global "private" constant @qnt_dynamic_map : memref<256xf32>
-// CHECK: gpu.func @qnt_gemv_nf4_g64_dq_f32_f32_m24_n64_k256({{.*}}) workgroup(%{{.*}} : memref<16xf32, #gpu.address_space<workgroup>>, %[[MAP:.*]] : memref<256xf32, #gpu.address_space<workgroup>>)
+// CHECK: gpu.func @qnt_gemv_nf4_g64_dq_f32_f32_m24_n64_k256_r2w4u1({{.*}}) workgroup(%{{.*}} : memref<16xf32, #gpu.address_space<workgroup>>, %[[MAP:.*]] : memref<256xf32, #gpu.address_space<workgroup>>)
 // CHECK: %[[CODE:.*]] = memref.load %{{.*}} : memref<64x4xi8>
 // CHECK: %[[WIDE:.*]] = arith.extui %[[CODE]] : i8 to i32
 // CHECK: memref.load %[[MAP]]
@@ -64,7 +63,7 @@ func.func @nf4dq_batched(%x: tensor<2x12x256xf32>, %c: tensor<64x128xi8>, %s: te
 // one byte per element and picks the nibble. The code becomes a float
 // without a conversion: or'ed into the mantissa of 2^23 (0x4B000000), then
 // 2^23 + zp is subtracted.
-// CHECK-LABEL: gpu.func @qnt_gemv_int4_asym_g8_f32_f32_m2_n9_k72
+// CHECK-LABEL: gpu.func @qnt_gemv_int4_asym_g8_f32_f32_m2_n9_k72_r2w4u1
 // CHECK-NOT: vector.load
 // CHECK: %[[ZP:.*]] = arith.uitofp %{{.*}} : i8 to f32
 // CHECK: %[[BIAS:.*]] = arith.addf %[[ZP]], %cst{{.*}} : f32
@@ -75,4 +74,18 @@ func.func @nf4dq_batched(%x: tensor<2x12x256xf32>, %c: tensor<64x128xi8>, %s: te
 func.func @int4_scalar(%x: tensor<2x72xf32>, %c: tensor<9x36xi8>, %s: tensor<9x9xf32>, %z: tensor<9x9xi8>, %i: tensor<2x9xf32>) -> tensor<2x9xf32> {
   %y = qnt.matmul #qnt.scheme<int4, asymmetric, group = 8> %x : tensor<2x72xf32>, %c : tensor<9x36xi8> scales(%s : tensor<9x9xf32>) zero_points(%z : tensor<9x9xi8>) outs(%i : tensor<2x9xf32>) -> tensor<2x9xf32>
   return %y : tensor<2x9xf32>
+}
+
+// -----
+
+// Tuning overrides: 4 rows per warp, 2 warps per block, 2 chunks per row
+// loaded before use (K = 4096 gives 4 chunks per lane).
+// RUN: quant-opt %s -split-input-file --convert-qnt-to-gpu="rows-per-warp=4 warps-per-block=2 unroll=2" | FileCheck %s --check-prefix=TUNED
+// TUNED-LABEL: func.func @tuned
+// TUNED: gpu.launch_func @qnt_kernels::@qnt_gemv_int8_f32_f32_m1_n64_k4096_r4w2u2 blocks in (%c8, %c1{{.*}}, %c1{{.*}}) threads in (%c64
+// TUNED: scf.for %{{.*}} = %{{.*}} to %c256{{.*}} step %c64
+// TUNED-COUNT-8: vector.load %{{.*}} : memref<64x4096xi8>, vector<16xi8>
+func.func @tuned(%x: tensor<1x4096xf32>, %c: tensor<64x4096xi8>, %s: tensor<64x1xf32>, %i: tensor<1x64xf32>) -> tensor<1x64xf32> {
+  %y = qnt.matmul #qnt.scheme<int8> %x : tensor<1x4096xf32>, %c : tensor<64x4096xi8> scales(%s : tensor<64x1xf32>) outs(%i : tensor<1x64xf32>) -> tensor<1x64xf32>
+  return %y : tensor<1x64xf32>
 }

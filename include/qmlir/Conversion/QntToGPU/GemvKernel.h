@@ -37,6 +37,9 @@ struct GemvConfig {
   /// 16-byte code loads (K a multiple of 32 for 4-bit / 16 for 8-bit codes
   /// and groups a multiple of 8); otherwise one code at a time.
   bool vectorized = true;
+  /// Chunks of 16 bytes per row whose loads are issued before use (divides
+  /// the chunks per lane).
+  int64_t unroll = 1;
 
   int64_t blockThreads() const { return 32 * warpsPerBlock; }
   int64_t gridX() const {
@@ -46,9 +49,17 @@ struct GemvConfig {
   int64_t gridY() const { return (m + mTile - 1) / mTile; }
 };
 
-/// Picks the kernel parameters for a layer.
-GemvConfig chooseGemvConfig(SchemeAttr scheme, int64_t m, int64_t n, int64_t k,
-                            mlir::Type actType, mlir::Type outType);
+/// Overrides of the chosen parameters (0 = keep the choice).
+struct GemvTuning {
+  int64_t rowsPerWarp = 0, warpsPerBlock = 0, unroll = 0;
+};
+
+/// Picks the kernel parameters for a layer; fails with a reason when a
+/// tuning override is invalid for it.
+mlir::FailureOr<GemvConfig>
+chooseGemvConfig(SchemeAttr scheme, int64_t m, int64_t n, int64_t k,
+                 mlir::Type actType, mlir::Type outType,
+                 const GemvTuning &tuning, std::string &whyNot);
 
 /// Builds the kernel `name` into `module` (creating the tables it needs as
 /// constant globals there) and returns it.
