@@ -6,11 +6,12 @@
 
 #include "qmlir/Conversion/QntToGPU/GemvKernel.h"
 
+#include "KernelEmitter.h"
+
 #include "mlir/Dialect/Arith/IR/Arith.h"
 #include "mlir/Dialect/MemRef/IR/MemRef.h"
 #include "mlir/Dialect/SCF/IR/SCF.h"
 #include "mlir/Dialect/Vector/IR/VectorOps.h"
-#include "mlir/IR/SymbolTable.h"
 
 using namespace mlir;
 using namespace qmlir;
@@ -67,42 +68,17 @@ FailureOr<GemvConfig> qnt::chooseGemvConfig(SchemeAttr scheme, int64_t m,
 
 namespace {
 
-/// Emits one kernel; holds the values shared by the pieces of its body.
-class GemvEmitter {
+/// Emits one GEMV kernel.
+class GemvEmitter : public KernelEmitter {
 public:
   GemvEmitter(OpBuilder &b, Location loc, const GemvConfig &c)
-      : b(b), loc(loc), c(c), s(c.scheme) {
-    f32 = b.getF32Type();
-    i32 = b.getI32Type();
-    i8 = b.getI8Type();
-    bits = s.getBitsPerCode();
-    perWord = 32 / bits;
-    perChunk = 4 * perWord;
-    groupSize = numerics::effectiveGroupSize(c.k, s.getGroupSize());
-    groups = s.getNumGroups(c.k);
-    codeCols = bits == 8 ? c.k : (c.k + 1) / 2;
-  }
+      : KernelEmitter(b, loc, c.scheme, c.m, c.n, c.k, c.actType, c.outType,
+                      c.blockThreads()),
+        c(c) {}
 
   gpu::GPUFuncOp build(gpu::GPUModuleOp module, StringRef name);
 
 private:
-  Value idx(int64_t v) { return arith::ConstantIndexOp::create(b, loc, v); }
-  Value i32c(int64_t v) { return arith::ConstantIntOp::create(b, loc, i32, v); }
-  Value f32c(float v) {
-    return arith::ConstantOp::create(b, loc, b.getF32FloatAttr(v));
-  }
-  Value toF32(Value v) {
-    return v.getType() == f32 ? v : arith::ExtFOp::create(b, loc, f32, v);
-  }
-  /// a * b + c, contractible into one fma.
-  Value fma(Value a, Value x, Value c) {
-    auto contract = arith::FastMathFlags::contract;
-    Value p = arith::MulFOp::create(b, loc, a, x, contract);
-    return arith::AddFOp::create(b, loc, p, c, contract);
-  }
-  Value minIdx(Value a, int64_t bound) {
-    return arith::MinUIOp::create(b, loc, a, idx(bound));
-  }
   /// Rounds an f32 operand to the scheme's compute type (and back).
   Value toCompute(Value v) {
     Type compute = s.getComputeType();
@@ -111,13 +87,6 @@ private:
     return arith::ExtFOp::create(
         b, loc, f32, arith::TruncFOp::create(b, loc, compute, v).getResult());
   }
-
-  Value globalTable(gpu::GPUModuleOp module, StringRef name,
-                    ArrayRef<float> values);
-  void copyToShared(Value global, Value shared, int64_t count, Value tid);
-  Value decodeScale(Value row, Value group);
-  Value zeroPointBias(Value row, Value group);
-  Value codeValue(Value word, int64_t shift, Value zp);
   Value codeValueScalar(Value row, Value kIdx, Value zp);
   SmallVector<Value> vectorLoop(Value lane, ArrayRef<Value> rows,
                                 ArrayRef<Value> mRows);
@@ -125,99 +94,8 @@ private:
                                 ArrayRef<Value> mRows);
   Value warpSum(Value v);
 
-  OpBuilder &b;
-  Location loc;
   const GemvConfig &c;
-  SchemeAttr s;
-  Type f32, i32, i8;
-  int64_t bits, perWord, perChunk, groupSize, groups, codeCols;
-  // Kernel arguments and shared tables.
-  Value x, codes, scales, zp, dqScales, dqOffset, out;
-  Value table, dynMap;
 };
-
-Value GemvEmitter::globalTable(gpu::GPUModuleOp module, StringRef name,
-                               ArrayRef<float> values) {
-  auto type = MemRefType::get({int64_t(values.size())}, f32);
-  SymbolTable symbols(module);
-  if (!symbols.lookup(name)) {
-    OpBuilder::InsertionGuard guard(b);
-    b.setInsertionPointToStart(module.getBody());
-    auto tensorType = RankedTensorType::get({int64_t(values.size())}, f32);
-    memref::GlobalOp::create(b, loc, name, b.getStringAttr("private"), type,
-                             DenseElementsAttr::get(tensorType, values),
-                             /*constant=*/true, /*alignment=*/nullptr);
-  }
-  return memref::GetGlobalOp::create(b, loc, type, name);
-}
-
-/// Threads of the block copy `count` floats from global to shared memory.
-void GemvEmitter::copyToShared(Value global, Value shared, int64_t count,
-                               Value tid) {
-  scf::ForOp::create(
-      b, loc, tid, idx(count), idx(c.blockThreads()), ValueRange{},
-      [&](OpBuilder &nb, Location nl, Value i, ValueRange) {
-        Value v = memref::LoadOp::create(nb, nl, global, ValueRange{i});
-        memref::StoreOp::create(nb, nl, v, shared, ValueRange{i});
-        scf::YieldOp::create(nb, nl);
-      });
-}
-
-/// The f32 scale (absmax for the table kinds) of (row, group), decoding
-/// double quantization: dynmap[code] * dq_scales[(row*groups+g)/256] + offset.
-Value GemvEmitter::decodeScale(Value row, Value group) {
-  Value sc = memref::LoadOp::create(b, loc, scales, ValueRange{row, group});
-  if (!s.getDoubleQuant())
-    return sc;
-  Value code = arith::IndexCastUIOp::create(
-      b, loc, b.getIndexType(), arith::ExtUIOp::create(b, loc, i32, sc));
-  Value mapped = memref::LoadOp::create(b, loc, dynMap, ValueRange{code});
-  Value flat = arith::AddIOp::create(
-      b, loc, arith::MulIOp::create(b, loc, row, idx(groups)), group);
-  Value block = arith::DivUIOp::create(b, loc, flat,
-                                       idx(numerics::kDoubleQuantBlock));
-  Value blockScale = memref::LoadOp::create(b, loc, dqScales, ValueRange{block});
-  Value offset = memref::LoadOp::create(b, loc, dqOffset, ValueRange{});
-  Value scaled = arith::MulFOp::create(b, loc, mapped, blockScale);
-  return arith::AddFOp::create(b, loc, scaled, offset);
-}
-
-/// 2^23 + zp as f32: the bias that turns a magic-number float back into
-/// (q - zp) with one subtraction (see codeValue).
-Value GemvEmitter::zeroPointBias(Value row, Value group) {
-  if (!zp)
-    return Value();
-  Value z = memref::LoadOp::create(b, loc, zp, ValueRange{row, group});
-  Value zf = arith::UIToFPOp::create(b, loc, f32, z);
-  return arith::AddFOp::create(b, loc, zf, f32c(8388608.0f));
-}
-
-/// The unscaled value of the code at bit `shift` of a 32-bit word. Integer
-/// codes become floats without an int-to-float conversion (a slow
-/// instruction): the unsigned field u, or'ed into the mantissa of 2^23, is
-/// the float 2^23 + u, and one subtraction removes 2^23 and the offset
-/// (8 or 128 for the two's-complement codes, made unsigned by flipping their
-/// sign bit; the zero point for asymmetric ones).
-Value GemvEmitter::codeValue(Value word, int64_t shift, Value zpBias) {
-  int64_t mask = (1 << bits) - 1;
-  Value field = arith::AndIOp::create(
-      b, loc, arith::ShRUIOp::create(b, loc, word, i32c(shift)), i32c(mask));
-  if (s.isTable()) {
-    // The 16 values sit in 16 distinct banks: no conflicts, whatever the
-    // codes of the warp's lanes.
-    Value i = arith::IndexCastUIOp::create(b, loc, b.getIndexType(), field);
-    return memref::LoadOp::create(b, loc, table, ValueRange{i});
-  }
-  Value bias = zpBias;
-  if (s.getSymmetric()) {
-    int64_t offset = 1 << (bits - 1);
-    field = arith::XOrIOp::create(b, loc, field, i32c(offset));
-    bias = f32c(8388608.0f + float(offset));
-  }
-  Value magic = arith::OrIOp::create(b, loc, field, i32c(0x4B000000));
-  return arith::SubFOp::create(
-      b, loc, arith::BitcastOp::create(b, loc, f32, magic), bias);
-}
 
 /// The unscaled value of element k of a row, reading its byte (scalar path).
 Value GemvEmitter::codeValueScalar(Value row, Value kIdx, Value zpBias) {
@@ -369,75 +247,10 @@ Value GemvEmitter::warpSum(Value v) {
 }
 
 gpu::GPUFuncOp GemvEmitter::build(gpu::GPUModuleOp module, StringRef name) {
-  MLIRContext *ctx = b.getContext();
-  auto memref = [](ArrayRef<int64_t> shape, Type t) {
-    return MemRefType::get(shape, t);
-  };
-  WeightTypes wt = getWeightTypes(s, c.n, c.k);
-  SmallVector<Type> args = {memref({c.m, c.k}, c.actType)};
-  args.push_back(memref({c.n, codeCols}, i8));
-  args.push_back(memref(wt.scales.getShape(), wt.scales.getElementType()));
-  if (wt.zeroPoints)
-    args.push_back(memref(wt.zeroPoints.getShape(), i8));
-  if (wt.dqScales) {
-    args.push_back(memref(wt.dqScales.getShape(), f32));
-    args.push_back(memref({}, f32));
-  }
-  args.push_back(memref({c.m, c.n}, c.outType)); // init on entry, result
-
-  auto shared = [&](int64_t count) {
-    return MemRefType::get({count}, f32, AffineMap(),
-                           gpu::AddressSpaceAttr::get(
-                               ctx, gpu::GPUDialect::getWorkgroupAddressSpace()));
-  };
-  SmallVector<Type> workgroup;
-  if (s.isTable())
-    workgroup.push_back(shared(16));
-  if (s.getDoubleQuant())
-    workgroup.push_back(shared(256));
-
   OpBuilder::InsertionGuard guard(b);
-  b.setInsertionPointToEnd(module.getBody());
-  auto func = gpu::GPUFuncOp::create(b, loc, name,
-                                     b.getFunctionType(args, {}), workgroup);
-  func->setAttr(gpu::GPUDialect::getKernelFuncAttrName(), b.getUnitAttr());
-  func.setKnownBlockSize(
-      ArrayRef<int32_t>{int32_t(c.blockThreads()), 1, 1});
-  Block &entry = func.getBody().front();
-  b.setInsertionPointToStart(&entry);
-
-  unsigned a = 0;
-  x = entry.getArgument(a++);
-  codes = entry.getArgument(a++);
-  scales = entry.getArgument(a++);
-  if (wt.zeroPoints)
-    zp = entry.getArgument(a++);
-  if (wt.dqScales) {
-    dqScales = entry.getArgument(a++);
-    dqOffset = entry.getArgument(a++);
-  }
-  out = entry.getArgument(a++);
-
-  Value tid = gpu::ThreadIdOp::create(b, loc, gpu::Dimension::x);
+  gpu::GPUFuncOp func = createKernel(module, name, {});
   Value bx = gpu::BlockIdOp::create(b, loc, gpu::Dimension::x);
   Value by = gpu::BlockIdOp::create(b, loc, gpu::Dimension::y);
-  unsigned wg = 0;
-  if (s.isTable()) {
-    table = func.getWorkgroupAttributions()[wg++];
-    SmallVector<float, 16> values = s.getTable();
-    std::string tableName =
-        (name + "_table").str(); // Custom codebooks differ per kernel.
-    copyToShared(globalTable(module, tableName, values), table, 16, tid);
-  }
-  if (s.getDoubleQuant()) {
-    dynMap = func.getWorkgroupAttributions()[wg++];
-    const auto &map = numerics::dynamicMap();
-    copyToShared(globalTable(module, "qnt_dynamic_map",
-                             ArrayRef<float>(map.data(), map.size())),
-                 dynMap, 256, tid);
-  }
-  if (table || dynMap)
-    gpu::BarrierOp::create(b, loc);
 
   Value warp = arith::DivUIOp::create(b, loc, tid, idx(32));
   Value lane = arith::RemUIOp::create(b, loc, tid, idx(32));

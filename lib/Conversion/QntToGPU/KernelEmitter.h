@@ -1,0 +1,92 @@
+//===- KernelEmitter.h - Pieces shared by the generated kernels -*- C++ -*-===//
+//
+// Part of the quant-mlir project.
+//
+//===----------------------------------------------------------------------===//
+//
+// Internal to lib/Conversion/QntToGPU: the kernel signature, the shared
+// tables and the dequantization of codes, common to the GEMV and GEMM
+// emitters. Everything is built as gpu/arith/memref/vector IR.
+//
+//===----------------------------------------------------------------------===//
+
+#ifndef QMLIR_LIB_CONVERSION_QNTTOGPU_KERNELEMITTER_H
+#define QMLIR_LIB_CONVERSION_QNTTOGPU_KERNELEMITTER_H
+
+#include "mlir/Dialect/Arith/IR/Arith.h"
+#include "mlir/Dialect/GPU/IR/GPUDialect.h"
+#include "mlir/Dialect/MemRef/IR/MemRef.h"
+#include "mlir/Dialect/SCF/IR/SCF.h"
+#include "mlir/Dialect/Vector/IR/VectorOps.h"
+#include "qmlir/Dialect/Qnt/IR/QntOps.h"
+
+namespace qmlir::qnt {
+
+/// Builds the common parts of a dequantizing kernel for an [N, K] weight
+/// under one scheme. Kernel parameters (bare pointers): x [M, K], codes,
+/// scales, [zero points], [dq scales, dq offset], out [M, N] (init on entry).
+class KernelEmitter {
+public:
+  KernelEmitter(mlir::OpBuilder &b, mlir::Location loc, SchemeAttr scheme,
+                int64_t m, int64_t n, int64_t k, mlir::Type actType,
+                mlir::Type outType, int64_t blockThreads);
+
+protected:
+  /// Creates the kernel `name` in `module` with the parameters above and
+  /// `extraShared` more workgroup buffers after the tables; binds the
+  /// arguments, fills the shared tables and returns the kernel, with the
+  /// builder at the end of its entry block.
+  mlir::gpu::GPUFuncOp createKernel(mlir::gpu::GPUModuleOp module,
+                                    llvm::StringRef name,
+                                    llvm::ArrayRef<mlir::Type> extraShared);
+  /// The workgroup buffers after the tables (in createKernel's order).
+  llvm::SmallVector<mlir::Value> extraSharedBuffers;
+
+  mlir::Value idx(int64_t v) {
+    return mlir::arith::ConstantIndexOp::create(b, loc, v);
+  }
+  mlir::Value i32c(int64_t v) {
+    return mlir::arith::ConstantIntOp::create(b, loc, i32, v);
+  }
+  mlir::Value f32c(float v) {
+    return mlir::arith::ConstantOp::create(b, loc, b.getF32FloatAttr(v));
+  }
+  mlir::Value toF32(mlir::Value v) {
+    return v.getType() == f32 ? v : mlir::arith::ExtFOp::create(b, loc, f32, v);
+  }
+  /// a * x + c, contractible into one fma.
+  mlir::Value fma(mlir::Value a, mlir::Value x, mlir::Value c) {
+    auto contract = mlir::arith::FastMathFlags::contract;
+    mlir::Value p = mlir::arith::MulFOp::create(b, loc, a, x, contract);
+    return mlir::arith::AddFOp::create(b, loc, p, c, contract);
+  }
+  mlir::Value minIdx(mlir::Value a, int64_t bound) {
+    return mlir::arith::MinUIOp::create(b, loc, a, idx(bound));
+  }
+  /// Shared memory of `count` elements of `type`.
+  mlir::MemRefType sharedType(llvm::ArrayRef<int64_t> shape, mlir::Type type);
+
+  mlir::Value globalTable(mlir::gpu::GPUModuleOp module, llvm::StringRef name,
+                          llvm::ArrayRef<float> values);
+  void copyToShared(mlir::Value global, mlir::Value shared, int64_t count,
+                    mlir::Value tid);
+  mlir::Value decodeScale(mlir::Value row, mlir::Value group);
+  mlir::Value zeroPointBias(mlir::Value row, mlir::Value group);
+  mlir::Value codeValue(mlir::Value word, int64_t shift, mlir::Value zpBias);
+
+  mlir::OpBuilder &b;
+  mlir::Location loc;
+  SchemeAttr s;
+  int64_t m, n, k;
+  mlir::Type actType, outType;
+  int64_t blockThreads;
+  mlir::Type f32, i32, i8;
+  int64_t bits, perWord, perChunk, groupSize, groups, codeCols;
+  // Kernel arguments and shared tables.
+  mlir::Value x, codes, scales, zp, dqScales, dqOffset, out;
+  mlir::Value table, dynMap, tid;
+};
+
+} // namespace qmlir::qnt
+
+#endif // QMLIR_LIB_CONVERSION_QNTTOGPU_KERNELEMITTER_H
