@@ -9,6 +9,7 @@
 #include "mlir/Dialect/Arith/IR/Arith.h"
 #include "mlir/IR/Builders.h"
 #include "mlir/IR/SymbolTable.h"
+#include "qmlir/Conversion/QntToGPU/GemmKernel.h"
 #include "qmlir/Conversion/QntToGPU/GemvKernel.h"
 #include "qmlir/Dialect/Qnt/IR/QntOps.h"
 #include "llvm/ADT/StringMap.h"
@@ -31,23 +32,21 @@ std::string typeName(Type t) {
   return s;
 }
 
-/// A readable, unique-per-configuration kernel name.
-std::string kernelKey(const GemvConfig &c) {
-  SchemeAttr s = c.scheme;
-  std::string name = "qnt_gemv_" + stringifyQuantKind(s.getKind()).str();
+/// A readable kernel name, unique per scheme, types and shape.
+std::string kernelName(StringRef prefix, SchemeAttr s, Type act, Type out,
+                       int64_t m, int64_t n, int64_t k) {
+  std::string name = (prefix + "_" + stringifyQuantKind(s.getKind())).str();
   if (!s.getSymmetric())
     name += "_asym";
   if (s.getGroupSize())
     name += "_g" + std::to_string(s.getGroupSize());
   if (s.getDoubleQuant())
     name += "_dq";
-  name += "_" + typeName(c.actType) + "_" + typeName(c.outType);
-  if (s.getComputeType() != c.actType)
+  name += "_" + typeName(act) + "_" + typeName(out);
+  if (s.getComputeType() != act)
     name += "_c" + typeName(s.getComputeType());
-  name += "_m" + std::to_string(c.m) + "_n" + std::to_string(c.n) + "_k" +
-          std::to_string(c.k);
-  return name + "_r" + std::to_string(c.rowsPerWarp) + "w" +
-         std::to_string(c.warpsPerBlock) + "u" + std::to_string(c.unroll);
+  return name + "_m" + std::to_string(m) + "_n" + std::to_string(n) + "_k" +
+         std::to_string(k);
 }
 
 struct ConvertQntToGPUPass
@@ -95,22 +94,47 @@ struct ConvertQntToGPUPass
     auto init2 = llvm::cast<RankedTensorType>(init.getType());
     int64_t m = in2.getDimSize(0), k = op.getK(), n = op.getN();
 
-    GemvTuning tuning{rowsPerWarp, warpsPerBlock, unroll};
-    std::string whyNot;
-    FailureOr<GemvConfig> chosen =
-        chooseGemvConfig(op.getScheme(), m, n, k, in2.getElementType(),
-                         init2.getElementType(), tuning, whyNot);
-    if (failed(chosen))
-      return op.emitOpError() << "cannot generate its GPU kernel: " << whyNot;
-    const GemvConfig &config = *chosen;
-    std::string key = kernelKey(config);
-    if (op.getScheme().getCodebook())
-      key += "_cb" + std::to_string(custom++);
-    gpu::GPUFuncOp kernel = byKey.lookup(key);
-    if (!kernel) {
-      kernel = buildGemvKernel(b, loc, kernels, config, key);
-      byKey[key] = kernel;
+    // Many activation rows in bf16/f16 go to the tensor cores; the rest to
+    // the GEMV.
+    std::string key;
+    int64_t gridX, gridY, threads;
+    auto cached = [&](StringRef k) { return byKey.lookup(k); };
+    gpu::GPUFuncOp kernel;
+    if (canUseGemm(op.getScheme(), m, k, in2.getElementType())) {
+      GemmConfig config{op.getScheme(), m, n, k, in2.getElementType(),
+                        init2.getElementType()};
+      key = kernelName("qnt_gemm", op.getScheme(), config.actType,
+                       config.outType, m, n, k);
+      if (op.getScheme().getCodebook())
+        key += "_cb" + std::to_string(custom++);
+      if (!(kernel = cached(key)))
+        kernel = buildGemmKernel(b, loc, kernels, config, key);
+      gridX = config.gridX();
+      gridY = config.gridY();
+      threads = config.blockThreads();
+    } else {
+      GemvTuning tuning{rowsPerWarp, warpsPerBlock, unroll};
+      std::string whyNot;
+      FailureOr<GemvConfig> chosen =
+          chooseGemvConfig(op.getScheme(), m, n, k, in2.getElementType(),
+                           init2.getElementType(), tuning, whyNot);
+      if (failed(chosen))
+        return op.emitOpError() << "cannot generate its GPU kernel: " << whyNot;
+      const GemvConfig &config = *chosen;
+      key = kernelName("qnt_gemv", op.getScheme(), config.actType,
+                       config.outType, m, n, k) +
+            "_r" + std::to_string(config.rowsPerWarp) + "w" +
+            std::to_string(config.warpsPerBlock) + "u" +
+            std::to_string(config.unroll);
+      if (op.getScheme().getCodebook())
+        key += "_cb" + std::to_string(custom++);
+      if (!(kernel = cached(key)))
+        kernel = buildGemvKernel(b, loc, kernels, config, key);
+      gridX = config.gridX();
+      gridY = config.gridY();
+      threads = config.blockThreads();
     }
+    byKey[key] = kernel;
 
     // Operands as buffers; the result accumulates into a copy of init.
     auto buffer = [&](Value tensor, bool readOnly) -> Value {
@@ -134,8 +158,8 @@ struct ConvertQntToGPUPass
     };
     gpu::LaunchFuncOp::create(
         b, loc, kernel,
-        gpu::KernelDim3{dim(config.gridX()), dim(config.gridY()), dim(1)},
-        gpu::KernelDim3{dim(config.blockThreads()), dim(1), dim(1)},
+        gpu::KernelDim3{dim(gridX), dim(gridY), dim(1)},
+        gpu::KernelDim3{dim(threads), dim(1), dim(1)},
         /*dynamicSharedMemorySize=*/Value(), args);
     Value result = bufferization::ToTensorOp::create(
         b, loc, init2, out, /*restrict=*/true, /*writable=*/true);

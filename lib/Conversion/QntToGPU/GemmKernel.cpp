@@ -1,0 +1,281 @@
+//===- GemmKernel.cpp - Generated dequant tensor-core GEMM ----------------===//
+//
+// Part of the quant-mlir project.
+//
+//===----------------------------------------------------------------------===//
+
+#include "qmlir/Conversion/QntToGPU/GemmKernel.h"
+
+#include "KernelEmitter.h"
+
+#include "mlir/Dialect/LLVMIR/LLVMDialect.h"
+#include "mlir/Dialect/LLVMIR/NVVMDialect.h"
+
+using namespace mlir;
+using namespace qmlir;
+using namespace qmlir::qnt;
+
+bool qnt::canUseGemm(SchemeAttr scheme, int64_t m, int64_t k, Type actType) {
+  if (m < 9 || !(actType.isBF16() || actType.isF16()) ||
+      scheme.getComputeType() != actType || k % GemmConfig::kTileK != 0)
+    return false;
+  int64_t g = numerics::effectiveGroupSize(k, scheme.getGroupSize());
+  return g % GemmConfig::kTileK == 0;
+}
+
+namespace {
+
+/// Emits one GEMM kernel. Shared tiles hold pairs of 16-bit values as i32
+/// (the register format of mma.sync operands), rows padded from 16 to 20
+/// words so that the fragment loads of a warp hit distinct banks.
+class GemmEmitter : public KernelEmitter {
+public:
+  GemmEmitter(OpBuilder &b, Location loc, const GemmConfig &c)
+      : KernelEmitter(b, loc, c.scheme, c.m, c.n, c.k, c.actType, c.outType,
+                      c.blockThreads()),
+        c(c) {}
+
+  gpu::GPUFuncOp build(gpu::GPUModuleOp module, StringRef name);
+
+private:
+  static constexpr int64_t kRowWords = GemmConfig::kTileK / 2 + 4;
+
+  void loadActivationTile(Value k0, Value row, Value half);
+  void loadWeightTile(Value k0, Value row, Value half);
+  Value mma(ArrayRef<Value> a, ArrayRef<Value> bFrag, ArrayRef<Value> acc,
+            SmallVectorImpl<Value> &result);
+  Value sharedWord(Value tile, Value row, Value col) {
+    return memref::LoadOp::create(b, loc, tile, ValueRange{row, col});
+  }
+
+  const GemmConfig &c;
+  Value aTile, bTile;
+};
+
+/// Thread (row, half) copies 16 activations of its row: two 16-byte loads.
+void GemmEmitter::loadActivationTile(Value k0, Value row, Value half) {
+  Value mRow = minIdx(
+      arith::AddIOp::create(
+          b, loc,
+          arith::MulIOp::create(
+              b, loc, gpu::BlockIdOp::create(b, loc, gpu::Dimension::y),
+              idx(GemmConfig::kTileM)),
+          row),
+      m - 1);
+  auto vecType = VectorType::get({8}, actType);
+  auto wordsType = VectorType::get({4}, i32);
+  for (int64_t part = 0; part < 2; ++part) {
+    Value col = arith::AddIOp::create(
+        b, loc, k0,
+        arith::AddIOp::create(b, loc,
+                              arith::MulIOp::create(b, loc, half, idx(16)),
+                              idx(8 * part)));
+    Value v = vector::LoadOp::create(b, loc, vecType, x, ValueRange{mRow, col},
+                                     /*nontemporal=*/false,
+                                     llvm::MaybeAlign(16));
+    Value words = vector::BitCastOp::create(b, loc, wordsType, v);
+    Value wordCol = arith::AddIOp::create(
+        b, loc, arith::MulIOp::create(b, loc, half, idx(8)), idx(4 * part));
+    vector::StoreOp::create(b, loc, words, aTile, ValueRange{row, wordCol});
+  }
+}
+
+/// Thread (row, half) dequantizes 16 weights of output channel `row` of
+/// the block into the compute type and stores them as 8 packed words.
+void GemmEmitter::loadWeightTile(Value k0, Value row, Value half) {
+  Value nRow = minIdx(
+      arith::AddIOp::create(
+          b, loc,
+          arith::MulIOp::create(
+              b, loc, gpu::BlockIdOp::create(b, loc, gpu::Dimension::x),
+              idx(GemmConfig::kTileN)),
+          row),
+      n - 1);
+  Value kStart =
+      arith::AddIOp::create(b, loc, k0, arith::MulIOp::create(b, loc, half, idx(16)));
+  // 16 codes: 8 bytes (4-bit) or 16 bytes (8-bit).
+  int64_t bytes = 16 * bits / 8;
+  Value byteCol = bits == 8 ? kStart
+                            : arith::DivUIOp::create(b, loc, kStart, idx(2)).getResult();
+  Value raw = vector::LoadOp::create(b, loc, VectorType::get({bytes}, i8),
+                                     codes, ValueRange{nRow, byteCol},
+                                     /*nontemporal=*/false,
+                                     llvm::MaybeAlign(bytes));
+  int64_t numWords = bytes / 4;
+  Value words = vector::BitCastOp::create(
+      b, loc, VectorType::get({numWords}, i32), raw);
+  // Groups are multiples of 32: one scale for the 16 codes.
+  Value g = arith::DivUIOp::create(b, loc, kStart, idx(groupSize));
+  Value scale = decodeScale(nRow, g);
+  Value zpBias = zeroPointBias(nRow, g);
+  SmallVector<Value> values;
+  for (int64_t w = 0; w < numWords; ++w) {
+    Value word = vector::ExtractOp::create(b, loc, words, w);
+    for (int64_t j = 0; j < perWord; ++j) {
+      int64_t shift = bits == 8 ? 8 * j : 8 * (j / 2) + (j % 2 ? 0 : 4);
+      Value q = codeValue(word, shift, zpBias);
+      Value wv = arith::MulFOp::create(b, loc, q, scale);
+      values.push_back(arith::TruncFOp::create(b, loc, actType, wv));
+    }
+  }
+  // Two stores of 8 values (4 packed words) each.
+  auto halfType = VectorType::get({8}, actType);
+  for (int64_t part = 0; part < 2; ++part) {
+    Value quarter = vector::BitCastOp::create(
+        b, loc, VectorType::get({4}, i32),
+        vector::FromElementsOp::create(
+            b, loc, halfType, ArrayRef<Value>(values).slice(8 * part, 8)));
+    Value wordCol = arith::AddIOp::create(
+        b, loc, arith::MulIOp::create(b, loc, half, idx(8)), idx(4 * part));
+    vector::StoreOp::create(b, loc, quarter, bTile, ValueRange{row, wordCol});
+  }
+}
+
+/// One mma.sync m16n8k16 with f32 accumulators (4 values per lane).
+Value GemmEmitter::mma(ArrayRef<Value> a, ArrayRef<Value> bFrag,
+                       ArrayRef<Value> acc, SmallVectorImpl<Value> &result) {
+  MLIRContext *ctx = b.getContext();
+  bool isBF16 = actType.isBF16();
+  // f16 operands are passed as vector<2xf16>, bf16 ones as packed i32.
+  auto operand = [&](Value word) -> Value {
+    if (isBF16)
+      return word;
+    Value v = vector::FromElementsOp::create(
+        b, loc, VectorType::get({1}, i32), ValueRange{word});
+    return vector::BitCastOp::create(b, loc,
+                                     VectorType::get({2}, b.getF16Type()), v);
+  };
+  SmallVector<Value> av, bv;
+  for (Value v : a)
+    av.push_back(operand(v));
+  for (Value v : bFrag)
+    bv.push_back(operand(v));
+  auto resType = LLVM::LLVMStructType::getLiteral(ctx, {f32, f32, f32, f32});
+  NVVM::MMATypes type = isBF16 ? NVVM::MMATypes::bf16 : NVVM::MMATypes::f16;
+  Value d = NVVM::MmaOp::create(
+      b, loc, resType, av, bv, acc, ArrayRef<int64_t>{16, 8, 16}, std::nullopt,
+      std::nullopt, std::array<NVVM::MMATypes, 2>{type, type},
+      std::array<NVVM::MMALayout, 2>{NVVM::MMALayout::row,
+                                     NVVM::MMALayout::col});
+  for (int64_t i = 0; i < 4; ++i)
+    result.push_back(LLVM::ExtractValueOp::create(b, loc, d, i));
+  return d;
+}
+
+gpu::GPUFuncOp GemmEmitter::build(gpu::GPUModuleOp module, StringRef name) {
+  OpBuilder::InsertionGuard guard(b);
+  Type tileType = sharedType({GemmConfig::kTileM, kRowWords}, i32);
+  gpu::GPUFuncOp func = createKernel(module, name, {tileType, tileType});
+  aTile = extraSharedBuffers[0];
+  bTile = extraSharedBuffers[1];
+
+  Value warp = arith::DivUIOp::create(b, loc, tid, idx(32));
+  Value lane = arith::RemUIOp::create(b, loc, tid, idx(32));
+  Value grp = arith::DivUIOp::create(b, loc, lane, idx(4));
+  Value t4 = arith::RemUIOp::create(b, loc, lane, idx(4));
+  Value wm = arith::DivUIOp::create(b, loc, warp, idx(2));
+  Value wn = arith::RemUIOp::create(b, loc, warp, idx(2));
+  Value loadRow = arith::DivUIOp::create(b, loc, tid, idx(2));
+  Value loadHalf = arith::RemUIOp::create(b, loc, tid, idx(2));
+
+  // 2 x 4 tiles of 16 x 8 per warp, 4 accumulators each.
+  SmallVector<Value> inits(32, f32c(0.0f));
+  auto loop = scf::ForOp::create(
+      b, loc, idx(0), idx(k), idx(GemmConfig::kTileK), inits,
+      [&](OpBuilder &nb, Location nl, Value k0, ValueRange accIn) {
+        OpBuilder::InsertionGuard g2(b);
+        b.setInsertionPointToEnd(nb.getInsertionBlock());
+        loadActivationTile(k0, loadRow, loadHalf);
+        loadWeightTile(k0, loadRow, loadHalf);
+        gpu::BarrierOp::create(b, loc);
+        SmallVector<Value> acc(accIn.begin(), accIn.end());
+        for (int64_t kk = 0; kk < GemmConfig::kTileK / 2; kk += 8) {
+          Value colLo = arith::AddIOp::create(b, loc, t4, idx(kk));
+          Value colHi = arith::AddIOp::create(b, loc, t4, idx(kk + 4));
+          SmallVector<SmallVector<Value>> aFrags, bFrags;
+          for (int64_t mi = 0; mi < 2; ++mi) {
+            Value r0 = arith::AddIOp::create(
+                b, loc, arith::MulIOp::create(b, loc, wm, idx(32)),
+                arith::AddIOp::create(b, loc, grp, idx(16 * mi)));
+            Value r8 = arith::AddIOp::create(b, loc, r0, idx(8));
+            aFrags.push_back({sharedWord(aTile, r0, colLo),
+                              sharedWord(aTile, r8, colLo),
+                              sharedWord(aTile, r0, colHi),
+                              sharedWord(aTile, r8, colHi)});
+          }
+          for (int64_t ni = 0; ni < 4; ++ni) {
+            Value nr = arith::AddIOp::create(
+                b, loc, arith::MulIOp::create(b, loc, wn, idx(32)),
+                arith::AddIOp::create(b, loc, grp, idx(8 * ni)));
+            bFrags.push_back(
+                {sharedWord(bTile, nr, colLo), sharedWord(bTile, nr, colHi)});
+          }
+          for (int64_t mi = 0; mi < 2; ++mi)
+            for (int64_t ni = 0; ni < 4; ++ni) {
+              int64_t base = (mi * 4 + ni) * 4;
+              SmallVector<Value> next;
+              mma(aFrags[mi], bFrags[ni],
+                  ArrayRef<Value>(acc).slice(base, 4), next);
+              std::copy(next.begin(), next.end(), acc.begin() + base);
+            }
+        }
+        gpu::BarrierOp::create(b, loc);
+        scf::YieldOp::create(b, loc, acc);
+      });
+
+  // Epilogue: out = init + acc, for the rows and columns that exist.
+  Value mBlock = arith::MulIOp::create(
+      b, loc, gpu::BlockIdOp::create(b, loc, gpu::Dimension::y),
+      idx(GemmConfig::kTileM));
+  Value nBlock = arith::MulIOp::create(
+      b, loc, gpu::BlockIdOp::create(b, loc, gpu::Dimension::x),
+      idx(GemmConfig::kTileN));
+  for (int64_t mi = 0; mi < 2; ++mi) {
+    for (int64_t ni = 0; ni < 4; ++ni) {
+      for (int64_t e = 0; e < 4; ++e) {
+        // c0, c1: (row grp, cols 2*t4 + {0,1}); c2, c3: row grp + 8.
+        Value row = arith::AddIOp::create(
+            b, loc, mBlock,
+            arith::AddIOp::create(
+                b, loc, arith::MulIOp::create(b, loc, wm, idx(32)),
+                arith::AddIOp::create(b, loc, grp,
+                                      idx(16 * mi + (e >= 2 ? 8 : 0)))));
+        Value col = arith::AddIOp::create(
+            b, loc, nBlock,
+            arith::AddIOp::create(
+                b, loc, arith::MulIOp::create(b, loc, wn, idx(32)),
+                arith::AddIOp::create(
+                    b, loc, arith::MulIOp::create(b, loc, t4, idx(2)),
+                    idx(8 * ni + (e % 2)))));
+        Value inRange = arith::AndIOp::create(
+            b, loc,
+            arith::CmpIOp::create(b, loc, arith::CmpIPredicate::ult, row,
+                                  idx(m)),
+            arith::CmpIOp::create(b, loc, arith::CmpIPredicate::ult, col,
+                                  idx(n)));
+        Value acc = loop.getResult((mi * 4 + ni) * 4 + e);
+        scf::IfOp::create(b, loc, inRange, [&](OpBuilder &nb, Location nl) {
+          OpBuilder::InsertionGuard g3(b);
+          b.setInsertionPointToEnd(nb.getInsertionBlock());
+          Value prev =
+              toF32(memref::LoadOp::create(b, loc, out, ValueRange{row, col}));
+          Value v = arith::AddFOp::create(b, loc, prev, acc);
+          if (outType != f32)
+            v = arith::TruncFOp::create(b, loc, outType, v);
+          memref::StoreOp::create(b, loc, v, out, ValueRange{row, col});
+          scf::YieldOp::create(b, loc);
+        });
+      }
+    }
+  }
+  gpu::ReturnOp::create(b, loc);
+  return func;
+}
+
+} // namespace
+
+gpu::GPUFuncOp qnt::buildGemmKernel(OpBuilder &builder, Location loc,
+                                    gpu::GPUModuleOp module,
+                                    const GemmConfig &config, StringRef name) {
+  return GemmEmitter(builder, loc, config).build(module, name);
+}
