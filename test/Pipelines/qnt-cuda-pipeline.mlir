@@ -9,6 +9,7 @@
 // RUN: %ptxas -arch=sm_90 %t/sm90/qnt_kernels.sm_90.ptx -o %t/gemv90.cubin
 // RUN: %ptxas -arch=sm_90 %t/sm90/layer_kernel.sm_90.ptx -o %t/relu90.cubin
 // RUN: FileCheck %s --check-prefix=PTX < %t/sm90/qnt_kernels.sm_90.ptx
+// RUN: FileCheck %s --check-prefix=MMA < %t/sm80/qnt_kernels.sm_80.ptx
 // RUN: FileCheck %s --check-prefix=LAUNCH < %t/sm90/launches.txt
 // RUN: FileCheck %s --check-prefix=HOST < %t/host.mlir
 
@@ -19,6 +20,10 @@
 // PTX: fma.rn.f32
 // PTX: shfl.sync.bfly.b32
 // PTX: st.global.b16
+
+// The tensor-core GEMM of @block (M = 64).
+// MMA: .visible .entry qnt_gemm_int8_bf16_bf16_m64_n128_k256(
+// MMA: mma.sync.aligned.m16n8k16.row.col.f32.bf16.bf16.f32
 
 // One launch of each kernel with its grid and block: 256 rows / 8 per block
 // for the GEMV; 256 elements in one block of 256 threads for the relu.
@@ -41,4 +46,9 @@ func.func @layer(%x: tensor<1x512xbf16>, %c: tensor<256x256xi8>, %s: tensor<256x
     linalg.yield %m : bf16
   } -> tensor<1x256xbf16>
   return %r : tensor<1x256xbf16>
+}
+
+func.func @block(%x: tensor<64x256xbf16>, %c: tensor<128x256xi8>, %s: tensor<128x1xf32>, %i: tensor<64x128xbf16>) -> tensor<64x128xbf16> {
+  %y = qnt.matmul #qnt.scheme<int8, compute = bf16> %x : tensor<64x256xbf16>, %c : tensor<128x256xi8> scales(%s : tensor<128x1xf32>) outs(%i : tensor<64x128xbf16>) -> tensor<64x128xbf16>
+  return %y : tensor<64x128xbf16>
 }

@@ -15,9 +15,17 @@ using namespace mlir;
 using namespace qmlir;
 using namespace qmlir::qnt;
 
-bool qnt::canUseGemm(SchemeAttr scheme, int64_t m, int64_t k, Type actType) {
+bool qnt::canUseGemm(SchemeAttr scheme, int64_t m, int64_t n, int64_t k,
+                     Type actType) {
   if (m < 9 || !(actType.isBF16() || actType.isF16()) ||
       scheme.getComputeType() != actType || k % GemmConfig::kTileK != 0)
+    return false;
+  // Below a full tile of rows the GEMM only pays when its grid fills a large
+  // GPU (measured on the H100: 4096 x 28672 at M = 16 runs 1.9x faster than
+  // the GEMV, 4096 x 4096 1.7x slower).
+  int64_t blocks = ((n + GemmConfig::kTileN - 1) / GemmConfig::kTileN) *
+                   ((m + GemmConfig::kTileM - 1) / GemmConfig::kTileM);
+  if (m < GemmConfig::kTileM && blocks < kMinGemmBlocks)
     return false;
   int64_t g = numerics::effectiveGroupSize(k, scheme.getGroupSize());
   return g % GemmConfig::kTileK == 0;

@@ -100,7 +100,7 @@ struct ConvertQntToGPUPass
     int64_t gridX, gridY, threads;
     auto cached = [&](StringRef k) { return byKey.lookup(k); };
     gpu::GPUFuncOp kernel;
-    if (canUseGemm(op.getScheme(), m, k, in2.getElementType())) {
+    if (canUseGemm(op.getScheme(), m, n, k, in2.getElementType())) {
       GemmConfig config{op.getScheme(), m, n, k, in2.getElementType(),
                         init2.getElementType()};
       key = kernelName("qnt_gemm", op.getScheme(), config.actType,

@@ -89,3 +89,40 @@ func.func @tuned(%x: tensor<1x4096xf32>, %c: tensor<64x4096xi8>, %s: tensor<64x1
   %y = qnt.matmul #qnt.scheme<int8> %x : tensor<1x4096xf32>, %c : tensor<64x4096xi8> scales(%s : tensor<64x1xf32>) outs(%i : tensor<1x64xf32>) -> tensor<1x64xf32>
   return %y : tensor<1x64xf32>
 }
+
+// -----
+
+// A full tile of bf16 rows (M = 64) goes to the tensor cores: a 64 x 64
+// output tile per block of 4 warps, activations and dequantized weights
+// staged in shared memory as packed bf16 pairs (rows padded to 20 words),
+// 16 mma.sync m16n8k16 per 32-wide step of K.
+// CHECK-LABEL: func.func @gemm_tile
+// CHECK: gpu.launch_func @qnt_kernels::@qnt_gemm_int4_g128_bf16_bf16_m64_n256_k512 blocks in (%c4{{.*}}, %c1{{.*}}, %c1{{.*}}) threads in (%c128
+// CHECK: gpu.func @qnt_gemm_int4_g128_bf16_bf16_m64_n256_k512({{.*}}) workgroup(%[[A:.*]] : memref<64x20xi32, #gpu.address_space<workgroup>>, %[[B:.*]] : memref<64x20xi32, #gpu.address_space<workgroup>>)
+// CHECK: scf.for %{{.*}} = %c0{{.*}} to %c512{{.*}} step %c32
+// CHECK: vector.store %{{.*}}, %[[A]]
+// CHECK: arith.truncf %{{.*}} : f32 to bf16
+// CHECK: vector.store %{{.*}}, %[[B]]
+// CHECK: gpu.barrier
+// CHECK-COUNT-16: nvvm.mma.sync {{.*}}multiplicandAPtxType = #nvvm.mma_type<bf16>{{.*}}shape = #nvvm.shape<m = 16, n = 8, k = 16>
+// CHECK: gpu.barrier
+func.func @gemm_tile(%x: tensor<64x512xbf16>, %c: tensor<256x256xi8>, %s: tensor<256x4xf32>, %i: tensor<64x256xbf16>) -> tensor<64x256xbf16> {
+  %y = qnt.matmul #qnt.scheme<int4, group = 128, compute = bf16> %x : tensor<64x512xbf16>, %c : tensor<256x256xi8> scales(%s : tensor<256x4xf32>) outs(%i : tensor<64x256xbf16>) -> tensor<64x256xbf16>
+  return %y : tensor<64x256xbf16>
+}
+
+// -----
+
+// Fewer rows than a tile: the GEMM only when its grid has 256 blocks or
+// more (N = 16384), else the GEMV (N = 4096).
+// CHECK-LABEL: func.func @m16_choice
+// CHECK: gpu.launch_func @qnt_kernels::@qnt_gemv_nf4_g64_f16_f16_m16_n4096_k512
+// CHECK: gpu.launch_func @qnt_kernels::@qnt_gemm_nf4_g64_f16_f16_m16_n16384_k512
+// CHECK: gpu.func @qnt_gemm_nf4_g64_f16_f16_m16_n16384_k512
+// CHECK: nvvm.mma.sync {{.*}}shape = #nvvm.shape<m = 16, n = 8, k = 16>} : (vector<2xf16>, vector<2xf16>, f32)
+func.func @m16_choice(%x: tensor<16x512xf16>, %c: tensor<4096x256xi8>, %s: tensor<4096x8xf32>, %i: tensor<16x4096xf16>,
+                      %c2: tensor<16384x256xi8>, %s2: tensor<16384x8xf32>, %i2: tensor<16x16384xf16>) -> (tensor<16x4096xf16>, tensor<16x16384xf16>) {
+  %y = qnt.matmul #qnt.scheme<nf4, group = 64, compute = f16> %x : tensor<16x512xf16>, %c : tensor<4096x256xi8> scales(%s : tensor<4096x8xf32>) outs(%i : tensor<16x4096xf16>) -> tensor<16x4096xf16>
+  %z = qnt.matmul #qnt.scheme<nf4, group = 64, compute = f16> %x : tensor<16x512xf16>, %c2 : tensor<16384x256xi8> scales(%s2 : tensor<16384x8xf32>) outs(%i2 : tensor<16x16384xf16>) -> tensor<16x16384xf16>
+  return %y, %z : tensor<16x4096xf16>, tensor<16x16384xf16>
+}

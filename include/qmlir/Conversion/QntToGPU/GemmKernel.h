@@ -33,10 +33,15 @@ struct GemmConfig {
   int64_t gridY() const { return (m + kTileM - 1) / kTileM; }
 };
 
-/// True when the tensor-core kernel applies: M >= 9, bf16 or f16
+/// Blocks below which a GEMM with fewer rows than a tile leaves a large GPU
+/// idle (the GEMV is used instead).
+constexpr int64_t kMinGemmBlocks = 256;
+
+/// True when the tensor-core kernel applies and pays: M >= 9, bf16 or f16
 /// activations in the scheme's compute type, K and the group size multiples
-/// of 32.
-bool canUseGemm(SchemeAttr scheme, int64_t m, int64_t k, mlir::Type actType);
+/// of 32, and either a full tile of rows or at least kMinGemmBlocks blocks.
+bool canUseGemm(SchemeAttr scheme, int64_t m, int64_t n, int64_t k,
+                mlir::Type actType);
 
 /// Builds the kernel `name` into `module` and returns it.
 mlir::gpu::GPUFuncOp buildGemmKernel(mlir::OpBuilder &builder,
