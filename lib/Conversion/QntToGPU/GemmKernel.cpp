@@ -23,12 +23,25 @@ bool qnt::canUseGemm(SchemeAttr scheme, int64_t m, int64_t n, int64_t k,
   // Below a full tile of rows the GEMM only pays when its grid fills a large
   // GPU (measured on the H100: 4096 x 28672 at M = 16 runs 1.9x faster than
   // the GEMV, 4096 x 4096 1.7x slower).
-  int64_t blocks = ((n + GemmConfig::kTileN - 1) / GemmConfig::kTileN) *
-                   ((m + GemmConfig::kTileM - 1) / GemmConfig::kTileM);
-  if (m < GemmConfig::kTileM && blocks < kMinGemmBlocks)
+  int64_t blocks = ((n + 63) / 64) * ((m + 63) / 64);
+  if (m < 64 && blocks < kMinGemmBlocks)
     return false;
   int64_t g = numerics::effectiveGroupSize(k, scheme.getGroupSize());
   return g % GemmConfig::kTileK == 0;
+}
+
+GemmConfig qnt::chooseGemmConfig(SchemeAttr scheme, int64_t m, int64_t n,
+                                 int64_t k, Type actType, Type outType) {
+  GemmConfig c;
+  c.scheme = scheme;
+  c.m = m;
+  c.n = n;
+  c.k = k;
+  c.actType = actType;
+  c.outType = outType;
+  // A larger tile halves the dequantization per multiply-add.
+  c.tile = m >= 128 ? 128 : 64;
+  return c;
 }
 
 namespace {
@@ -67,7 +80,7 @@ void GemmEmitter::loadActivationTile(Value k0, Value row, Value half) {
           b, loc,
           arith::MulIOp::create(
               b, loc, gpu::BlockIdOp::create(b, loc, gpu::Dimension::y),
-              idx(GemmConfig::kTileM)),
+              idx(c.tile)),
           row),
       m - 1);
   auto vecType = VectorType::get({8}, actType);
@@ -96,7 +109,7 @@ void GemmEmitter::loadWeightTile(Value k0, Value row, Value half) {
           b, loc,
           arith::MulIOp::create(
               b, loc, gpu::BlockIdOp::create(b, loc, gpu::Dimension::x),
-              idx(GemmConfig::kTileN)),
+              idx(c.tile)),
           row),
       n - 1);
   Value kStart =
@@ -172,7 +185,9 @@ Value GemmEmitter::mma(ArrayRef<Value> a, ArrayRef<Value> bFrag,
 
 gpu::GPUFuncOp GemmEmitter::build(gpu::GPUModuleOp module, StringRef name) {
   OpBuilder::InsertionGuard guard(b);
-  Type tileType = sharedType({GemmConfig::kTileM, kRowWords}, i32);
+  Type tileType = sharedType({c.tile, kRowWords}, i32);
+  int64_t warpRows = c.tile / c.warpsM(), warpCols = c.tile / c.warpsN();
+  int64_t mTiles = warpRows / 16, nTiles = warpCols / 8;
   gpu::GPUFuncOp func = createKernel(module, name, {tileType, tileType});
   aTile = extraSharedBuffers[0];
   bTile = extraSharedBuffers[1];
@@ -181,13 +196,13 @@ gpu::GPUFuncOp GemmEmitter::build(gpu::GPUModuleOp module, StringRef name) {
   Value lane = arith::RemUIOp::create(b, loc, tid, idx(32));
   Value grp = arith::DivUIOp::create(b, loc, lane, idx(4));
   Value t4 = arith::RemUIOp::create(b, loc, lane, idx(4));
-  Value wm = arith::DivUIOp::create(b, loc, warp, idx(2));
-  Value wn = arith::RemUIOp::create(b, loc, warp, idx(2));
+  Value wm = arith::DivUIOp::create(b, loc, warp, idx(c.warpsN()));
+  Value wn = arith::RemUIOp::create(b, loc, warp, idx(c.warpsN()));
   Value loadRow = arith::DivUIOp::create(b, loc, tid, idx(2));
   Value loadHalf = arith::RemUIOp::create(b, loc, tid, idx(2));
 
-  // 2 x 4 tiles of 16 x 8 per warp, 4 accumulators each.
-  SmallVector<Value> inits(32, f32c(0.0f));
+  // mTiles x nTiles tiles of 16 x 8 per warp, 4 accumulators each.
+  SmallVector<Value> inits(mTiles * nTiles * 4, f32c(0.0f));
   auto loop = scf::ForOp::create(
       b, loc, idx(0), idx(k), idx(GemmConfig::kTileK), inits,
       [&](OpBuilder &nb, Location nl, Value k0, ValueRange accIn) {
@@ -201,9 +216,9 @@ gpu::GPUFuncOp GemmEmitter::build(gpu::GPUModuleOp module, StringRef name) {
           Value colLo = arith::AddIOp::create(b, loc, t4, idx(kk));
           Value colHi = arith::AddIOp::create(b, loc, t4, idx(kk + 4));
           SmallVector<SmallVector<Value>> aFrags, bFrags;
-          for (int64_t mi = 0; mi < 2; ++mi) {
+          for (int64_t mi = 0; mi < mTiles; ++mi) {
             Value r0 = arith::AddIOp::create(
-                b, loc, arith::MulIOp::create(b, loc, wm, idx(32)),
+                b, loc, arith::MulIOp::create(b, loc, wm, idx(warpRows)),
                 arith::AddIOp::create(b, loc, grp, idx(16 * mi)));
             Value r8 = arith::AddIOp::create(b, loc, r0, idx(8));
             aFrags.push_back({sharedWord(aTile, r0, colLo),
@@ -211,16 +226,16 @@ gpu::GPUFuncOp GemmEmitter::build(gpu::GPUModuleOp module, StringRef name) {
                               sharedWord(aTile, r0, colHi),
                               sharedWord(aTile, r8, colHi)});
           }
-          for (int64_t ni = 0; ni < 4; ++ni) {
+          for (int64_t ni = 0; ni < nTiles; ++ni) {
             Value nr = arith::AddIOp::create(
-                b, loc, arith::MulIOp::create(b, loc, wn, idx(32)),
+                b, loc, arith::MulIOp::create(b, loc, wn, idx(warpCols)),
                 arith::AddIOp::create(b, loc, grp, idx(8 * ni)));
             bFrags.push_back(
                 {sharedWord(bTile, nr, colLo), sharedWord(bTile, nr, colHi)});
           }
-          for (int64_t mi = 0; mi < 2; ++mi)
-            for (int64_t ni = 0; ni < 4; ++ni) {
-              int64_t base = (mi * 4 + ni) * 4;
+          for (int64_t mi = 0; mi < mTiles; ++mi)
+            for (int64_t ni = 0; ni < nTiles; ++ni) {
+              int64_t base = (mi * nTiles + ni) * 4;
               SmallVector<Value> next;
               mma(aFrags[mi], bFrags[ni],
                   ArrayRef<Value>(acc).slice(base, 4), next);
@@ -234,24 +249,24 @@ gpu::GPUFuncOp GemmEmitter::build(gpu::GPUModuleOp module, StringRef name) {
   // Epilogue: out = init + acc, for the rows and columns that exist.
   Value mBlock = arith::MulIOp::create(
       b, loc, gpu::BlockIdOp::create(b, loc, gpu::Dimension::y),
-      idx(GemmConfig::kTileM));
+      idx(c.tile));
   Value nBlock = arith::MulIOp::create(
       b, loc, gpu::BlockIdOp::create(b, loc, gpu::Dimension::x),
-      idx(GemmConfig::kTileN));
-  for (int64_t mi = 0; mi < 2; ++mi) {
-    for (int64_t ni = 0; ni < 4; ++ni) {
+      idx(c.tile));
+  for (int64_t mi = 0; mi < mTiles; ++mi) {
+    for (int64_t ni = 0; ni < nTiles; ++ni) {
       for (int64_t e = 0; e < 4; ++e) {
         // c0, c1: (row grp, cols 2*t4 + {0,1}); c2, c3: row grp + 8.
         Value row = arith::AddIOp::create(
             b, loc, mBlock,
             arith::AddIOp::create(
-                b, loc, arith::MulIOp::create(b, loc, wm, idx(32)),
+                b, loc, arith::MulIOp::create(b, loc, wm, idx(warpRows)),
                 arith::AddIOp::create(b, loc, grp,
                                       idx(16 * mi + (e >= 2 ? 8 : 0)))));
         Value col = arith::AddIOp::create(
             b, loc, nBlock,
             arith::AddIOp::create(
-                b, loc, arith::MulIOp::create(b, loc, wn, idx(32)),
+                b, loc, arith::MulIOp::create(b, loc, wn, idx(warpCols)),
                 arith::AddIOp::create(
                     b, loc, arith::MulIOp::create(b, loc, t4, idx(2)),
                     idx(8 * ni + (e % 2)))));
@@ -261,7 +276,7 @@ gpu::GPUFuncOp GemmEmitter::build(gpu::GPUModuleOp module, StringRef name) {
                                   idx(m)),
             arith::CmpIOp::create(b, loc, arith::CmpIPredicate::ult, col,
                                   idx(n)));
-        Value acc = loop.getResult((mi * 4 + ni) * 4 + e);
+        Value acc = loop.getResult((mi * nTiles + ni) * 4 + e);
         scf::IfOp::create(b, loc, inRange, [&](OpBuilder &nb, Location nl) {
           OpBuilder::InsertionGuard g3(b);
           b.setInsertionPointToEnd(nb.getInsertionBlock());

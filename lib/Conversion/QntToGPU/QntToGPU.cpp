@@ -101,10 +101,12 @@ struct ConvertQntToGPUPass
     auto cached = [&](StringRef k) { return byKey.lookup(k); };
     gpu::GPUFuncOp kernel;
     if (canUseGemm(op.getScheme(), m, n, k, in2.getElementType())) {
-      GemmConfig config{op.getScheme(), m, n, k, in2.getElementType(),
-                        init2.getElementType()};
+      GemmConfig config =
+          chooseGemmConfig(op.getScheme(), m, n, k, in2.getElementType(),
+                           init2.getElementType());
       key = kernelName("qnt_gemm", op.getScheme(), config.actType,
-                       config.outType, m, n, k);
+                       config.outType, m, n, k) +
+            "_t" + std::to_string(config.tile);
       if (op.getScheme().getCodebook())
         key += "_cb" + std::to_string(custom++);
       if (!(kernel = cached(key)))

@@ -97,8 +97,8 @@ func.func @tuned(%x: tensor<1x4096xf32>, %c: tensor<64x4096xi8>, %s: tensor<64x1
 // staged in shared memory as packed bf16 pairs (rows padded to 20 words),
 // 16 mma.sync m16n8k16 per 32-wide step of K.
 // CHECK-LABEL: func.func @gemm_tile
-// CHECK: gpu.launch_func @qnt_kernels::@qnt_gemm_int4_g128_bf16_bf16_m64_n256_k512 blocks in (%c4{{.*}}, %c1{{.*}}, %c1{{.*}}) threads in (%c128
-// CHECK: gpu.func @qnt_gemm_int4_g128_bf16_bf16_m64_n256_k512({{.*}}) workgroup(%[[A:.*]] : memref<64x20xi32, #gpu.address_space<workgroup>>, %[[B:.*]] : memref<64x20xi32, #gpu.address_space<workgroup>>)
+// CHECK: gpu.launch_func @qnt_kernels::@qnt_gemm_int4_g128_bf16_bf16_m64_n256_k512_t64 blocks in (%c4{{.*}}, %c1{{.*}}, %c1{{.*}}) threads in (%c128
+// CHECK: gpu.func @qnt_gemm_int4_g128_bf16_bf16_m64_n256_k512_t64({{.*}}) workgroup(%[[A:.*]] : memref<64x20xi32, #gpu.address_space<workgroup>>, %[[B:.*]] : memref<64x20xi32, #gpu.address_space<workgroup>>)
 // CHECK: scf.for %{{.*}} = %c0{{.*}} to %c512{{.*}} step %c32
 // CHECK: vector.store %{{.*}}, %[[A]]
 // CHECK: arith.truncf %{{.*}} : f32 to bf16
@@ -117,12 +117,26 @@ func.func @gemm_tile(%x: tensor<64x512xbf16>, %c: tensor<256x256xi8>, %s: tensor
 // more (N = 16384), else the GEMV (N = 4096).
 // CHECK-LABEL: func.func @m16_choice
 // CHECK: gpu.launch_func @qnt_kernels::@qnt_gemv_nf4_g64_f16_f16_m16_n4096_k512
-// CHECK: gpu.launch_func @qnt_kernels::@qnt_gemm_nf4_g64_f16_f16_m16_n16384_k512
-// CHECK: gpu.func @qnt_gemm_nf4_g64_f16_f16_m16_n16384_k512
+// CHECK: gpu.launch_func @qnt_kernels::@qnt_gemm_nf4_g64_f16_f16_m16_n16384_k512_t64
+// CHECK: gpu.func @qnt_gemm_nf4_g64_f16_f16_m16_n16384_k512_t64
 // CHECK: nvvm.mma.sync {{.*}}shape = #nvvm.shape<m = 16, n = 8, k = 16>} : (vector<2xf16>, vector<2xf16>, f32)
 func.func @m16_choice(%x: tensor<16x512xf16>, %c: tensor<4096x256xi8>, %s: tensor<4096x8xf32>, %i: tensor<16x4096xf16>,
                       %c2: tensor<16384x256xi8>, %s2: tensor<16384x8xf32>, %i2: tensor<16x16384xf16>) -> (tensor<16x4096xf16>, tensor<16x16384xf16>) {
   %y = qnt.matmul #qnt.scheme<nf4, group = 64, compute = f16> %x : tensor<16x512xf16>, %c : tensor<4096x256xi8> scales(%s : tensor<4096x8xf32>) outs(%i : tensor<16x4096xf16>) -> tensor<16x4096xf16>
   %z = qnt.matmul #qnt.scheme<nf4, group = 64, compute = f16> %x : tensor<16x512xf16>, %c2 : tensor<16384x256xi8> scales(%s2 : tensor<16384x8xf32>) outs(%i2 : tensor<16x16384xf16>) -> tensor<16x16384xf16>
   return %y, %z : tensor<16x4096xf16>, tensor<16x16384xf16>
+}
+
+// -----
+
+// From 128 rows on the tile is 128 x 128: 256 threads, 8 warps of 64 x 32,
+// 32 mma.sync per 32-wide step of K.
+// CHECK-LABEL: func.func @gemm_big_tile
+// CHECK: gpu.launch_func @qnt_kernels::@qnt_gemm_int8_bf16_bf16_m256_n256_k64_t128 blocks in (%c2{{.*}}, %c2{{.*}}, %c1{{.*}}) threads in (%c256
+// CHECK: gpu.func @qnt_gemm_int8_bf16_bf16_m256_n256_k64_t128({{.*}}) workgroup(%{{.*}} : memref<128x20xi32, #gpu.address_space<workgroup>>, %{{.*}} : memref<128x20xi32, #gpu.address_space<workgroup>>)
+// CHECK-COUNT-32: nvvm.mma.sync
+// CHECK: gpu.barrier
+func.func @gemm_big_tile(%x: tensor<256x64xbf16>, %c: tensor<256x64xi8>, %s: tensor<256x1xf32>, %i: tensor<256x256xbf16>) -> tensor<256x256xbf16> {
+  %y = qnt.matmul #qnt.scheme<int8, compute = bf16> %x : tensor<256x64xbf16>, %c : tensor<256x64xi8> scales(%s : tensor<256x1xf32>) outs(%i : tensor<256x256xbf16>) -> tensor<256x256xbf16>
+  return %y : tensor<256x256xbf16>
 }

@@ -5,10 +5,11 @@
 //===----------------------------------------------------------------------===//
 //
 // A dequantize + matrix-multiply kernel on the tensor cores for layers with
-// many activation rows (M >= 9) in bf16 or f16: each block computes a 64 x 64
-// tile of the output with 4 warps (32 x 32 each, mma.sync m16n8k16, f32
-// accumulators); per 32-wide step of K it stages the activations and the
-// weight tile, dequantized to the compute type, in shared memory.
+// many activation rows (M >= 9) in bf16 or f16: each block computes a T x T
+// tile of the output (T = 64 with 4 warps of 32 x 32, or T = 128 with 8
+// warps of 64 x 32; mma.sync m16n8k16, f32 accumulators); per 32-wide step
+// of K it stages the activations and the weight tile, dequantized to the
+// compute type, in shared memory.
 // Same parameters as the GEMV kernel (GemvKernel.h).
 //
 //===----------------------------------------------------------------------===//
@@ -21,17 +22,26 @@
 
 namespace qmlir::qnt {
 
-/// Shape of one generated GEMM kernel (the tiling is fixed).
+/// Shape and tiling of one generated GEMM kernel.
 struct GemmConfig {
-  static constexpr int64_t kTileM = 64, kTileN = 64, kTileK = 32, kWarps = 4;
+  static constexpr int64_t kTileK = 32;
   SchemeAttr scheme;
   int64_t m = 0, n = 0, k = 0;
   mlir::Type actType, outType;
+  /// Output tile T x T per block (64 or 128); 2T threads, so that each
+  /// thread stages 16 activations and 16 weights per step of K.
+  int64_t tile = 64;
 
-  int64_t blockThreads() const { return 32 * kWarps; }
-  int64_t gridX() const { return (n + kTileN - 1) / kTileN; }
-  int64_t gridY() const { return (m + kTileM - 1) / kTileM; }
+  int64_t blockThreads() const { return 2 * tile; }
+  int64_t warpsN() const { return tile == 64 ? 2 : 4; }
+  int64_t warpsM() const { return blockThreads() / 32 / warpsN(); }
+  int64_t gridX() const { return (n + tile - 1) / tile; }
+  int64_t gridY() const { return (m + tile - 1) / tile; }
 };
+
+/// The tiling for a layer: 128 x 128 from 128 rows on, else 64 x 64.
+GemmConfig chooseGemmConfig(SchemeAttr scheme, int64_t m, int64_t n, int64_t k,
+                            mlir::Type actType, mlir::Type outType);
 
 /// Blocks below which a GEMM with fewer rows than a tile leaves a large GPU
 /// idle (the GEMV is used instead).
