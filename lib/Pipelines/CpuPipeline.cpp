@@ -19,6 +19,14 @@
 
 using namespace mlir;
 
+void qmlir::addQntBufferization(OpPassManager &pm) {
+  bufferization::OneShotBufferizePassOptions bufferization;
+  bufferization.bufferizeFunctionBoundaries = true;
+  bufferization.functionBoundaryTypeConversion =
+      bufferization::LayoutMapOption::IdentityLayoutMap;
+  pm.addPass(bufferization::createOneShotBufferizePass(bufferization));
+}
+
 void qmlir::buildQntCpuPipeline(OpPassManager &pm,
                                 const QntCpuPipelineOptions &) {
   // qnt -> linalg on tensors.
@@ -26,11 +34,7 @@ void qmlir::buildQntCpuPipeline(OpPassManager &pm,
   pm.addPass(createCanonicalizerPass());
 
   // Tensors -> buffers, with deallocation.
-  bufferization::OneShotBufferizePassOptions bufferization;
-  bufferization.bufferizeFunctionBoundaries = true;
-  bufferization.functionBoundaryTypeConversion =
-      bufferization::LayoutMapOption::IdentityLayoutMap;
-  pm.addPass(bufferization::createOneShotBufferizePass(bufferization));
+  addQntBufferization(pm);
   bufferization::buildBufferDeallocationPipeline(pm);
 
   // Buffers -> loops -> LLVM.

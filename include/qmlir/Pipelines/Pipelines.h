@@ -63,6 +63,10 @@ struct QntCudaPipelineOptions
 void buildQntCudaPipeline(mlir::OpPassManager &pm,
                           const QntCudaPipelineOptions &options);
 
+/// One-shot bufferization as both pipelines use it: function boundaries
+/// included, identity layouts at the boundaries.
+void addQntBufferization(mlir::OpPassManager &pm);
+
 /// Registers every quant-mlir pipeline with the global registry.
 void registerQntPipelines();
 

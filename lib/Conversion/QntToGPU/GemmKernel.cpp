@@ -68,6 +68,20 @@ private:
   Value sharedWord(Value tile, Value row, Value col) {
     return memref::LoadOp::create(b, loc, tile, ValueRange{row, col});
   }
+  /// Global row `row` of this block's tile along `dim` (y: M, x: N),
+  /// clamped to the last valid row (its results are never stored).
+  Value tileRow(gpu::Dimension dim, Value row, int64_t rows) {
+    Value start = arith::MulIOp::create(
+        b, loc, gpu::BlockIdOp::create(b, loc, dim), idx(c.tile));
+    return minIdx(arith::AddIOp::create(b, loc, start, row), rows - 1);
+  }
+  /// Stores 4 packed words at column (half * 8 + 4 * part) of a tile row.
+  void storeWords(Value tile, Value row, Value half, int64_t part,
+                  Value words) {
+    Value col = arith::AddIOp::create(
+        b, loc, arith::MulIOp::create(b, loc, half, idx(8)), idx(4 * part));
+    vector::StoreOp::create(b, loc, words, tile, ValueRange{row, col});
+  }
 
   const GemmConfig &c;
   Value aTile, bTile;
@@ -75,14 +89,7 @@ private:
 
 /// Thread (row, half) copies 16 activations of its row: two 16-byte loads.
 void GemmEmitter::loadActivationTile(Value k0, Value row, Value half) {
-  Value mRow = minIdx(
-      arith::AddIOp::create(
-          b, loc,
-          arith::MulIOp::create(
-              b, loc, gpu::BlockIdOp::create(b, loc, gpu::Dimension::y),
-              idx(c.tile)),
-          row),
-      m - 1);
+  Value mRow = tileRow(gpu::Dimension::y, row, m);
   auto vecType = VectorType::get({8}, actType);
   auto wordsType = VectorType::get({4}, i32);
   for (int64_t part = 0; part < 2; ++part) {
@@ -94,24 +101,15 @@ void GemmEmitter::loadActivationTile(Value k0, Value row, Value half) {
     Value v = vector::LoadOp::create(b, loc, vecType, x, ValueRange{mRow, col},
                                      /*nontemporal=*/false,
                                      llvm::MaybeAlign(16));
-    Value words = vector::BitCastOp::create(b, loc, wordsType, v);
-    Value wordCol = arith::AddIOp::create(
-        b, loc, arith::MulIOp::create(b, loc, half, idx(8)), idx(4 * part));
-    vector::StoreOp::create(b, loc, words, aTile, ValueRange{row, wordCol});
+    storeWords(aTile, row, half, part,
+               vector::BitCastOp::create(b, loc, wordsType, v));
   }
 }
 
 /// Thread (row, half) dequantizes 16 weights of output channel `row` of
 /// the block into the compute type and stores them as 8 packed words.
 void GemmEmitter::loadWeightTile(Value k0, Value row, Value half) {
-  Value nRow = minIdx(
-      arith::AddIOp::create(
-          b, loc,
-          arith::MulIOp::create(
-              b, loc, gpu::BlockIdOp::create(b, loc, gpu::Dimension::x),
-              idx(c.tile)),
-          row),
-      n - 1);
+  Value nRow = tileRow(gpu::Dimension::x, row, n);
   Value kStart =
       arith::AddIOp::create(b, loc, k0, arith::MulIOp::create(b, loc, half, idx(16)));
   // 16 codes: 8 bytes (4-bit) or 16 bytes (8-bit).
@@ -146,9 +144,7 @@ void GemmEmitter::loadWeightTile(Value k0, Value row, Value half) {
         b, loc, VectorType::get({4}, i32),
         vector::FromElementsOp::create(
             b, loc, halfType, ArrayRef<Value>(values).slice(8 * part, 8)));
-    Value wordCol = arith::AddIOp::create(
-        b, loc, arith::MulIOp::create(b, loc, half, idx(8)), idx(4 * part));
-    vector::StoreOp::create(b, loc, quarter, bTile, ValueRange{row, wordCol});
+    storeWords(bTile, row, half, part, quarter);
   }
 }
 
