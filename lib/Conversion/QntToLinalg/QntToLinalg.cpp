@@ -22,6 +22,8 @@
 #include "mlir/Transforms/GreedyPatternRewriteDriver.h"
 #include "qmlir/Dialect/Qnt/IR/QntOps.h"
 
+#include "LinalgBuilders.h"
+
 namespace qmlir {
 #define GEN_PASS_DEF_CONVERTQNTTOLINALGPASS
 #include "qmlir/Conversion/Passes.h.inc"
@@ -253,24 +255,16 @@ struct MatmulLowering : public OpRewritePattern<MatmulOp> {
   /// Elementwise float cast of a tensor.
   static Value castElements(OpBuilder &b, Location loc, Value v, Type to) {
     auto type = llvm::cast<RankedTensorType>(v.getType());
-    auto outType = type.clone(to);
-    Value empty =
-        tensor::EmptyOp::create(b, loc, outType.getShape(), to);
-    AffineMap id = b.getMultiDimIdentityMap(type.getRank());
-    SmallVector<utils::IteratorType> iters(type.getRank(),
-                                           utils::IteratorType::parallel);
-    return linalg::GenericOp::create(
-               b, loc, outType, ValueRange{v}, ValueRange{empty},
-               ArrayRef<AffineMap>{id, id}, iters,
-               [&](OpBuilder &nb, Location nloc, ValueRange args) {
-                 Value x = args[0];
-                 Value y = to.getIntOrFloatBitWidth() >
-                                   x.getType().getIntOrFloatBitWidth()
-                               ? Value(arith::ExtFOp::create(nb, nloc, to, x))
-                               : Value(arith::TruncFOp::create(nb, nloc, to, x));
-                 linalg::YieldOp::create(nb, nloc, y);
-               })
-        .getResult(0);
+    return elementwise(
+        b, loc, type.getShape(), to, ValueRange{v},
+        [&](OpBuilder &nb, Location nloc, ValueRange args) {
+          Value x = args[0];
+          Value y = to.getIntOrFloatBitWidth() >
+                            x.getType().getIntOrFloatBitWidth()
+                        ? Value(arith::ExtFOp::create(nb, nloc, to, x))
+                        : Value(arith::TruncFOp::create(nb, nloc, to, x));
+          linalg::YieldOp::create(nb, nloc, y);
+        });
   }
 };
 

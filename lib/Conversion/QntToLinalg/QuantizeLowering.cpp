@@ -21,20 +21,13 @@
 #include "mlir/IR/PatternMatch.h"
 #include "qmlir/Dialect/Qnt/IR/QntOps.h"
 
+#include "LinalgBuilders.h"
+
 using namespace mlir;
 using namespace qmlir;
 using namespace qmlir::qnt;
 
 namespace {
-
-using BodyFn = function_ref<void(OpBuilder &, Location, ValueRange)>;
-
-SmallVector<utils::IteratorType> iterators(unsigned parallel,
-                                           unsigned reduction = 0) {
-  SmallVector<utils::IteratorType> it(parallel, utils::IteratorType::parallel);
-  it.append(reduction, utils::IteratorType::reduction);
-  return it;
-}
 
 /// A tensor of `shape` filled with `value`.
 Value filled(OpBuilder &b, Location loc, ArrayRef<int64_t> shape,
@@ -42,18 +35,6 @@ Value filled(OpBuilder &b, Location loc, ArrayRef<int64_t> shape,
   Value empty = tensor::EmptyOp::create(b, loc, shape, value.getType());
   Value cst = arith::ConstantOp::create(b, loc, value);
   return linalg::FillOp::create(b, loc, cst, empty).getResult(0);
-}
-
-/// An elementwise generic over `shape` producing one `elemType` tensor.
-Value elementwise(OpBuilder &b, Location loc, ArrayRef<int64_t> shape,
-                  Type elemType, ValueRange ins, BodyFn body) {
-  Value empty = tensor::EmptyOp::create(b, loc, shape, elemType);
-  AffineMap id = b.getMultiDimIdentityMap(shape.size());
-  SmallVector<AffineMap> maps(ins.size() + 1, id);
-  return linalg::GenericOp::create(b, loc, empty.getType(), ins,
-                                   ValueRange{empty}, maps,
-                                   iterators(shape.size()), body)
-      .getResult(0);
 }
 
 Value f32Const(OpBuilder &b, Location loc, float v) {
