@@ -61,8 +61,8 @@ public:
 private:
   static constexpr int64_t kRowWords = GemmConfig::kTileK / 2 + 4;
 
-  void loadActivationTile(Value k0, Value row, Value half);
-  void loadWeightTile(Value k0, Value row, Value half);
+  SmallVector<Value> loadStep(Value k0, Value row, Value half);
+  void storeStep(ArrayRef<Value> raw, Value row, Value half);
   Value mma(ArrayRef<Value> a, ArrayRef<Value> bFrag, ArrayRef<Value> acc,
             SmallVectorImpl<Value> &result);
   Value sharedWord(Value tile, Value row, Value col) {
@@ -87,46 +87,52 @@ private:
   Value aTile, bTile;
 };
 
-/// Thread (row, half) copies 16 activations of its row: two 16-byte loads.
-void GemmEmitter::loadActivationTile(Value k0, Value row, Value half) {
+/// Thread (row, half) loads 16 activations of its row (two 16-byte loads)
+/// and 16 codes of its output channel with their scale: the global reads
+/// of one step of K, issued a step ahead of their use.
+SmallVector<Value> GemmEmitter::loadStep(Value k0, Value row, Value half) {
+  SmallVector<Value> raw;
   Value mRow = tileRow(gpu::Dimension::y, row, m);
+  Value kStart = arith::AddIOp::create(
+      b, loc, k0, arith::MulIOp::create(b, loc, half, idx(16)));
   auto vecType = VectorType::get({8}, actType);
-  auto wordsType = VectorType::get({4}, i32);
   for (int64_t part = 0; part < 2; ++part) {
-    Value col = arith::AddIOp::create(
-        b, loc, k0,
-        arith::AddIOp::create(b, loc,
-                              arith::MulIOp::create(b, loc, half, idx(16)),
-                              idx(8 * part)));
-    Value v = vector::LoadOp::create(b, loc, vecType, x, ValueRange{mRow, col},
-                                     /*nontemporal=*/false,
-                                     llvm::MaybeAlign(16));
-    storeWords(aTile, row, half, part,
-               vector::BitCastOp::create(b, loc, wordsType, v));
+    Value col = arith::AddIOp::create(b, loc, kStart, idx(8 * part));
+    raw.push_back(vector::LoadOp::create(b, loc, vecType, x,
+                                         ValueRange{mRow, col},
+                                         /*nontemporal=*/false,
+                                         llvm::MaybeAlign(16)));
   }
+  // 16 codes: 8 bytes (4-bit) or 16 bytes (8-bit); groups are multiples of
+  // 32, so one scale covers them.
+  Value nRow = tileRow(gpu::Dimension::x, row, n);
+  int64_t bytes = 16 * bits / 8;
+  Value byteCol =
+      bits == 8 ? kStart
+                : arith::DivUIOp::create(b, loc, kStart, idx(2)).getResult();
+  raw.push_back(vector::LoadOp::create(b, loc, VectorType::get({bytes}, i8),
+                                       codes, ValueRange{nRow, byteCol},
+                                       /*nontemporal=*/false,
+                                       llvm::MaybeAlign(bytes)));
+  Value g = arith::DivUIOp::create(b, loc, kStart, idx(groupSize));
+  raw.push_back(decodeScale(nRow, g));
+  if (zp)
+    raw.push_back(zeroPointBias(nRow, g));
+  return raw;
 }
 
-/// Thread (row, half) dequantizes 16 weights of output channel `row` of
-/// the block into the compute type and stores them as 8 packed words.
-void GemmEmitter::loadWeightTile(Value k0, Value row, Value half) {
-  Value nRow = tileRow(gpu::Dimension::x, row, n);
-  Value kStart =
-      arith::AddIOp::create(b, loc, k0, arith::MulIOp::create(b, loc, half, idx(16)));
-  // 16 codes: 8 bytes (4-bit) or 16 bytes (8-bit).
-  int64_t bytes = 16 * bits / 8;
-  Value byteCol = bits == 8 ? kStart
-                            : arith::DivUIOp::create(b, loc, kStart, idx(2)).getResult();
-  Value raw = vector::LoadOp::create(b, loc, VectorType::get({bytes}, i8),
-                                     codes, ValueRange{nRow, byteCol},
-                                     /*nontemporal=*/false,
-                                     llvm::MaybeAlign(bytes));
-  int64_t numWords = bytes / 4;
+/// Stores one step's activations, and its weights dequantized to the compute
+/// type, as packed words into the shared tiles.
+void GemmEmitter::storeStep(ArrayRef<Value> raw, Value row, Value half) {
+  auto wordsType = VectorType::get({4}, i32);
+  for (int64_t part = 0; part < 2; ++part)
+    storeWords(aTile, row, half, part,
+               vector::BitCastOp::create(b, loc, wordsType, raw[part]));
+  int64_t numWords = 16 * bits / 8 / 4;
   Value words = vector::BitCastOp::create(
-      b, loc, VectorType::get({numWords}, i32), raw);
-  // Groups are multiples of 32: one scale for the 16 codes.
-  Value g = arith::DivUIOp::create(b, loc, kStart, idx(groupSize));
-  Value scale = decodeScale(nRow, g);
-  Value zpBias = zeroPointBias(nRow, g);
+      b, loc, VectorType::get({numWords}, i32), raw[2]);
+  Value scale = raw[3];
+  Value zpBias = zp ? raw[4] : Value();
   SmallVector<Value> values;
   for (int64_t w = 0; w < numWords; ++w) {
     Value word = vector::ExtractOp::create(b, loc, words, w);
@@ -141,7 +147,7 @@ void GemmEmitter::loadWeightTile(Value k0, Value row, Value half) {
   auto halfType = VectorType::get({8}, actType);
   for (int64_t part = 0; part < 2; ++part) {
     Value quarter = vector::BitCastOp::create(
-        b, loc, VectorType::get({4}, i32),
+        b, loc, wordsType,
         vector::FromElementsOp::create(
             b, loc, halfType, ArrayRef<Value>(values).slice(8 * part, 8)));
     storeWords(bTile, row, half, part, quarter);
@@ -197,16 +203,27 @@ gpu::GPUFuncOp GemmEmitter::build(gpu::GPUModuleOp module, StringRef name) {
   Value loadRow = arith::DivUIOp::create(b, loc, tid, idx(2));
   Value loadHalf = arith::RemUIOp::create(b, loc, tid, idx(2));
 
-  // mTiles x nTiles tiles of 16 x 8 per warp, 4 accumulators each.
-  SmallVector<Value> inits(mTiles * nTiles * 4, f32c(0.0f));
+  // mTiles x nTiles tiles of 16 x 8 per warp, 4 accumulators each, then the
+  // global reads of the next step (software pipelining: they are in flight
+  // while the tensor cores work on the current step).
+  int64_t numAcc = mTiles * nTiles * 4;
+  SmallVector<Value> inits(numAcc, f32c(0.0f));
+  SmallVector<Value> first = loadStep(idx(0), loadRow, loadHalf);
+  inits.append(first.begin(), first.end());
   auto loop = scf::ForOp::create(
       b, loc, idx(0), idx(k), idx(GemmConfig::kTileK), inits,
-      [&](OpBuilder &nb, Location nl, Value k0, ValueRange accIn) {
+      [&](OpBuilder &nb, Location nl, Value k0, ValueRange iterIn) {
         OpBuilder::InsertionGuard g2(b);
         b.setInsertionPointToEnd(nb.getInsertionBlock());
-        loadActivationTile(k0, loadRow, loadHalf);
-        loadWeightTile(k0, loadRow, loadHalf);
+        ValueRange accIn = iterIn.take_front(numAcc);
+        storeStep(SmallVector<Value>(iterIn.drop_front(numAcc)), loadRow,
+                  loadHalf);
         gpu::BarrierOp::create(b, loc);
+        // The last step re-reads itself instead of running past K.
+        Value next = arith::MinUIOp::create(
+            b, loc, arith::AddIOp::create(b, loc, k0, idx(GemmConfig::kTileK)),
+            idx(k - GemmConfig::kTileK));
+        SmallVector<Value> prefetched = loadStep(next, loadRow, loadHalf);
         SmallVector<Value> acc(accIn.begin(), accIn.end());
         for (int64_t kk = 0; kk < GemmConfig::kTileK / 2; kk += 8) {
           Value colLo = arith::AddIOp::create(b, loc, t4, idx(kk));
@@ -239,6 +256,7 @@ gpu::GPUFuncOp GemmEmitter::build(gpu::GPUModuleOp module, StringRef name) {
             }
         }
         gpu::BarrierOp::create(b, loc);
+        acc.append(prefetched.begin(), prefetched.end());
         scf::YieldOp::create(b, loc, acc);
       });
 
