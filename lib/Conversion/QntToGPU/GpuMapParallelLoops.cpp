@@ -37,7 +37,7 @@ struct QntGpuMapParallelLoopsPass
   void runOnOperation() override {
     if (blockSize <= 0) {
       getOperation().emitError()
-          << "invalid value '" << blockSize
+          << "invalid value '" << static_cast<int64_t>(blockSize)
           << "' for option 'block-size' (expected a positive number)";
       return signalPassFailure();
     }
