@@ -14,6 +14,8 @@
 #include "qmlir/Dialect/Qnt/IR/QntOps.h"
 #include "llvm/ADT/StringMap.h"
 
+#include <functional>
+
 namespace qmlir {
 #define GEN_PASS_DEF_CONVERTQNTTOGPUPASS
 #include "qmlir/Conversion/Passes.h.inc"
@@ -95,11 +97,10 @@ struct ConvertQntToGPUPass
     int64_t m = in2.getDimSize(0), k = op.getK(), n = op.getN();
 
     // Many activation rows in bf16/f16 go to the tensor cores; the rest to
-    // the GEMV.
+    // the GEMV. Identical layers share one kernel.
     std::string key;
     int64_t gridX, gridY, threads;
-    auto cached = [&](StringRef k) { return byKey.lookup(k); };
-    gpu::GPUFuncOp kernel;
+    std::function<gpu::GPUFuncOp(StringRef)> build;
     if (canUseGemm(op.getScheme(), m, n, k, in2.getElementType())) {
       GemmConfig config =
           chooseGemmConfig(op.getScheme(), m, n, k, in2.getElementType(),
@@ -107,13 +108,12 @@ struct ConvertQntToGPUPass
       key = kernelName("qnt_gemm", op.getScheme(), config.actType,
                        config.outType, m, n, k) +
             "_t" + std::to_string(config.tile);
-      if (op.getScheme().getCodebook())
-        key += "_cb" + std::to_string(custom++);
-      if (!(kernel = cached(key)))
-        kernel = buildGemmKernel(b, loc, kernels, config, key);
       gridX = config.gridX();
       gridY = config.gridY();
       threads = config.blockThreads();
+      build = [&, config](StringRef name) {
+        return buildGemmKernel(b, loc, kernels, config, name);
+      };
     } else {
       GemvTuning tuning{rowsPerWarp, warpsPerBlock, unroll};
       std::string whyNot;
@@ -122,21 +122,24 @@ struct ConvertQntToGPUPass
                            init2.getElementType(), tuning, whyNot);
       if (failed(chosen))
         return op.emitOpError() << "cannot generate its GPU kernel: " << whyNot;
-      const GemvConfig &config = *chosen;
+      GemvConfig config = *chosen;
       key = kernelName("qnt_gemv", op.getScheme(), config.actType,
                        config.outType, m, n, k) +
             "_r" + std::to_string(config.rowsPerWarp) + "w" +
             std::to_string(config.warpsPerBlock) + "u" +
             std::to_string(config.unroll);
-      if (op.getScheme().getCodebook())
-        key += "_cb" + std::to_string(custom++);
-      if (!(kernel = cached(key)))
-        kernel = buildGemvKernel(b, loc, kernels, config, key);
       gridX = config.gridX();
       gridY = config.gridY();
       threads = config.blockThreads();
+      build = [&, config](StringRef name) {
+        return buildGemvKernel(b, loc, kernels, config, name);
+      };
     }
-    byKey[key] = kernel;
+    if (op.getScheme().getCodebook()) // Its table is part of the kernel.
+      key += "_cb" + std::to_string(custom++);
+    gpu::GPUFuncOp &kernel = byKey[key];
+    if (!kernel)
+      kernel = build(key);
 
     // Operands as buffers; the result accumulates into a copy of init.
     auto buffer = [&](Value tensor, bool readOnly) -> Value {
