@@ -12,6 +12,9 @@
 #   scripts/gpu-check.sh prepare-sweep / sweep [OUT]
 #       the same for a sweep of GEMV parameters (rows per warp, warps per
 #       block, unroll) over the M = 1 cases, plus an ncu profile of one.
+#   scripts/gpu-check.sh profile [OUT] (GPU machine, after prepare)
+#       ncu profiles of one GEMV (M = 1) and one tensor-core GEMM (M = 2048)
+#       case: speed of light, compute and memory workload, occupancy.
 #   scripts/gpu-check.sh report DIR (build machine)
 #       turns the logs of a run into bench/results/gpu-<date>.md.
 set -euo pipefail
@@ -66,6 +69,19 @@ sweep() {
     --iters 1 2>&1 | tee "$out/ncu.log" | tail -n 60
 }
 
+profile() {
+  local out=${1:-$G/results}
+  mkdir -p "$out"
+  export LD_LIBRARY_PATH="$PWD/$G/bin:${LD_LIBRARY_PATH:-}"
+  for c in int4g128_bf16_m1_n28672_k4096 int4g128_bf16_m2048_n28672_k4096; do
+    ncu --section SpeedOfLight --section ComputeWorkloadAnalysis \
+      --section MemoryWorkloadAnalysis --section Occupancy -c 1 \
+      "$G/bin/qnt-gpu-harness" "$G/bench" --bench --filter "$c" --iters 1 \
+      > "$out/ncu-$c.log" 2>&1
+    grep -E "Duration|Throughput|Pipe|Occupancy|Registers" "$out/ncu-$c.log" | head -n 30
+  done
+}
+
 run() {
   local out=${1:-$G/results}
   mkdir -p "$out"
@@ -85,7 +101,8 @@ case "${1:-}" in
   prepare) prepare ;;
   prepare-sweep) prepare_sweep ;;
   sweep) shift; sweep "$@" ;;
+  profile) shift; profile "$@" ;;
   run) shift; run "$@" ;;
   report) shift; python3 bench/gpu/report.py "$@" ;;
-  *) echo "usage: scripts/gpu-check.sh prepare | run [OUT] | report DIR" >&2; exit 2 ;;
+  *) echo "usage: scripts/gpu-check.sh prepare | run [OUT] | prepare-sweep | sweep [OUT] | profile [OUT] | report DIR" >&2; exit 2 ;;
 esac
