@@ -23,6 +23,7 @@
 
 // The tensor-core GEMM of @block (M = 64).
 // MMA: .visible .entry qnt_gemm_int8_bf16_bf16_m64_n128_k256_t64(
+// MMA: ldmatrix.sync.aligned.m8n8.x4.shared.b16
 // MMA: mma.sync.aligned.m16n8k16.row.col.f32.bf16.bf16.f32
 
 // One launch of each kernel with its grid and block: 256 rows / 8 per block

@@ -47,8 +47,9 @@ GemmConfig qnt::chooseGemmConfig(SchemeAttr scheme, int64_t m, int64_t n,
 namespace {
 
 /// Emits one GEMM kernel. Shared tiles hold pairs of 16-bit values as i32
-/// (the register format of mma.sync operands), rows padded from 16 to 20
-/// words so that the fragment loads of a warp hit distinct banks.
+/// (the register format of mma.sync operands) in 16-byte elements, rows
+/// padded from 4 to 5 of them (80 bytes) so that the 8 row addresses of an
+/// ldmatrix hit distinct banks; ldmatrix.x4 loads the mma fragments.
 class GemmEmitter : public KernelEmitter {
 public:
   GemmEmitter(OpBuilder &b, Location loc, const GemmConfig &c)
@@ -59,14 +60,35 @@ public:
   gpu::GPUFuncOp build(gpu::GPUModuleOp module, StringRef name);
 
 private:
-  static constexpr int64_t kRowWords = GemmConfig::kTileK / 2 + 4;
+  static constexpr int64_t kRowBytes = 80;
 
   SmallVector<Value> loadStep(Value k0, Value row, Value half);
   void storeStep(ArrayRef<Value> raw, Value row, Value half);
   Value mma(ArrayRef<Value> a, ArrayRef<Value> bFrag, ArrayRef<Value> acc,
             SmallVectorImpl<Value> &result);
-  Value sharedWord(Value tile, Value row, Value col) {
-    return memref::LoadOp::create(b, loc, tile, ValueRange{row, col});
+  /// ldmatrix.x4 from the shared byte address `addr` (i32): 4 packed words.
+  SmallVector<Value> ldmatrix4(Value addr) {
+    MLIRContext *ctx = b.getContext();
+    auto ptrType = LLVM::LLVMPointerType::get(
+        ctx, static_cast<unsigned>(NVVM::NVVMMemorySpace::Shared));
+    Value ptr = LLVM::IntToPtrOp::create(b, loc, ptrType, addr);
+    auto resType = LLVM::LLVMStructType::getLiteral(ctx, {i32, i32, i32, i32});
+    Value r = NVVM::LdMatrixOp::create(
+        b, loc, resType, ptr, b.getI32IntegerAttr(4),
+        NVVM::MMALayoutAttr::get(ctx, NVVM::MMALayout::row),
+        NVVM::LdStMatrixShapeAttr::get(ctx, 8, 8),
+        NVVM::LdStMatrixEltTypeAttr::get(ctx, NVVM::LdStMatrixEltType::B16));
+    SmallVector<Value> words;
+    for (int64_t i = 0; i < 4; ++i)
+      words.push_back(LLVM::ExtractValueOp::create(b, loc, r, i));
+    return words;
+  }
+  /// Shared byte address (i32) of a tile's row and 16-byte column.
+  Value tileAddress(Value base, Value row, Value byteCol) {
+    Value off = arith::AddIOp::create(
+        b, loc, arith::MulIOp::create(b, loc, row, idx(kRowBytes)), byteCol);
+    return arith::AddIOp::create(
+        b, loc, base, arith::IndexCastUIOp::create(b, loc, i32, off));
   }
   /// Global row `row` of this block's tile along `dim` (y: M, x: N),
   /// clamped to the last valid row (its results are never stored).
@@ -75,12 +97,12 @@ private:
         b, loc, gpu::BlockIdOp::create(b, loc, dim), idx(c.tile));
     return minIdx(arith::AddIOp::create(b, loc, start, row), rows - 1);
   }
-  /// Stores 4 packed words at column (half * 8 + 4 * part) of a tile row.
+  /// Stores 4 packed words at element (half * 2 + part) of a tile row.
   void storeWords(Value tile, Value row, Value half, int64_t part,
                   Value words) {
     Value col = arith::AddIOp::create(
-        b, loc, arith::MulIOp::create(b, loc, half, idx(8)), idx(4 * part));
-    vector::StoreOp::create(b, loc, words, tile, ValueRange{row, col});
+        b, loc, arith::MulIOp::create(b, loc, half, idx(2)), idx(part));
+    memref::StoreOp::create(b, loc, words, tile, ValueRange{row, col});
   }
 
   const GemmConfig &c;
@@ -187,7 +209,8 @@ Value GemmEmitter::mma(ArrayRef<Value> a, ArrayRef<Value> bFrag,
 
 gpu::GPUFuncOp GemmEmitter::build(gpu::GPUModuleOp module, StringRef name) {
   OpBuilder::InsertionGuard guard(b);
-  Type tileType = sharedType({c.tile, kRowWords}, i32);
+  Type tileType =
+      sharedType({c.tile, kRowBytes / 16}, VectorType::get({4}, i32));
   int64_t warpRows = c.tile / c.warpsM(), warpCols = c.tile / c.warpsN();
   int64_t mTiles = warpRows / 16, nTiles = warpCols / 8;
   gpu::GPUFuncOp func = createKernel(module, name, {tileType, tileType});
@@ -201,6 +224,28 @@ gpu::GPUFuncOp GemmEmitter::build(gpu::GPUModuleOp module, StringRef name) {
   Value wm = arith::DivUIOp::create(b, loc, warp, idx(c.warpsN()));
   Value wn = arith::RemUIOp::create(b, loc, warp, idx(c.warpsN()));
   Value loadRow = arith::DivUIOp::create(b, loc, tid, idx(2));
+  // Shared byte addresses of the tiles, and each lane's ldmatrix row/column:
+  // A (16 x 16): rows lane % 16, 16-byte column lane / 16; B (two 8 x 16
+  // tiles of N): rows lane % 8 + 8 * (lane / 16), column (lane / 8) % 2.
+  auto baseOf = [&](Value tile) -> Value {
+    Value p = memref::ExtractAlignedPointerAsIndexOp::create(b, loc, tile);
+    return arith::IndexCastUIOp::create(b, loc, i32, p);
+  };
+  Value aBase = baseOf(aTile), bBase = baseOf(bTile);
+  Value aLaneRow = arith::RemUIOp::create(b, loc, lane, idx(16));
+  Value aLaneCol = arith::MulIOp::create(
+      b, loc, arith::DivUIOp::create(b, loc, lane, idx(16)), idx(16));
+  Value bLaneRow = arith::AddIOp::create(
+      b, loc, arith::RemUIOp::create(b, loc, lane, idx(8)),
+      arith::MulIOp::create(b, loc,
+                            arith::DivUIOp::create(b, loc, lane, idx(16)),
+                            idx(8)));
+  Value bLaneCol = arith::MulIOp::create(
+      b, loc,
+      arith::RemUIOp::create(b, loc,
+                             arith::DivUIOp::create(b, loc, lane, idx(8)),
+                             idx(2)),
+      idx(16));
   Value loadHalf = arith::RemUIOp::create(b, loc, tid, idx(2));
 
   // mTiles x nTiles tiles of 16 x 8 per warp, 4 accumulators each, then the
@@ -225,26 +270,24 @@ gpu::GPUFuncOp GemmEmitter::build(gpu::GPUModuleOp module, StringRef name) {
             idx(k - GemmConfig::kTileK));
         SmallVector<Value> prefetched = loadStep(next, loadRow, loadHalf);
         SmallVector<Value> acc(accIn.begin(), accIn.end());
-        for (int64_t kk = 0; kk < GemmConfig::kTileK / 2; kk += 8) {
-          Value colLo = arith::AddIOp::create(b, loc, t4, idx(kk));
-          Value colHi = arith::AddIOp::create(b, loc, t4, idx(kk + 4));
+        // Two k16 steps of 32 bytes per tile row.
+        for (int64_t kk = 0; kk < GemmConfig::kTileK * 2; kk += 32) {
           SmallVector<SmallVector<Value>> aFrags, bFrags;
           for (int64_t mi = 0; mi < mTiles; ++mi) {
-            Value r0 = arith::AddIOp::create(
+            Value row = arith::AddIOp::create(
                 b, loc, arith::MulIOp::create(b, loc, wm, idx(warpRows)),
-                arith::AddIOp::create(b, loc, grp, idx(16 * mi)));
-            Value r8 = arith::AddIOp::create(b, loc, r0, idx(8));
-            aFrags.push_back({sharedWord(aTile, r0, colLo),
-                              sharedWord(aTile, r8, colLo),
-                              sharedWord(aTile, r0, colHi),
-                              sharedWord(aTile, r8, colHi)});
+                arith::AddIOp::create(b, loc, aLaneRow, idx(16 * mi)));
+            aFrags.push_back(ldmatrix4(tileAddress(
+                aBase, row, arith::AddIOp::create(b, loc, aLaneCol, idx(kk)))));
           }
-          for (int64_t ni = 0; ni < nTiles; ++ni) {
-            Value nr = arith::AddIOp::create(
+          for (int64_t ni = 0; ni < nTiles; ni += 2) {
+            Value row = arith::AddIOp::create(
                 b, loc, arith::MulIOp::create(b, loc, wn, idx(warpCols)),
-                arith::AddIOp::create(b, loc, grp, idx(8 * ni)));
-            bFrags.push_back(
-                {sharedWord(bTile, nr, colLo), sharedWord(bTile, nr, colHi)});
+                arith::AddIOp::create(b, loc, bLaneRow, idx(8 * ni)));
+            SmallVector<Value> w = ldmatrix4(tileAddress(
+                bBase, row, arith::AddIOp::create(b, loc, bLaneCol, idx(kk))));
+            bFrags.push_back({w[0], w[1]});
+            bFrags.push_back({w[2], w[3]});
           }
           for (int64_t mi = 0; mi < mTiles; ++mi)
             for (int64_t ni = 0; ni < nTiles; ++ni) {
