@@ -112,6 +112,18 @@ Value bucketize(OpBuilder &b, Location loc, Value x,
                      });
 }
 
+/// Yields the i8 code `q` (i32), or 0 when the group's scale is 0 (an
+/// all-zero group), as the numerics library stores it.
+void yieldCode(OpBuilder &b, Location loc, Value q, Value scale) {
+  Value isZero = arith::CmpFOp::create(b, loc, arith::CmpFPredicate::OEQ,
+                                       scale, f32Const(b, loc, 0.0f));
+  q = arith::SelectOp::create(
+      b, loc, isZero, arith::ConstantIntOp::create(b, loc, b.getI32Type(), 0),
+      q);
+  linalg::YieldOp::create(
+      b, loc, Value(arith::TruncIOp::create(b, loc, b.getI8Type(), q)));
+}
+
 /// Reduces the last dimension of a [.., R] f32 tensor with `combine`,
 /// starting from `init` (max |x| when `absolute`).
 Value reduceLast(OpBuilder &b, Location loc, Value x, float init,
@@ -217,13 +229,7 @@ struct QuantizeLowering : public OpRewritePattern<QuantizeOp> {
                                    arith::DivFOp::create(
                                        nb, nl, f32Const(nb, nl, 127.0f), am)))
                              : Value(arith::DivFOp::create(nb, nl, a[0], sc));
-            Value q = clampRound(nb, nl, x, qmin, qmax);
-            Value isZero = arith::CmpFOp::create(
-                nb, nl, arith::CmpFPredicate::OEQ, am, f32Const(nb, nl, 0.0f));
-            q = arith::SelectOp::create(
-                nb, nl, isZero, arith::ConstantIntOp::create(nb, nl, i32, 0), q);
-            linalg::YieldOp::create(nb, nl,
-                                    Value(arith::TruncIOp::create(nb, nl, i8, q)));
+            yieldCode(nb, nl, clampRound(nb, nl, x, qmin, qmax), am);
           });
     } else {
       int levels = ns.kind == numerics::Kind::Int8 ? 255 : 15;
@@ -265,14 +271,10 @@ struct QuantizeLowering : public OpRewritePattern<QuantizeOp> {
             // Round w / scale first, then add the integral zero point.
             Value r = math::RoundEvenOp::create(
                 nb, nl, arith::DivFOp::create(nb, nl, a[0], sc));
-            Value q = clampRound(nb, nl, arith::AddFOp::create(nb, nl, r, zp),
-                                 0, levels);
-            Value isZero = arith::CmpFOp::create(
-                nb, nl, arith::CmpFPredicate::OEQ, sc, f32Const(nb, nl, 0.0f));
-            q = arith::SelectOp::create(
-                nb, nl, isZero, arith::ConstantIntOp::create(nb, nl, i32, 0), q);
-            linalg::YieldOp::create(nb, nl,
-                                    Value(arith::TruncIOp::create(nb, nl, i8, q)));
+            yieldCode(nb, nl,
+                      clampRound(nb, nl, arith::AddFOp::create(nb, nl, r, zp),
+                                 0, levels),
+                      sc);
           });
     }
 
