@@ -209,8 +209,9 @@ Value GemmEmitter::mma(ArrayRef<Value> a, ArrayRef<Value> bFrag,
 
 gpu::GPUFuncOp GemmEmitter::build(gpu::GPUModuleOp module, StringRef name) {
   OpBuilder::InsertionGuard guard(b);
+  // Two buffers of T rows each (double buffering).
   Type tileType =
-      sharedType({c.tile, kRowBytes / 16}, VectorType::get({4}, i32));
+      sharedType({2 * c.tile, kRowBytes / 16}, VectorType::get({4}, i32));
   int64_t warpRows = c.tile / c.warpsM(), warpCols = c.tile / c.warpsN();
   int64_t mTiles = warpRows / 16, nTiles = warpCols / 8;
   gpu::GPUFuncOp func = createKernel(module, name, {tileType, tileType});
@@ -249,40 +250,59 @@ gpu::GPUFuncOp GemmEmitter::build(gpu::GPUModuleOp module, StringRef name) {
   Value loadHalf = arith::RemUIOp::create(b, loc, tid, idx(2));
 
   // mTiles x nTiles tiles of 16 x 8 per warp, 4 accumulators each, then the
-  // global reads of the next step (software pipelining: they are in flight
-  // while the tensor cores work on the current step).
+  // global reads of the next step. Software pipeline over two shared
+  // buffers: step i dequantizes step i+1 into one buffer and issues the
+  // global reads of step i+2 while the tensor cores work on the other; one
+  // barrier per step.
   int64_t numAcc = mTiles * nTiles * 4;
+  int64_t step = GemmConfig::kTileK;
+  auto clampStep = [&](Value kValue) -> Value {
+    return arith::MinUIOp::create(b, loc, kValue, idx(k - step));
+  };
+  storeStep(loadStep(idx(0), loadRow, loadHalf), loadRow, loadHalf);
+  gpu::BarrierOp::create(b, loc);
   SmallVector<Value> inits(numAcc, f32c(0.0f));
-  SmallVector<Value> first = loadStep(idx(0), loadRow, loadHalf);
-  inits.append(first.begin(), first.end());
+  SmallVector<Value> second = loadStep(clampStep(idx(step)), loadRow, loadHalf);
+  inits.append(second.begin(), second.end());
   auto loop = scf::ForOp::create(
-      b, loc, idx(0), idx(k), idx(GemmConfig::kTileK), inits,
+      b, loc, idx(0), idx(k), idx(step), inits,
       [&](OpBuilder &nb, Location nl, Value k0, ValueRange iterIn) {
         OpBuilder::InsertionGuard g2(b);
         b.setInsertionPointToEnd(nb.getInsertionBlock());
         ValueRange accIn = iterIn.take_front(numAcc);
-        storeStep(SmallVector<Value>(iterIn.drop_front(numAcc)), loadRow,
+        // This step's buffer p = (k0 / step) % 2; the next one 1 - p (the
+        // last step writes a harmless copy of itself there).
+        Value p = arith::RemUIOp::create(
+            b, loc, arith::DivUIOp::create(b, loc, k0, idx(step)), idx(2));
+        Value pNext = arith::SubIOp::create(b, loc, idx(1), p);
+        Value rowOffset = arith::MulIOp::create(b, loc, p, idx(c.tile));
+        Value nextRow = arith::AddIOp::create(
+            b, loc, loadRow, arith::MulIOp::create(b, loc, pNext, idx(c.tile)));
+        storeStep(SmallVector<Value>(iterIn.drop_front(numAcc)), nextRow,
                   loadHalf);
-        gpu::BarrierOp::create(b, loc);
-        // The last step re-reads itself instead of running past K.
-        Value next = arith::MinUIOp::create(
-            b, loc, arith::AddIOp::create(b, loc, k0, idx(GemmConfig::kTileK)),
-            idx(k - GemmConfig::kTileK));
-        SmallVector<Value> prefetched = loadStep(next, loadRow, loadHalf);
+        SmallVector<Value> prefetched = loadStep(
+            clampStep(arith::AddIOp::create(b, loc, k0, idx(2 * step))),
+            loadRow, loadHalf);
         SmallVector<Value> acc(accIn.begin(), accIn.end());
         // Two k16 steps of 32 bytes per tile row.
         for (int64_t kk = 0; kk < GemmConfig::kTileK * 2; kk += 32) {
           SmallVector<SmallVector<Value>> aFrags, bFrags;
           for (int64_t mi = 0; mi < mTiles; ++mi) {
             Value row = arith::AddIOp::create(
-                b, loc, arith::MulIOp::create(b, loc, wm, idx(warpRows)),
+                b, loc,
+                arith::AddIOp::create(
+                    b, loc, rowOffset,
+                    arith::MulIOp::create(b, loc, wm, idx(warpRows))),
                 arith::AddIOp::create(b, loc, aLaneRow, idx(16 * mi)));
             aFrags.push_back(ldmatrix4(tileAddress(
                 aBase, row, arith::AddIOp::create(b, loc, aLaneCol, idx(kk)))));
           }
           for (int64_t ni = 0; ni < nTiles; ni += 2) {
             Value row = arith::AddIOp::create(
-                b, loc, arith::MulIOp::create(b, loc, wn, idx(warpCols)),
+                b, loc,
+                arith::AddIOp::create(
+                    b, loc, rowOffset,
+                    arith::MulIOp::create(b, loc, wn, idx(warpCols))),
                 arith::AddIOp::create(b, loc, bLaneRow, idx(8 * ni)));
             SmallVector<Value> w = ldmatrix4(tileAddress(
                 bBase, row, arith::AddIOp::create(b, loc, bLaneCol, idx(kk))));

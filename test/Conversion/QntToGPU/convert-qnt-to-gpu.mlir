@@ -95,18 +95,23 @@ func.func @tuned(%x: tensor<1x4096xf32>, %c: tensor<64x4096xi8>, %s: tensor<64x1
 // A full tile of bf16 rows (M = 64) goes to the tensor cores: a 64 x 64
 // output tile per block of 4 warps, activations and dequantized weights
 // staged in shared memory as packed bf16 pairs (16-byte elements, rows
-// padded to 80 bytes), fragments loaded with ldmatrix.x4, 16 mma.sync
-// m16n8k16 per 32-wide step of K.
+// padded to 80 bytes; two buffers), fragments loaded with ldmatrix.x4, 16
+// mma.sync m16n8k16 per 32-wide step of K. The first step is staged before
+// the loop; each iteration stages the next step into the other buffer,
+// then multiplies, then synchronizes once.
 // CHECK-LABEL: func.func @gemm_tile
 // CHECK: gpu.launch_func @qnt_kernels::@qnt_gemm_int4_g128_bf16_bf16_m64_n256_k512_t64 blocks in (%c4{{.*}}, %c1{{.*}}, %c1{{.*}}) threads in (%c128
-// CHECK: gpu.func @qnt_gemm_int4_g128_bf16_bf16_m64_n256_k512_t64({{.*}}) workgroup(%[[A:.*]] : memref<64x5xvector<4xi32>, #gpu.address_space<workgroup>>, %[[B:.*]] : memref<64x5xvector<4xi32>, #gpu.address_space<workgroup>>)
+// CHECK: gpu.func @qnt_gemm_int4_g128_bf16_bf16_m64_n256_k512_t64({{.*}}) workgroup(%[[A:.*]] : memref<128x5xvector<4xi32>, #gpu.address_space<workgroup>>, %[[B:.*]] : memref<128x5xvector<4xi32>, #gpu.address_space<workgroup>>)
 // CHECK: memref.extract_aligned_pointer_as_index %[[A]]
 // CHECK: memref.extract_aligned_pointer_as_index %[[B]]
+// CHECK: memref.store %{{.*}}, %[[A]]
+// CHECK: memref.store %{{.*}}, %[[B]]
+// CHECK: gpu.barrier
 // CHECK: scf.for %{{.*}} = %c0{{.*}} to %c512{{.*}} step %c32
 // CHECK: memref.store %{{.*}}, %[[A]]
 // CHECK: arith.truncf %{{.*}} : f32 to bf16
 // CHECK: memref.store %{{.*}}, %[[B]]
-// CHECK: gpu.barrier
+// CHECK-NOT: gpu.barrier
 // CHECK: nvvm.ldmatrix %{{.*}} {eltType = #nvvm.ld_st_matrix_elt_type<b16>, layout = #nvvm.mma_layout<row>, num = 4 : i32, shape = #nvvm.ld_st_matrix_shape<m = 8, n = 8>} : (!llvm.ptr<3>) -> !llvm.struct<(i32, i32, i32, i32)>
 // CHECK-COUNT-16: nvvm.mma.sync {{.*}}multiplicandAPtxType = #nvvm.mma_type<bf16>{{.*}}shape = #nvvm.shape<m = 16, n = 8, k = 16>
 // CHECK: gpu.barrier
@@ -137,7 +142,7 @@ func.func @m16_choice(%x: tensor<16x512xf16>, %c: tensor<4096x256xi8>, %s: tenso
 // 32 mma.sync per 32-wide step of K.
 // CHECK-LABEL: func.func @gemm_big_tile
 // CHECK: gpu.launch_func @qnt_kernels::@qnt_gemm_int8_bf16_bf16_m256_n256_k64_t128 blocks in (%c2{{.*}}, %c2{{.*}}, %c1{{.*}}) threads in (%c256
-// CHECK: gpu.func @qnt_gemm_int8_bf16_bf16_m256_n256_k64_t128({{.*}}) workgroup(%{{.*}} : memref<128x5xvector<4xi32>, #gpu.address_space<workgroup>>, %{{.*}} : memref<128x5xvector<4xi32>, #gpu.address_space<workgroup>>)
+// CHECK: gpu.func @qnt_gemm_int8_bf16_bf16_m256_n256_k64_t128({{.*}}) workgroup(%{{.*}} : memref<256x5xvector<4xi32>, #gpu.address_space<workgroup>>, %{{.*}} : memref<256x5xvector<4xi32>, #gpu.address_space<workgroup>>)
 // CHECK-COUNT-32: nvvm.mma.sync
 // CHECK: gpu.barrier
 func.func @gemm_big_tile(%x: tensor<256x64xbf16>, %c: tensor<256x64xi8>, %s: tensor<256x1xf32>, %i: tensor<256x256xbf16>) -> tensor<256x256xbf16> {
