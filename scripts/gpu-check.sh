@@ -6,7 +6,8 @@
 #       cases, compiles their kernels for sm_90 and puts everything the GPU
 #       machine needs into .gpu/ (git-ignored; carry it with the device tool).
 #   scripts/gpu-check.sh run [OUT]  (GPU machine: driver, python3 + torch)
-#       runs the correctness cases, compute-sanitizer memcheck on a subset,
+#       runs the correctness cases, a whole compiled function (bench/gpu/e2e),
+#       compute-sanitizer memcheck on a subset,
 #       the kernel benchmark and the cuBLAS / tinygemm anchors; logs go to
 #       OUT (default .gpu/results).
 #   scripts/gpu-check.sh prepare-sweep / sweep [OUT]
@@ -33,6 +34,16 @@ prepare() {
   done
   cp build/bin/qnt-gpu-harness build/lib/libQMLIRCudaRuntime.so "$G/bin/"
   cp bench/gpu/anchors.py "$G/"
+  # The end-to-end check: a whole compiled function (host code + fatbin).
+  local llvm=/usr/lib/llvm-22/bin
+  build/bin/quant-opt bench/gpu/e2e/layer.mlir --qnt-cuda-pipeline="chip=sm_90" |
+    $llvm/mlir-translate --mlir-to-llvmir -o "$G/layer.ll"
+  $llvm/llc -O2 -filetype=obj -relocation-model=pic "$G/layer.ll" -o "$G/layer.o"
+  c++ -O2 -std=c++17 -Iinclude bench/gpu/e2e/e2e.cpp "$G/layer.o" \
+    build/lib/Numerics/libQMLIRNumerics.a -L"$G/bin" -lQMLIRCudaRuntime \
+    -L/usr/local/cuda/lib64/stubs -lcuda -Wl,-rpath,'$ORIGIN' \
+    -o "$G/bin/e2e-layer"
+  rm "$G/layer.ll" "$G/layer.o"
   du -sh "$G"
 }
 
@@ -89,6 +100,7 @@ run() {
   nvidia-smi --query-gpu=name,driver_version,memory.total --format=csv,noheader | tee "$out/device.txt"
   local rc=0
   "$G/bin/qnt-gpu-harness" "$G/test" 2>&1 | tee "$out/test.log" || rc=1
+  "$G/bin/e2e-layer" 2>&1 | tee -a "$out/test.log" || rc=1
   # memcheck every scheme's M=16 case (the sanitizer is slow).
   compute-sanitizer --tool memcheck --error-exitcode 3 \
     "$G/bin/qnt-gpu-harness" "$G/test" --filter _m16_ 2>&1 | tail -n 25 | tee "$out/memcheck.log" || rc=1
