@@ -34,7 +34,7 @@ config.substitutions.append(("%examples",
 llvm_config.with_environment("PATH", config.llvm_tools_dir, append_path=True)
 llvm_config.with_environment("PATH", config.qmlir_tools_dir, append_path=True)
 
-tools = ["quant-opt", "mlir-runner"]
+tools = ["quant-opt", "mlir-runner", "mlir-translate", "llc"]
 llvm_config.add_tool_substitutions(tools, [config.qmlir_tools_dir,
                                            config.llvm_tools_dir])
 
@@ -45,6 +45,13 @@ ptxas = shutil.which("ptxas") or (
 if ptxas:
     config.available_features.add("ptxas")
     config.substitutions.append(("%ptxas", ptxas))
+
+# The CUDA runtime (built when a toolkit is present) for link checks.
+if os.path.exists(os.path.join(config.qmlir_obj_root, "lib",
+                               "libQMLIRCudaRuntime.so")):
+    config.available_features.add("cuda-runtime")
+config.substitutions.append(("%qmlir_obj", config.qmlir_obj_root))
+config.substitutions.append(("%qmlir_src", config.qmlir_src_root))
 
 # GPU execution tests need a CUDA driver and a device.
 if shutil.which("nvidia-smi") and os.path.exists("/dev/nvidia0"):
