@@ -17,6 +17,7 @@
 #include <algorithm>
 #include <cassert>
 #include <cmath>
+#include <cstring>
 #include <limits>
 #include <optional>
 
@@ -33,6 +34,22 @@ float roundHalfEven(float x) {
   if (std::fabs(x - std::trunc(x)) == 0.5f)
     rounded = 2.0f * std::round(x * 0.5f); // ...and to even here.
   return rounded;
+}
+
+uint16_t floatToBF16Bits(float value) {
+  uint32_t u;
+  std::memcpy(&u, &value, 4);
+  if (std::isnan(value))
+    return static_cast<uint16_t>((u >> 16) | 0x40); // Keep it a quiet NaN.
+  u += 0x7FFF + ((u >> 16) & 1);
+  return static_cast<uint16_t>(u >> 16);
+}
+
+float bf16BitsToFloat(uint16_t bits) {
+  uint32_t u = static_cast<uint32_t>(bits) << 16;
+  float f;
+  std::memcpy(&f, &u, 4);
+  return f;
 }
 
 int64_t numGroups(int64_t k, int64_t groupSize) {

@@ -50,19 +50,8 @@ struct Launch {
   unsigned grid[3] = {1, 1, 1}, block[3] = {1, 1, 1}, smem = 0;
 };
 
-/// f32 -> bf16 bits, round to nearest even (as arith.truncf does).
-uint16_t toBF16(float f) {
-  uint32_t u;
-  std::memcpy(&u, &f, 4);
-  u += 0x7FFF + ((u >> 16) & 1);
-  return static_cast<uint16_t>(u >> 16);
-}
-float fromBF16(uint16_t h) {
-  uint32_t u = static_cast<uint32_t>(h) << 16;
-  float f;
-  std::memcpy(&f, &u, 4);
-  return f;
-}
+uint16_t toBF16(float f) { return qmlir::numerics::floatToBF16Bits(f); }
+float fromBF16(uint16_t h) { return qmlir::numerics::bf16BitsToFloat(h); }
 uint16_t toF16(float f) {
   _Float16 h = static_cast<_Float16>(f);
   uint16_t u;

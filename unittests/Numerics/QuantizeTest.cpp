@@ -863,3 +863,19 @@ TEST(ComputeError, HandValues) {
   EXPECT_EQ(exact.maxAbs, 0.0);
   EXPECT_TRUE(std::isinf(exact.sqnrDb) && exact.sqnrDb > 0);
 }
+
+// bf16 conversion: round to nearest even on the 16 dropped bits, exact back.
+TEST(BF16, RoundsToNearestEven) {
+  using qmlir::numerics::bf16BitsToFloat;
+  using qmlir::numerics::floatToBF16Bits;
+  EXPECT_EQ(floatToBF16Bits(1.0f), 0x3F80);
+  EXPECT_EQ(bf16BitsToFloat(0x3F80), 1.0f);
+  // 1 + 2^-8 is halfway between 1 and 1 + 2^-7: ties to the even (1.0).
+  EXPECT_EQ(floatToBF16Bits(1.0f + 0x1p-8f), 0x3F80);
+  // 1 + 3 * 2^-8 is halfway between 1 + 2^-7 and 1 + 2^-6: ties to even.
+  EXPECT_EQ(floatToBF16Bits(1.0f + 3 * 0x1p-8f), 0x3F82);
+  // Just above halfway rounds up.
+  EXPECT_EQ(floatToBF16Bits(1.0f + 0x1p-8f + 0x1p-20f), 0x3F81);
+  EXPECT_EQ(floatToBF16Bits(-2.5f), 0xC020);
+  EXPECT_TRUE(std::isnan(bf16BitsToFloat(floatToBF16Bits(NAN))));
+}

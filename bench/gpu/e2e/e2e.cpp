@@ -40,18 +40,8 @@ Desc2 describe(void *devicePtr, int64_t rows, int64_t cols) {
   return d;
 }
 
-uint16_t toBF16(float f) {
-  uint32_t u;
-  std::memcpy(&u, &f, 4);
-  u += 0x7FFF + ((u >> 16) & 1);
-  return static_cast<uint16_t>(u >> 16);
-}
-float fromBF16(uint16_t h) {
-  uint32_t u = static_cast<uint32_t>(h) << 16;
-  float f;
-  std::memcpy(&f, &u, 4);
-  return f;
-}
+uint16_t toBF16(float f) { return qmlir::numerics::floatToBF16Bits(f); }
+float fromBF16(uint16_t h) { return qmlir::numerics::bf16BitsToFloat(h); }
 } // namespace
 
 extern "C" void _mlir_ciface_layer(Desc2 *result, Desc2 *x, Desc2 *codes,

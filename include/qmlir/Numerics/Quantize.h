@@ -173,6 +173,12 @@ inline uint8_t unpackNibble(const uint8_t *packed, int64_t i) {
   return (i % 2 == 0) ? (byte >> 4) : (byte & 0x0F);
 }
 
+/// bfloat16 bits of an f32 value, rounded to nearest even (as
+/// arith.truncf and the GPU do); NaN stays NaN.
+uint16_t floatToBF16Bits(float value);
+/// The f32 value of bfloat16 bits (exact).
+float bf16BitsToFloat(uint16_t bits);
+
 /// Error statistics of a dequantized weight against the original.
 struct ErrorStats {
   double rmse = 0.0;   ///< sqrt(mean((w - deq)^2))
