@@ -105,16 +105,26 @@ std::vector<float> decode(const std::string &type,
   return out;
 }
 
-bool readCases(const std::string &path, std::vector<Case> &cases) {
+/// Calls `onLine` for each line of a text file; false (reported) when the
+/// file cannot be read or `onLine` refuses a line.
+template <typename Fn>
+bool forEachLine(const std::string &path, Fn onLine) {
   std::ifstream in(path);
   if (!in) {
     std::fprintf(stderr, "qnt-gpu-harness: cannot read '%s'\n", path.c_str());
     return false;
   }
   std::string line;
-  while (std::getline(in, line)) {
+  while (std::getline(in, line))
+    if (!onLine(line))
+      return false;
+  return true;
+}
+
+bool readCases(const std::string &path, std::vector<Case> &cases) {
+  return forEachLine(path, [&](const std::string &line) {
     if (line.empty())
-      continue;
+      return true;
     std::istringstream ls(line);
     Case c;
     std::string kind;
@@ -129,19 +139,13 @@ bool readCases(const std::string &path, std::vector<Case> &cases) {
     c.scheme.symmetric = sym;
     c.scheme.doubleQuant = dq;
     cases.push_back(c);
-  }
-  return true;
+    return true;
+  });
 }
 
 bool readLaunches(const std::string &path,
                   std::map<std::string, Launch> &launches) {
-  std::ifstream in(path);
-  if (!in) {
-    std::fprintf(stderr, "qnt-gpu-harness: cannot read '%s'\n", path.c_str());
-    return false;
-  }
-  std::string line;
-  while (std::getline(in, line)) {
+  return forEachLine(path, [&](const std::string &line) {
     std::istringstream ls(line);
     std::string func, module;
     Launch l;
@@ -149,8 +153,8 @@ bool readLaunches(const std::string &path,
         l.block[0] >> l.block[1] >> l.block[2] >> l.smem;
     if (ls)
       launches[func] = l;
-  }
-  return true;
+    return true;
+  });
 }
 
 /// The device buffers of one case, in kernel parameter order.
