@@ -139,23 +139,15 @@ Value emitDequantElement(OpBuilder &b, Location loc, const WeightOperands &w,
 /// Builds the [N, K] dequantized weight in `elemType` as a linalg.generic.
 Value buildDequantize(OpBuilder &b, Location loc, const WeightOperands &w,
                       Type elemType) {
-  SmallVector<float, 16> tableValues;
   Value table, dynMap;
-  if (w.scheme.isTable()) {
-    tableValues = w.scheme.getTable();
-    table = floatTable(b, loc, tableValues);
-  }
+  if (w.scheme.isTable())
+    table = floatTable(b, loc, w.scheme.getTable());
   if (w.scheme.getDoubleQuant()) {
     const auto &map = numerics::dynamicMap();
     dynMap = floatTable(b, loc, ArrayRef<float>(map.data(), map.size()));
   }
-  auto type = RankedTensorType::get({w.n, w.k}, elemType);
-  Value empty = tensor::EmptyOp::create(b, loc, type.getShape(), elemType);
-  AffineMap id = b.getMultiDimIdentityMap(2);
-  auto generic = linalg::GenericOp::create(
-      b, loc, type, ValueRange{}, ValueRange{empty}, ArrayRef<AffineMap>{id},
-      ArrayRef<utils::IteratorType>{utils::IteratorType::parallel,
-                                    utils::IteratorType::parallel},
+  return elementwise(
+      b, loc, {w.n, w.k}, elemType, ValueRange{},
       [&](OpBuilder &nb, Location nloc, ValueRange) {
         Value n = linalg::IndexOp::create(nb, nloc, 0);
         Value k = linalg::IndexOp::create(nb, nloc, 1);
@@ -164,7 +156,6 @@ Value buildDequantize(OpBuilder &b, Location loc, const WeightOperands &w,
           v = arith::TruncFOp::create(nb, nloc, elemType, v);
         linalg::YieldOp::create(nb, nloc, v);
       });
-  return generic.getResult(0);
 }
 
 /// Rounds an f32 value to `compute` and back (identity for f32); extends
@@ -225,9 +216,7 @@ struct MatmulLowering : public OpRewritePattern<MatmulOp> {
     SmallVector<AffineMap> maps = {AffineMap::get(nd, 0, xs, ctx),
                                    AffineMap::get(nd, 0, ws, ctx),
                                    AffineMap::get(nd, 0, os, ctx)};
-    SmallVector<utils::IteratorType> iters(nd - 1,
-                                           utils::IteratorType::parallel);
-    iters.push_back(utils::IteratorType::reduction);
+    SmallVector<utils::IteratorType> iters = iterators(nd - 1, 1);
 
     // Accumulate in f32 whatever the result type is.
     Value acc = op.getInit();
