@@ -15,8 +15,8 @@ using namespace mlir;
 using namespace qmlir;
 using namespace qmlir::qnt;
 
-bool qnt::canUseGemm(SchemeAttr scheme, int64_t m, int64_t n, int64_t k,
-                     Type actType) {
+bool qnt::canUseGemm(const KernelShape &shape) {
+  auto [scheme, m, n, k, actType, outType] = shape;
   if (m < 9 || !(actType.isBF16() || actType.isF16()) ||
       scheme.getComputeType() != actType || k % GemmConfig::kTileK != 0)
     return false;
@@ -30,17 +30,10 @@ bool qnt::canUseGemm(SchemeAttr scheme, int64_t m, int64_t n, int64_t k,
   return g % GemmConfig::kTileK == 0;
 }
 
-GemmConfig qnt::chooseGemmConfig(SchemeAttr scheme, int64_t m, int64_t n,
-                                 int64_t k, Type actType, Type outType) {
-  GemmConfig c;
-  c.scheme = scheme;
-  c.m = m;
-  c.n = n;
-  c.k = k;
-  c.actType = actType;
-  c.outType = outType;
+GemmConfig qnt::chooseGemmConfig(const KernelShape &shape) {
+  GemmConfig c{shape};
   // A larger tile halves the dequantization per multiply-add.
-  c.tile = m >= 128 ? 128 : 64;
+  c.tile = shape.m >= 128 ? 128 : 64;
   return c;
 }
 
@@ -53,8 +46,7 @@ namespace {
 class GemmEmitter : public KernelEmitter {
 public:
   GemmEmitter(OpBuilder &b, Location loc, const GemmConfig &c)
-      : KernelEmitter(b, loc, c.scheme, c.m, c.n, c.k, c.actType, c.outType,
-                      c.blockThreads()),
+      : KernelEmitter(b, loc, c, c.blockThreads()),
         c(c) {}
 
   gpu::GPUFuncOp build(gpu::GPUModuleOp module, StringRef name);

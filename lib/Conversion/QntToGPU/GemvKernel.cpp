@@ -17,18 +17,11 @@ using namespace mlir;
 using namespace qmlir;
 using namespace qmlir::qnt;
 
-FailureOr<GemvConfig> qnt::chooseGemvConfig(SchemeAttr scheme, int64_t m,
-                                            int64_t n, int64_t k,
-                                            Type actType, Type outType,
+FailureOr<GemvConfig> qnt::chooseGemvConfig(const KernelShape &shape,
                                             const GemvTuning &tuning,
                                             std::string &whyNot) {
-  GemvConfig c;
-  c.scheme = scheme;
-  c.m = m;
-  c.n = n;
-  c.k = k;
-  c.actType = actType;
-  c.outType = outType;
+  GemvConfig c{shape};
+  auto [scheme, m, n, k, actType, outType] = shape;
   // Up to 8 activation rows share each load of the weights.
   c.mTile = std::min<int64_t>(m, 8);
   // Two output channels per warp keep two 16-byte loads in flight; wide
@@ -72,8 +65,7 @@ namespace {
 class GemvEmitter : public KernelEmitter {
 public:
   GemvEmitter(OpBuilder &b, Location loc, const GemvConfig &c)
-      : KernelEmitter(b, loc, c.scheme, c.m, c.n, c.k, c.actType, c.outType,
-                      c.blockThreads()),
+      : KernelEmitter(b, loc, c, c.blockThreads()),
         c(c) {}
 
   gpu::GPUFuncOp build(gpu::GPUModuleOp module, StringRef name);

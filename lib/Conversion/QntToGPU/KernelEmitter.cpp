@@ -12,11 +12,11 @@ using namespace mlir;
 using namespace qmlir;
 using namespace qmlir::qnt;
 
-KernelEmitter::KernelEmitter(OpBuilder &b, Location loc, SchemeAttr scheme,
-                             int64_t m, int64_t n, int64_t k, Type actType,
-                             Type outType, int64_t blockThreads)
-    : b(b), loc(loc), s(scheme), m(m), n(n), k(k), actType(actType),
-      outType(outType), blockThreads(blockThreads) {
+KernelEmitter::KernelEmitter(OpBuilder &b, Location loc,
+                             const KernelShape &shape, int64_t blockThreads)
+    : b(b), loc(loc), s(shape.scheme), m(shape.m), n(shape.n), k(shape.k),
+      actType(shape.actType), outType(shape.outType),
+      blockThreads(blockThreads) {
   f32 = b.getF32Type();
   i32 = b.getI32Type();
   i8 = b.getI8Type();

@@ -18,7 +18,7 @@
 #include "mlir/Dialect/MemRef/IR/MemRef.h"
 #include "mlir/Dialect/SCF/IR/SCF.h"
 #include "mlir/Dialect/Vector/IR/VectorOps.h"
-#include "qmlir/Dialect/Qnt/IR/QntOps.h"
+#include "qmlir/Conversion/QntToGPU/KernelShape.h"
 
 namespace qmlir::qnt {
 
@@ -27,9 +27,8 @@ namespace qmlir::qnt {
 /// scales, [zero points], [dq scales, dq offset], out [M, N] (init on entry).
 class KernelEmitter {
 public:
-  KernelEmitter(mlir::OpBuilder &b, mlir::Location loc, SchemeAttr scheme,
-                int64_t m, int64_t n, int64_t k, mlir::Type actType,
-                mlir::Type outType, int64_t blockThreads);
+  KernelEmitter(mlir::OpBuilder &b, mlir::Location loc,
+                const KernelShape &shape, int64_t blockThreads);
 
 protected:
   /// Creates the kernel `name` in `module` with the parameters above and

@@ -101,10 +101,10 @@ struct ConvertQntToGPUPass
     std::string key;
     int64_t gridX, gridY, threads;
     std::function<gpu::GPUFuncOp(StringRef)> build;
-    if (canUseGemm(op.getScheme(), m, n, k, in2.getElementType())) {
-      GemmConfig config =
-          chooseGemmConfig(op.getScheme(), m, n, k, in2.getElementType(),
-                           init2.getElementType());
+    KernelShape shape{op.getScheme(), m, n, k, in2.getElementType(),
+                      init2.getElementType()};
+    if (canUseGemm(shape)) {
+      GemmConfig config = chooseGemmConfig(shape);
       key = kernelName("qnt_gemm", op.getScheme(), config.actType,
                        config.outType, m, n, k) +
             "_t" + std::to_string(config.tile);
@@ -117,9 +117,7 @@ struct ConvertQntToGPUPass
     } else {
       GemvTuning tuning{rowsPerWarp, warpsPerBlock, unroll};
       std::string whyNot;
-      FailureOr<GemvConfig> chosen =
-          chooseGemvConfig(op.getScheme(), m, n, k, in2.getElementType(),
-                           init2.getElementType(), tuning, whyNot);
+      FailureOr<GemvConfig> chosen = chooseGemvConfig(shape, tuning, whyNot);
       if (failed(chosen))
         return op.emitOpError() << "cannot generate its GPU kernel: " << whyNot;
       GemvConfig config = *chosen;

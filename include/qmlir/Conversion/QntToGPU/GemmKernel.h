@@ -18,16 +18,13 @@
 #define QMLIR_CONVERSION_QNTTOGPU_GEMMKERNEL_H
 
 #include "mlir/Dialect/GPU/IR/GPUDialect.h"
-#include "qmlir/Dialect/Qnt/IR/QntOps.h"
+#include "qmlir/Conversion/QntToGPU/KernelShape.h"
 
 namespace qmlir::qnt {
 
 /// Shape and tiling of one generated GEMM kernel.
-struct GemmConfig {
+struct GemmConfig : KernelShape {
   static constexpr int64_t kTileK = 32;
-  SchemeAttr scheme;
-  int64_t m = 0, n = 0, k = 0;
-  mlir::Type actType, outType;
   /// Output tile T x T per block (64 or 128); 2T threads, so that each
   /// thread stages 16 activations and 16 weights per step of K.
   int64_t tile = 64;
@@ -40,8 +37,7 @@ struct GemmConfig {
 };
 
 /// The tiling for a layer: 128 x 128 from 128 rows on, else 64 x 64.
-GemmConfig chooseGemmConfig(SchemeAttr scheme, int64_t m, int64_t n, int64_t k,
-                            mlir::Type actType, mlir::Type outType);
+GemmConfig chooseGemmConfig(const KernelShape &shape);
 
 /// Blocks below which a GEMM with fewer rows than a tile leaves a large GPU
 /// idle (the GEMV is used instead).
@@ -50,8 +46,7 @@ constexpr int64_t kMinGemmBlocks = 256;
 /// True when the tensor-core kernel applies and pays: M >= 9, bf16 or f16
 /// activations in the scheme's compute type, K and the group size multiples
 /// of 32, and either a full tile of rows or at least kMinGemmBlocks blocks.
-bool canUseGemm(SchemeAttr scheme, int64_t m, int64_t n, int64_t k,
-                mlir::Type actType);
+bool canUseGemm(const KernelShape &shape);
 
 /// Builds the kernel `name` into `module` and returns it.
 mlir::gpu::GPUFuncOp buildGemmKernel(mlir::OpBuilder &builder,

@@ -20,16 +20,12 @@
 #define QMLIR_CONVERSION_QNTTOGPU_GEMVKERNEL_H
 
 #include "mlir/Dialect/GPU/IR/GPUDialect.h"
-#include "qmlir/Dialect/Qnt/IR/QntOps.h"
+#include "qmlir/Conversion/QntToGPU/KernelShape.h"
 
 namespace qmlir::qnt {
 
 /// Shape and tuning parameters of one generated GEMV kernel.
-struct GemvConfig {
-  SchemeAttr scheme;
-  int64_t m = 1, n = 0, k = 0;
-  mlir::Type actType; ///< Element type of x.
-  mlir::Type outType; ///< Element type of init/out.
+struct GemvConfig : KernelShape {
   /// Output channels per warp and warps per block.
   int64_t rowsPerWarp = 2, warpsPerBlock = 4;
   /// Activation rows per block (grid.y covers the rest of M).
@@ -56,10 +52,9 @@ struct GemvTuning {
 
 /// Picks the kernel parameters for a layer; fails with a reason when a
 /// tuning override is invalid for it.
-mlir::FailureOr<GemvConfig>
-chooseGemvConfig(SchemeAttr scheme, int64_t m, int64_t n, int64_t k,
-                 mlir::Type actType, mlir::Type outType,
-                 const GemvTuning &tuning, std::string &whyNot);
+mlir::FailureOr<GemvConfig> chooseGemvConfig(const KernelShape &shape,
+                                             const GemvTuning &tuning,
+                                             std::string &whyNot);
 
 /// Builds the kernel `name` into `module` (creating the tables it needs as
 /// constant globals there) and returns it.
