@@ -240,6 +240,11 @@ gpu::GPUFuncOp GemmEmitter::build(gpu::GPUModuleOp module, StringRef name) {
                              idx(2)),
       idx(16));
   Value loadHalf = arith::RemUIOp::create(b, loc, tid, idx(2));
+  // This lane's first ldmatrix row of the warp's A and B sub-tiles.
+  Value aRow = arith::AddIOp::create(
+      b, loc, arith::MulIOp::create(b, loc, wm, idx(warpRows)), aLaneRow);
+  Value bRow = arith::AddIOp::create(
+      b, loc, arith::MulIOp::create(b, loc, wn, idx(warpCols)), bLaneRow);
 
   // mTiles x nTiles tiles of 16 x 8 per warp, 4 accumulators each, then the
   // global reads of the next step. Software pipeline over two shared
@@ -281,21 +286,15 @@ gpu::GPUFuncOp GemmEmitter::build(gpu::GPUModuleOp module, StringRef name) {
           SmallVector<SmallVector<Value>> aFrags, bFrags;
           for (int64_t mi = 0; mi < mTiles; ++mi) {
             Value row = arith::AddIOp::create(
-                b, loc,
-                arith::AddIOp::create(
-                    b, loc, rowOffset,
-                    arith::MulIOp::create(b, loc, wm, idx(warpRows))),
-                arith::AddIOp::create(b, loc, aLaneRow, idx(16 * mi)));
+                b, loc, rowOffset,
+                arith::AddIOp::create(b, loc, aRow, idx(16 * mi)));
             aFrags.push_back(ldmatrix4(tileAddress(
                 aBase, row, arith::AddIOp::create(b, loc, aLaneCol, idx(kk)))));
           }
           for (int64_t ni = 0; ni < nTiles; ni += 2) {
             Value row = arith::AddIOp::create(
-                b, loc,
-                arith::AddIOp::create(
-                    b, loc, rowOffset,
-                    arith::MulIOp::create(b, loc, wn, idx(warpCols))),
-                arith::AddIOp::create(b, loc, bLaneRow, idx(8 * ni)));
+                b, loc, rowOffset,
+                arith::AddIOp::create(b, loc, bRow, idx(8 * ni)));
             SmallVector<Value> w = ldmatrix4(tileAddress(
                 bBase, row, arith::AddIOp::create(b, loc, bLaneCol, idx(kk))));
             bFrags.push_back({w[0], w[1]});
