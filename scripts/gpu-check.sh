@@ -11,8 +11,9 @@
 #       the kernel benchmark and the cuBLAS / tinygemm anchors; logs go to
 #       OUT (default .gpu/results).
 #   scripts/gpu-check.sh prepare-sweep / sweep [OUT]
-#       the same for a sweep of GEMV parameters (rows per warp, warps per
-#       block, unroll) over the M = 1 cases, plus an ncu profile of one.
+#       the same for a sweep of kernel parameters (SWEEP: pipeline options)
+#       over the M = 1 and M = 16 cases, plus ncu profiles of two skinny
+#       kernels.
 #   scripts/gpu-check.sh profile [OUT] (GPU machine, after prepare)
 #       ncu profiles of one GEMV (M = 1) and one tensor-core GEMM (M = 2048)
 #       case: speed of light, compute and memory workload, occupancy.
@@ -47,22 +48,26 @@ prepare() {
   du -sh "$G"
 }
 
-SWEEP="2,8,1 1,8,1 4,4,1 4,8,1 2,8,2 2,4,4 1,8,4"
+# name:pipeline options (the skinny kernel's warps per block and unroll).
+SWEEP="default: w4u1:skinny-warps=4,skinny-unroll=1 w4u4:skinny-warps=4,skinny-unroll=4
+w8u2:skinny-warps=8,skinny-unroll=2 w16u2:skinny-warps=16,skinny-unroll=2
+w2u4:skinny-warps=2,skinny-unroll=4 w8u4:skinny-warps=8,skinny-unroll=4"
 
 prepare_sweep() {
   scripts/setup.sh
   ninja -C build qnt-gpu-harness
   rm -rf "$G" && mkdir -p "$G/bin"
   for v in $SWEEP; do
-    IFS=, read -r r w u <<< "$v"
-    d="$G/sweep-r${r}w${w}u${u}"
+    local name=${v%%:*} opts=${v#*:}
+    local d="$G/sweep-$name"
     mkdir -p "$d"
     python3 bench/gpu/gen_cases.py --set sweep "$d"
     build/bin/quant-opt "$d/cases.mlir" \
-      --qnt-cuda-pipeline="chip=sm_90 format=bin gemv-rows-per-warp=$r gemv-warps-per-block=$w gemv-unroll=$u" \
+      --qnt-cuda-pipeline="chip=sm_90 format=bin ${opts//,/ }" \
       --qnt-dump-gpu-binaries="dir=$d" -o /dev/null
   done
   cp build/bin/qnt-gpu-harness build/lib/libQMLIRCudaRuntime.so "$G/bin/"
+  cp bench/gpu/anchors.py "$G/"
   du -sh "$G"
 }
 
@@ -74,10 +79,13 @@ sweep() {
     echo "== ${d#$G/}"
     "$G/bin/qnt-gpu-harness" "$d" --bench
   done 2>&1 | tee "$out/sweep.log"
-  ncu --section SpeedOfLight --section Occupancy --section WarpStateStats \
-    --section MemoryWorkloadAnalysis -k regex:qnt_gemv_int4 -c 1 \
-    "$G/bin/qnt-gpu-harness" "$G/sweep-r2w8u1" --bench --filter int4g128_bf16_m1_n28672 \
-    --iters 1 2>&1 | tee "$out/ncu.log" | tail -n 60
+  for c in int4g128_bf16_m1_n28672_k4096 int4g128_bf16_m1_n4096_k14336; do
+    ncu --section SpeedOfLight --section Occupancy --section WarpStateStats \
+      --section MemoryWorkloadAnalysis --section SchedulerStats -c 1 \
+      "$G/bin/qnt-gpu-harness" "$G/sweep-default" --bench --filter "$c" \
+      --iters 1 > "$out/ncu-$c.log" 2>&1
+    grep -E "Duration|Throughput|Hit Rate|Occupancy|Registers|Issued|Eligible|Stall|Warp Cycles" "$out/ncu-$c.log" | head -n 40
+  done
 }
 
 profile() {

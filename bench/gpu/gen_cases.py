@@ -71,10 +71,11 @@ def case_function(name, scheme, compute, act, m, n, k):
 
 def cases(which):
     if which == "sweep":
-        # M = 1 only: the kernel-parameter sweep of scripts/gpu-check.sh.
+        # M = 1 and 16: the kernel-parameter sweep of scripts/gpu-check.sh.
         for label in ("nf4dq", "int4g128", "int8"):
             for k, n in [(4096, 4096), (4096, 28672), (14336, 4096)]:
-                yield label, "bf16", "bf16", 1, n, k
+                for m in (1, 16):
+                    yield label, "bf16", "bf16", m, n, k
         return
     if which == "bench":
         shapes = [(4096, 6144), (4096, 4096), (4096, 28672), (14336, 4096)]

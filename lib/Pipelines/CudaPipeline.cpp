@@ -33,6 +33,8 @@ void qmlir::buildQntCudaPipeline(OpPassManager &pm,
   gemv.rowsPerWarp = options.gemvRowsPerWarp;
   gemv.warpsPerBlock = options.gemvWarpsPerBlock;
   gemv.unroll = options.gemvUnroll;
+  gemv.skinnyWarps = options.skinnyWarps;
+  gemv.skinnyUnroll = options.skinnyUnroll;
   pm.addPass(createConvertQntToGPUPass(gemv));
   pm.addPass(createConvertQntToLinalgPass());
   pm.addPass(createCanonicalizerPass());

@@ -1,6 +1,7 @@
 // The CUDA pipeline end to end on a quantized layer followed by an
-// elementwise op: host code that launches the generated GEMV and the tiled
-// elementwise kernel, and PTX that ptxas accepts for sm_80 and sm_90.
+// elementwise op: host code that launches the generated kernels (skinny
+// tensor-core GEMV, GEMV, GEMM) and the tiled elementwise kernel, and PTX
+// that ptxas accepts for sm_80 and sm_90.
 // REQUIRES: ptxas
 // RUN: rm -rf %t && mkdir -p %t/sm80 %t/sm90
 // RUN: quant-opt %s --qnt-cuda-pipeline="chip=sm_80 format=isa" --qnt-dump-gpu-binaries=dir=%t/sm80 -o %t/host.mlir
@@ -13,27 +14,36 @@
 // RUN: FileCheck %s --check-prefix=LAUNCH < %t/sm90/launches.txt
 // RUN: FileCheck %s --check-prefix=HOST < %t/host.mlir
 
-// The GEMV: 16-byte loads of codes and activations, fma, butterfly shuffles,
-// a bf16 store.
-// PTX: .visible .entry qnt_gemv_int4_g128_bf16_bf16_m1_n256_k512_r2w4u1(
+// The skinny kernel of @layer (bf16, M = 1): 16-byte loads of codes, the
+// activations permuted into the order of the dequantized pairs, packed bf16
+// subtraction of the magic + zero point, mma.sync, a bf16 store.
+// PTX: .visible .entry qnt_skinny_int4_g128_bf16_bf16_m1_n256_k512_c16w4u1(
+// PTX: ld.global.v4.b32
+// PTX: prmt.b32
+// PTX: add.rn.bf16x2
+// PTX: mma.sync.aligned.m16n8k16.row.col.f32.bf16.bf16.f32
+// PTX: st.global.b16
+
+// The GEMV of @gemv (f32): 16-byte loads, fma, butterfly shuffles.
+// PTX: .visible .entry qnt_gemv_int4_g128_f32_f32_m1_n256_k512_r2w4u1(
 // PTX: ld.global.v4.b32
 // PTX: fma.rn.f32
 // PTX: shfl.sync.bfly.b32
-// PTX: st.global.b16
 
 // The tensor-core GEMM of @block (M = 64).
 // MMA: .visible .entry qnt_gemm_int8_bf16_bf16_m64_n128_k256_t64(
 // MMA: ldmatrix.sync.aligned.m8n8.x4.shared.b16
 // MMA: mma.sync.aligned.m16n8k16.row.col.f32.bf16.bf16.f32
 
-// One launch of each kernel with its grid and block: 256 rows / 8 per block
-// for the GEMV; 256 elements in one block of 256 threads for the relu.
-// LAUNCH-DAG: layer qnt_kernels qnt_gemv_int4_g128_bf16_bf16_m1_n256_k512_r2w4u1 32 1 1 128 1 1 0
+// One launch of each kernel with its grid and block: 256 channels / 16 per
+// block for the skinny kernel, K split over 4 warps (4 windows of 128);
+// 256 elements in one block of 256 threads for the relu.
+// LAUNCH-DAG: layer qnt_kernels qnt_skinny_int4_g128_bf16_bf16_m1_n256_k512_c16w4u1 16 1 1 128 1 1 0
 // LAUNCH-DAG: layer layer_kernel layer_kernel 1 1 1 256 1 1 0
 
 // The host side calls the quant-mlir runtime ABI with the embedded binary.
 // HOST: llvm.func @layer(
-// HOST: gpu.launch_func <%{{.*}} : !llvm.ptr> @qnt_kernels::@qnt_gemv_int4_g128_bf16_bf16_m1_n256_k512_r2w4u1
+// HOST: gpu.launch_func <%{{.*}} : !llvm.ptr> @qnt_kernels::@qnt_skinny_int4_g128_bf16_bf16_m1_n256_k512_c16w4u1
 // HOST: gpu.launch_func <%{{.*}} : !llvm.ptr> @layer_kernel::@layer_kernel
 // HOST-DAG: gpu.binary @qnt_kernels
 // HOST-DAG: gpu.binary @layer_kernel
@@ -52,4 +62,9 @@ func.func @layer(%x: tensor<1x512xbf16>, %c: tensor<256x256xi8>, %s: tensor<256x
 func.func @block(%x: tensor<64x256xbf16>, %c: tensor<128x256xi8>, %s: tensor<128x1xf32>, %i: tensor<64x128xbf16>) -> tensor<64x128xbf16> {
   %y = qnt.matmul #qnt.scheme<int8, compute = bf16> %x : tensor<64x256xbf16>, %c : tensor<128x256xi8> scales(%s : tensor<128x1xf32>) outs(%i : tensor<64x128xbf16>) -> tensor<64x128xbf16>
   return %y : tensor<64x128xbf16>
+}
+
+func.func @gemv(%x: tensor<1x512xf32>, %c: tensor<256x256xi8>, %s: tensor<256x4xf32>, %i: tensor<1x256xf32>) -> tensor<1x256xf32> {
+  %y = qnt.matmul #qnt.scheme<int4, group = 128> %x : tensor<1x512xf32>, %c : tensor<256x256xi8> scales(%s : tensor<256x4xf32>) outs(%i : tensor<1x256xf32>) -> tensor<1x256xf32>
+  return %y : tensor<1x256xf32>
 }

@@ -7,7 +7,7 @@
 // Links the object that `quant-opt --qnt-cuda-pipeline` + mlir-translate +
 // llc made of layer.mlir (host code + embedded fatbin) and calls it through
 // its C interface with device buffers: the end-to-end check of the pipeline
-// (host-side allocation, copies, launches of the generated GEMV and of the
+// (host-side allocation, copies, launches of the generated skinny kernel and of the
 // generic ReLU kernel). The reference is relu(init + x W^T) in float64 from
 // the numerics library's dequantized weight, operands rounded to bf16.
 // Prints PASS/FAIL; exits non-zero on failure.
@@ -105,13 +105,13 @@ int main() {
       ref = std::max(ref, 0.0);
       double err = std::fabs(fromBF16(outb[m * N + n]) - ref);
       // As in qnt-gpu-harness: the bf16 output's rounding, the bf16 rounding
-      // of the weight that the GEMV skips (it scales dot products in f32),
+      // of the weight that the kernel skips (it scales dot products in f32),
       // and f32 accumulation.
       double tol = 0x1p-8 * std::fabs(ref) + (0x1p-8 + 0x1p-14) * bound;
       worst = std::max(worst, err / tol);
     }
   ok = ok && worst <= 1.0;
-  std::printf("%s e2e layer (int4 g128 GEMV + ReLU kernel, whole compiled "
+  std::printf("%s e2e layer (int4 g128 skinny kernel + ReLU kernel, whole compiled "
               "function): worst error %.3g of tolerance\n",
               ok ? "PASS" : "FAIL", worst);
   return ok ? 0 : 1;

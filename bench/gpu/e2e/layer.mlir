@@ -1,6 +1,7 @@
 // An int4 (group 128, bf16) linear layer followed by a ReLU, compiled whole
 // by --qnt-cuda-pipeline and called from e2e.cpp through its C interface:
-// the quantized matmul runs as a generated GEMV, the ReLU as a generic
+// the quantized matmul runs as a generated skinny tensor-core kernel (M = 4),
+// the ReLU as a generic
 // tiled kernel, and the host code allocates, copies and launches on the
 // device.
 #id = affine_map<(m, n) -> (m, n)>

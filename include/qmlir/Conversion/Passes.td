@@ -32,9 +32,12 @@ def ConvertQntToGPUPass : Pass<"convert-qnt-to-gpu", "::mlir::ModuleOp"> {
   let description = [{
     Replaces every `qnt.matmul` with a launch of a kernel that this pass
     generates into `gpu.module @qnt_kernels`, specialised for the layer's
-    scheme, shape and element types: a fused dequant-GEMV (16-byte loads of
-    packed codes, dequantization in registers, warp-shuffle reductions; up to
-    8 activation rows per block, more rows through the grid). The operands
+    scheme, shape and element types: with bf16/f16 activations a skinny
+    tensor-core kernel for up to 16 rows (weights as the mma A operand) or
+    a tensor-core GEMM for more; otherwise a fused dequant-GEMV (16-byte
+    loads of packed codes, dequantization in registers, warp-shuffle
+    reductions; up to 8 activation rows per block, more rows through the
+    grid). The operands
     reach the kernel through `bufferization.to_buffer`; the result is a copy
     of `init` that the kernel accumulates into, so one-shot bufferization
     handles the rest. The module is marked `gpu.container_module`.
@@ -55,7 +58,12 @@ def ConvertQntToGPUPass : Pass<"convert-qnt-to-gpu", "::mlir::ModuleOp"> {
     Option<"unroll", "unroll", "int64_t", /*default=*/"0",
            "GEMV 16-byte chunks loaded per row before use, at most (the "
            "largest count up to this that divides a lane's chunks; 0: chosen "
-           "per shape)">
+           "per shape)">,
+    Option<"skinnyWarps", "skinny-warps", "int64_t", /*default=*/"0",
+           "Skinny-kernel warps per block, splitting K (0: chosen per shape)">,
+    Option<"skinnyUnroll", "skinny-unroll", "int64_t", /*default=*/"0",
+           "Skinny-kernel windows loaded at once, at most (the largest count "
+           "up to this that divides the windows of K; 0: chosen per shape)">
   ];
   let dependentDialects = ["::mlir::gpu::GPUDialect",
                            "::mlir::NVVM::NVVMDialect",

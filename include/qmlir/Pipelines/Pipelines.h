@@ -55,6 +55,14 @@ struct QntCudaPipelineOptions
       *this, "gemv-unroll",
       llvm::cl::desc("GEMV chunks loaded per row before use (0: per shape)"),
       llvm::cl::init(0)};
+  PassOptions::Option<int64_t> skinnyWarps{
+      *this, "skinny-warps",
+      llvm::cl::desc("Skinny-kernel warps per block (0: per shape)"),
+      llvm::cl::init(0)};
+  PassOptions::Option<int64_t> skinnyUnroll{
+      *this, "skinny-unroll",
+      llvm::cl::desc("Skinny-kernel windows loaded at once (0: per shape)"),
+      llvm::cl::init(0)};
 };
 
 /// Lowers a module with qnt ops, linalg on tensors, arith, math and func to

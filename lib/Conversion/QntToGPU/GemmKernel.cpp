@@ -56,8 +56,6 @@ private:
 
   SmallVector<Value> loadStep(Value k0, Value row, Value half);
   void storeStep(ArrayRef<Value> raw, Value row, Value half);
-  Value mma(ArrayRef<Value> a, ArrayRef<Value> bFrag, ArrayRef<Value> acc,
-            SmallVectorImpl<Value> &result);
   /// ldmatrix.x4 from the shared byte address `addr` (i32): 4 packed words.
   SmallVector<Value> ldmatrix4(Value addr) {
     MLIRContext *ctx = b.getContext();
@@ -168,37 +166,6 @@ void GemmEmitter::storeStep(ArrayRef<Value> raw, Value row, Value half) {
   }
 }
 
-/// One mma.sync m16n8k16 with f32 accumulators (4 values per lane).
-Value GemmEmitter::mma(ArrayRef<Value> a, ArrayRef<Value> bFrag,
-                       ArrayRef<Value> acc, SmallVectorImpl<Value> &result) {
-  MLIRContext *ctx = b.getContext();
-  bool isBF16 = actType.isBF16();
-  // f16 operands are passed as vector<2xf16>, bf16 ones as packed i32.
-  auto operand = [&](Value word) -> Value {
-    if (isBF16)
-      return word;
-    Value v = vector::FromElementsOp::create(
-        b, loc, VectorType::get({1}, i32), ValueRange{word});
-    return vector::BitCastOp::create(b, loc,
-                                     VectorType::get({2}, b.getF16Type()), v);
-  };
-  SmallVector<Value> av, bv;
-  for (Value v : a)
-    av.push_back(operand(v));
-  for (Value v : bFrag)
-    bv.push_back(operand(v));
-  auto resType = LLVM::LLVMStructType::getLiteral(ctx, {f32, f32, f32, f32});
-  NVVM::MMATypes type = isBF16 ? NVVM::MMATypes::bf16 : NVVM::MMATypes::f16;
-  Value d = NVVM::MmaOp::create(
-      b, loc, resType, av, bv, acc, ArrayRef<int64_t>{16, 8, 16}, std::nullopt,
-      std::nullopt, std::array<NVVM::MMATypes, 2>{type, type},
-      std::array<NVVM::MMALayout, 2>{NVVM::MMALayout::row,
-                                     NVVM::MMALayout::col});
-  for (int64_t i = 0; i < 4; ++i)
-    result.push_back(LLVM::ExtractValueOp::create(b, loc, d, i));
-  return d;
-}
-
 gpu::GPUFuncOp GemmEmitter::build(gpu::GPUModuleOp module, StringRef name) {
   OpBuilder::InsertionGuard guard(b);
   // Two buffers of T rows each (double buffering).
@@ -303,9 +270,8 @@ gpu::GPUFuncOp GemmEmitter::build(gpu::GPUModuleOp module, StringRef name) {
           for (int64_t mi = 0; mi < mTiles; ++mi)
             for (int64_t ni = 0; ni < nTiles; ++ni) {
               int64_t base = (mi * nTiles + ni) * 4;
-              SmallVector<Value> next;
-              mma(aFrags[mi], bFrags[ni],
-                  ArrayRef<Value>(acc).slice(base, 4), next);
+              SmallVector<Value> next = mma(
+                  aFrags[mi], bFrags[ni], ArrayRef<Value>(acc).slice(base, 4));
               std::copy(next.begin(), next.end(), acc.begin() + base);
             }
         }
@@ -338,24 +304,7 @@ gpu::GPUFuncOp GemmEmitter::build(gpu::GPUModuleOp module, StringRef name) {
                 arith::AddIOp::create(
                     b, loc, arith::MulIOp::create(b, loc, t4, idx(2)),
                     idx(8 * ni + (e % 2)))));
-        Value inRange = arith::AndIOp::create(
-            b, loc,
-            arith::CmpIOp::create(b, loc, arith::CmpIPredicate::ult, row,
-                                  idx(m)),
-            arith::CmpIOp::create(b, loc, arith::CmpIPredicate::ult, col,
-                                  idx(n)));
-        Value acc = loop.getResult((mi * nTiles + ni) * 4 + e);
-        scf::IfOp::create(b, loc, inRange, [&](OpBuilder &nb, Location nl) {
-          OpBuilder::InsertionGuard g3(b);
-          b.setInsertionPointToEnd(nb.getInsertionBlock());
-          Value prev =
-              toF32(memref::LoadOp::create(b, loc, out, ValueRange{row, col}));
-          Value v = arith::AddFOp::create(b, loc, prev, acc);
-          if (outType != f32)
-            v = arith::TruncFOp::create(b, loc, outType, v);
-          memref::StoreOp::create(b, loc, v, out, ValueRange{row, col});
-          scf::YieldOp::create(b, loc);
-        });
+        addToOut(row, col, loop.getResult((mi * nTiles + ni) * 4 + e));
       }
     }
   }

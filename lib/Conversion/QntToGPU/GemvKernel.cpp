@@ -271,24 +271,8 @@ gpu::GPUFuncOp GemvEmitter::build(gpu::GPUModuleOp module, StringRef name) {
   for (int64_t mi = 0; mi < c.mTile; ++mi) {
     for (int64_t ri = 0; ri < c.rowsPerWarp; ++ri) {
       Value sum = warpSum(acc[mi * c.rowsPerWarp + ri]);
-      Value inRange = arith::AndIOp::create(
-          b, loc,
-          arith::CmpIOp::create(b, loc, arith::CmpIPredicate::ult, rowsRaw[ri],
-                                idx(c.n)),
-          arith::CmpIOp::create(b, loc, arith::CmpIPredicate::ult, mRaw[mi],
-                                idx(c.m)));
-      Value store = arith::AndIOp::create(b, loc, isLane0, inRange);
-      scf::IfOp::create(b, loc, store, [&](OpBuilder &nb, Location nl) {
-        OpBuilder::InsertionGuard g2(b);
-        b.setInsertionPointToEnd(nb.getInsertionBlock());
-        Value prev = toF32(memref::LoadOp::create(
-            b, loc, out, ValueRange{mRows[mi], rows[ri]}));
-        Value v = arith::AddFOp::create(b, loc, prev, sum);
-        if (c.outType != f32)
-          v = arith::TruncFOp::create(b, loc, c.outType, v);
-        memref::StoreOp::create(b, loc, v, out, ValueRange{mRows[mi], rows[ri]});
-        scf::YieldOp::create(b, loc);
-      });
+      // Rows in range are their own clamped rows.
+      addToOut(mRaw[mi], rowsRaw[ri], sum, isLane0);
     }
   }
   gpu::ReturnOp::create(b, loc);

@@ -6,6 +6,8 @@
 
 #include "KernelEmitter.h"
 
+#include "mlir/Dialect/LLVMIR/LLVMDialect.h"
+#include "mlir/Dialect/LLVMIR/NVVMDialect.h"
 #include "mlir/IR/SymbolTable.h"
 
 using namespace mlir;
@@ -130,10 +132,14 @@ void KernelEmitter::copyToShared(Value global, Value shared, int64_t count,
       });
 }
 
-/// The f32 scale (absmax for the table kinds) of (row, group), decoding
+/// The stored scale of (row, group).
+Value KernelEmitter::loadScale(Value row, Value group) {
+  return memref::LoadOp::create(b, loc, scales, ValueRange{row, group});
+}
+
+/// The f32 scale (absmax for the table kinds) from its stored form, decoding
 /// double quantization: dynmap[code] * dq_scales[(row*groups+g)/256] + offset.
-Value KernelEmitter::decodeScale(Value row, Value group) {
-  Value sc = memref::LoadOp::create(b, loc, scales, ValueRange{row, group});
+Value KernelEmitter::finishScale(Value sc, Value row, Value group) {
   if (!s.getDoubleQuant())
     return sc;
   Value code = arith::IndexCastUIOp::create(
@@ -186,3 +192,54 @@ Value KernelEmitter::codeValue(Value word, int64_t shift, Value zpBias) {
       b, loc, arith::BitcastOp::create(b, loc, f32, magic), bias);
 }
 
+
+void KernelEmitter::addToOut(Value row, Value col, Value sum, Value also) {
+  Value inRange = arith::AndIOp::create(
+      b, loc,
+      arith::CmpIOp::create(b, loc, arith::CmpIPredicate::ult, row, idx(m)),
+      arith::CmpIOp::create(b, loc, arith::CmpIPredicate::ult, col, idx(n)));
+  if (also)
+    inRange = arith::AndIOp::create(b, loc, inRange, also);
+  scf::IfOp::create(b, loc, inRange, [&](OpBuilder &nb, Location) {
+    OpBuilder::InsertionGuard guard(b);
+    b.setInsertionPointToEnd(nb.getInsertionBlock());
+    Value prev =
+        toF32(memref::LoadOp::create(b, loc, out, ValueRange{row, col}));
+    Value v = arith::AddFOp::create(b, loc, prev, sum);
+    if (outType != f32)
+      v = arith::TruncFOp::create(b, loc, outType, v);
+    memref::StoreOp::create(b, loc, v, out, ValueRange{row, col});
+    scf::YieldOp::create(b, loc);
+  });
+}
+
+SmallVector<Value> KernelEmitter::mma(ArrayRef<Value> a, ArrayRef<Value> bFrag,
+                                      ArrayRef<Value> acc) {
+  MLIRContext *ctx = b.getContext();
+  bool isBF16 = actType.isBF16();
+  // f16 operands are passed as vector<2xf16>, bf16 ones as packed i32.
+  auto operand = [&](Value word) -> Value {
+    if (isBF16)
+      return word;
+    Value v = vector::FromElementsOp::create(
+        b, loc, VectorType::get({1}, i32), ValueRange{word});
+    return vector::BitCastOp::create(b, loc,
+                                     VectorType::get({2}, b.getF16Type()), v);
+  };
+  SmallVector<Value> av, bv;
+  for (Value v : a)
+    av.push_back(operand(v));
+  for (Value v : bFrag)
+    bv.push_back(operand(v));
+  auto resType = LLVM::LLVMStructType::getLiteral(ctx, {f32, f32, f32, f32});
+  NVVM::MMATypes type = isBF16 ? NVVM::MMATypes::bf16 : NVVM::MMATypes::f16;
+  Value d = NVVM::MmaOp::create(
+      b, loc, resType, av, bv, acc, ArrayRef<int64_t>{16, 8, 16}, std::nullopt,
+      std::nullopt, std::array<NVVM::MMATypes, 2>{type, type},
+      std::array<NVVM::MMALayout, 2>{NVVM::MMALayout::row,
+                                     NVVM::MMALayout::col});
+  SmallVector<Value> result;
+  for (int64_t i = 0; i < 4; ++i)
+    result.push_back(LLVM::ExtractValueOp::create(b, loc, d, i));
+  return result;
+}

@@ -69,9 +69,26 @@ protected:
                           llvm::ArrayRef<float> values);
   void copyToShared(mlir::Value global, mlir::Value shared, int64_t count,
                     mlir::Value tid);
-  mlir::Value decodeScale(mlir::Value row, mlir::Value group);
+  mlir::Value decodeScale(mlir::Value row, mlir::Value group) {
+    return finishScale(loadScale(row, group), row, group);
+  }
+  /// decodeScale in two halves, so that the global load can be issued early:
+  /// the stored scale (f32, or its i8 code under double quantization), and
+  /// the f32 scale from it.
+  mlir::Value loadScale(mlir::Value row, mlir::Value group);
+  mlir::Value finishScale(mlir::Value stored, mlir::Value row,
+                          mlir::Value group);
   mlir::Value zeroPointBias(mlir::Value row, mlir::Value group);
   mlir::Value codeValue(mlir::Value word, int64_t shift, mlir::Value zpBias);
+  /// out[row, col] += sum (in f32, stored in the output type) when row < M,
+  /// col < N and `also` (if given) hold.
+  void addToOut(mlir::Value row, mlir::Value col, mlir::Value sum,
+                mlir::Value also = {});
+  /// One mma.sync m16n8k16 (bf16 or f16 operands as packed i32 words: 4 of
+  /// A, 2 of B) with f32 accumulators; returns the 4 new accumulators.
+  llvm::SmallVector<mlir::Value> mma(llvm::ArrayRef<mlir::Value> a,
+                                     llvm::ArrayRef<mlir::Value> bFrag,
+                                     llvm::ArrayRef<mlir::Value> acc);
 
   mlir::OpBuilder &b;
   mlir::Location loc;

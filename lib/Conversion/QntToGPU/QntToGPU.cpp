@@ -11,6 +11,7 @@
 #include "mlir/IR/SymbolTable.h"
 #include "qmlir/Conversion/QntToGPU/GemmKernel.h"
 #include "qmlir/Conversion/QntToGPU/GemvKernel.h"
+#include "qmlir/Conversion/QntToGPU/SkinnyKernel.h"
 #include "qmlir/Dialect/Qnt/IR/QntOps.h"
 #include "llvm/ADT/StringMap.h"
 
@@ -96,14 +97,33 @@ struct ConvertQntToGPUPass
     auto init2 = llvm::cast<RankedTensorType>(init.getType());
     int64_t m = in2.getDimSize(0), k = op.getK(), n = op.getN();
 
-    // Many activation rows in bf16/f16 go to the tensor cores; the rest to
-    // the GEMV. Identical layers share one kernel.
+    // bf16/f16 activations go to the tensor cores: few rows to the skinny
+    // kernel, many to the GEMM; the rest to the GEMV. Identical layers share
+    // one kernel.
     std::string key;
     int64_t gridX, gridY, threads;
     std::function<gpu::GPUFuncOp(StringRef)> build;
     KernelShape shape{op.getScheme(), m, n, k, in2.getElementType(),
                       init2.getElementType()};
-    if (canUseGemm(shape)) {
+    if (canUseSkinny(shape)) {
+      std::string whyNot;
+      FailureOr<SkinnyConfig> chosen = chooseSkinnyConfig(
+          shape, SkinnyTuning{skinnyWarps, skinnyUnroll}, whyNot);
+      if (failed(chosen))
+        return op.emitOpError() << "cannot generate its GPU kernel: " << whyNot;
+      SkinnyConfig config = *chosen;
+      key = kernelName("qnt_skinny", op.getScheme(), config.actType,
+                       config.outType, m, n, k) +
+            "_c" + std::to_string(config.chunkBytes) + "w" +
+            std::to_string(config.splitWarps) + "u" +
+            std::to_string(config.unroll);
+      gridX = config.gridX();
+      gridY = 1;
+      threads = config.blockThreads();
+      build = [&, config](StringRef name) {
+        return buildSkinnyKernel(b, loc, kernels, config, name);
+      };
+    } else if (canUseGemm(shape)) {
       GemmConfig config = chooseGemmConfig(shape);
       key = kernelName("qnt_gemm", op.getScheme(), config.actType,
                        config.outType, m, n, k) +

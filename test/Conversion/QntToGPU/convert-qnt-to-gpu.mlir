@@ -1,11 +1,12 @@
 // RUN: quant-opt %s -split-input-file --convert-qnt-to-gpu | FileCheck %s
 
 // nf4 with bf16 activations, M = 1: the matmul becomes a launch of a kernel
-// generated for this shape. Each warp takes 2 output channels, 4 warps a
-// block: N = 4096 -> 512 blocks of 128 threads. The kernel copies the NF4
-// table to shared memory, loads 16 bytes of codes per row at a time
-// (aligned, so ld.global.v4), loads the activations as aligned vectors, and
-// reduces the lanes' partial sums with xor shuffles.
+// generated for this shape, the GEMV (one row of a table kind). Each warp
+// takes 2 output channels, 4 warps a block: N = 4096 -> 512 blocks of 128
+// threads. The kernel copies the NF4 table to shared memory, loads 16 bytes
+// of codes per row at a time (aligned, so ld.global.v4), loads the
+// activations as aligned vectors, and reduces the lanes' partial sums with
+// xor shuffles.
 // CHECK-LABEL: module attributes {gpu.container_module}
 // CHECK: func.func @nf4_m1(%[[X:.*]]: tensor<1x4096xbf16>, %[[C:.*]]: tensor<4096x2048xi8>, %[[S:.*]]: tensor<4096x64xf32>, %[[I:.*]]: tensor<1x4096xbf16>)
 // CHECK-DAG: %[[XB:.*]] = bufferization.to_buffer %[[X]] read_only
@@ -122,18 +123,19 @@ func.func @gemm_tile(%x: tensor<64x512xbf16>, %c: tensor<256x256xi8>, %s: tensor
 
 // -----
 
-// Fewer rows than a tile: the GEMM only when its grid has 256 blocks or
-// more (N = 16384), else the GEMV (N = 4096).
-// CHECK-LABEL: func.func @m16_choice
-// CHECK: gpu.launch_func @qnt_kernels::@qnt_gemv_nf4_g64_f16_f16_m16_n4096_k512
-// CHECK: gpu.launch_func @qnt_kernels::@qnt_gemm_nf4_g64_f16_f16_m16_n16384_k512_t64
-// CHECK: gpu.func @qnt_gemm_nf4_g64_f16_f16_m16_n16384_k512_t64
+// Fewer rows than a tile (and more than the skinny kernel's 16): the GEMM
+// only when its grid has 256 blocks or more (N = 16384), else the GEMV
+// (N = 4096).
+// CHECK-LABEL: func.func @m24_choice
+// CHECK: gpu.launch_func @qnt_kernels::@qnt_gemv_nf4_g64_f16_f16_m24_n4096_k512
+// CHECK: gpu.launch_func @qnt_kernels::@qnt_gemm_nf4_g64_f16_f16_m24_n16384_k512_t64
+// CHECK: gpu.func @qnt_gemm_nf4_g64_f16_f16_m24_n16384_k512_t64
 // CHECK: nvvm.mma.sync {{.*}}shape = #nvvm.shape<m = 16, n = 8, k = 16>} : (vector<2xf16>, vector<2xf16>, f32)
-func.func @m16_choice(%x: tensor<16x512xf16>, %c: tensor<4096x256xi8>, %s: tensor<4096x8xf32>, %i: tensor<16x4096xf16>,
-                      %c2: tensor<16384x256xi8>, %s2: tensor<16384x8xf32>, %i2: tensor<16x16384xf16>) -> (tensor<16x4096xf16>, tensor<16x16384xf16>) {
-  %y = qnt.matmul #qnt.scheme<nf4, group = 64, compute = f16> %x : tensor<16x512xf16>, %c : tensor<4096x256xi8> scales(%s : tensor<4096x8xf32>) outs(%i : tensor<16x4096xf16>) -> tensor<16x4096xf16>
-  %z = qnt.matmul #qnt.scheme<nf4, group = 64, compute = f16> %x : tensor<16x512xf16>, %c2 : tensor<16384x256xi8> scales(%s2 : tensor<16384x8xf32>) outs(%i2 : tensor<16x16384xf16>) -> tensor<16x16384xf16>
-  return %y, %z : tensor<16x4096xf16>, tensor<16x16384xf16>
+func.func @m24_choice(%x: tensor<24x512xf16>, %c: tensor<4096x256xi8>, %s: tensor<4096x8xf32>, %i: tensor<24x4096xf16>,
+                      %c2: tensor<16384x256xi8>, %s2: tensor<16384x8xf32>, %i2: tensor<24x16384xf16>) -> (tensor<24x4096xf16>, tensor<24x16384xf16>) {
+  %y = qnt.matmul #qnt.scheme<nf4, group = 64, compute = f16> %x : tensor<24x512xf16>, %c : tensor<4096x256xi8> scales(%s : tensor<4096x8xf32>) outs(%i : tensor<24x4096xf16>) -> tensor<24x4096xf16>
+  %z = qnt.matmul #qnt.scheme<nf4, group = 64, compute = f16> %x : tensor<24x512xf16>, %c2 : tensor<16384x256xi8> scales(%s2 : tensor<16384x8xf32>) outs(%i2 : tensor<24x16384xf16>) -> tensor<24x16384xf16>
+  return %y, %z : tensor<24x4096xf16>, tensor<24x16384xf16>
 }
 
 // -----
@@ -148,4 +150,73 @@ func.func @m16_choice(%x: tensor<16x512xf16>, %c: tensor<4096x256xi8>, %s: tenso
 func.func @gemm_big_tile(%x: tensor<256x64xbf16>, %c: tensor<256x64xi8>, %s: tensor<256x1xf32>, %i: tensor<256x256xbf16>) -> tensor<256x256xbf16> {
   %y = qnt.matmul #qnt.scheme<int8, compute = bf16> %x : tensor<256x64xbf16>, %c : tensor<256x64xi8> scales(%s : tensor<256x1xf32>) outs(%i : tensor<256x256xbf16>) -> tensor<256x256xbf16>
   return %y : tensor<256x256xbf16>
+}
+
+// -----
+
+// bf16 activations, M = 1: the skinny tensor-core kernel. 16 channels per
+// block (N = 4096 -> 256 blocks); K = 4096 is 32 windows of 128 (16-byte
+// chunks of 32 codes per lane), split over 16 warps. Each lane loads its
+// two channels' chunks, the next window's before this one's arithmetic; the int4 pairs are the nibbles at 0x000F000F (983055)
+// of the shifted word or'ed into 128.0 bf16 twice (0x43004300 = 1124090624)
+// minus 136 (128 + 8) in one packed subtraction; the activations are
+// permuted into the pairs' order (prmt 0x7632 = 30258, 0x5410 = 21520); 8
+// mma.sync per window; f32 partial sums meet in shared memory.
+// CHECK-LABEL: func.func @skinny_int4
+// CHECK: gpu.launch_func @qnt_kernels::@[[K:qnt_skinny_int4_g128_bf16_bf16_m1_n4096_k4096_c16w16u1]] blocks in (%c256{{.*}}, %c1{{.*}}, %c1{{.*}}) threads in (%c512
+// CHECK: gpu.func @[[K]]({{.*}}) workgroup(%[[RED:.*]] : memref<16x4x32xf32, #gpu.address_space<workgroup>>)
+// CHECK-COUNT-2: vector.load %{{.*}} {alignment = 16 : i64} : memref<4096x2048xi8>, vector<16xi8>
+// CHECK: scf.for
+// CHECK-COUNT-2: vector.load %{{.*}} {alignment = 16 : i64} : memref<4096x2048xi8>, vector<16xi8>
+// CHECK: vector.load %{{.*}} {alignment = 16 : i64} : memref<1x4096xbf16>, vector<8xbf16>
+// CHECK: arith.xori %{{.*}}, %c-2004318072_i32
+// CHECK: arith.andi %{{.*}}, %c983055_i32
+// CHECK: arith.ori %{{.*}}, %c1124090624_i32
+// CHECK: arith.subf %{{.*}}, %{{.*}} : vector<2xbf16>
+// CHECK: nvvm.prmt <default> %c30258_i32
+// CHECK: nvvm.prmt <default> %c21520_i32
+// CHECK: nvvm.mma.sync {{.*}}multiplicandAPtxType = #nvvm.mma_type<bf16>{{.*}}shape = #nvvm.shape<m = 16, n = 8, k = 16>
+// CHECK: memref.store %{{.*}}, %[[RED]]
+// CHECK: gpu.barrier
+// CHECK: memref.load %[[RED]]
+func.func @skinny_int4(%x: tensor<1x4096xbf16>, %c: tensor<4096x2048xi8>, %s: tensor<4096x32xf32>, %i: tensor<1x4096xbf16>) -> tensor<1x4096xbf16> {
+  %y = qnt.matmul #qnt.scheme<int4, group = 128, compute = bf16> %x : tensor<1x4096xbf16>, %c : tensor<4096x2048xi8> scales(%s : tensor<4096x32xf32>) outs(%i : tensor<1x4096xbf16>) -> tensor<1x4096xbf16>
+  return %y : tensor<1x4096xbf16>
+}
+
+// -----
+
+// nf4 (group 64) in f16 with M = 16: 8-byte chunks (windows of 64 = one
+// group), two tiles of 8 rows of M (8 accumulators, two mma.sync per step).
+// The kernel first builds a 256-entry table of f16 pairs, one per code
+// byte, from the 16 values; a code byte is one lookup.
+// CHECK-LABEL: gpu.func @qnt_skinny_nf4_g64_f16_f16_m16_n64_k512_c8w8u1
+// CHECK-SAME: workgroup(%[[TBL:.*]] : memref<16xf32, #gpu.address_space<workgroup>>, %[[PAIRS:.*]] : memref<256xi32, #gpu.address_space<workgroup>>, %{{.*}} : memref<8x8x32xf32, #gpu.address_space<workgroup>>)
+// CHECK: memref.load %[[TBL]]
+// CHECK: memref.load %[[TBL]]
+// CHECK: arith.truncf %{{.*}} : vector<2xf32> to vector<2xf16>
+// CHECK: memref.store %{{.*}}, %[[PAIRS]]
+// CHECK: gpu.barrier
+// CHECK: vector.load %{{.*}} {alignment = 8 : i64} : memref<64x256xi8>, vector<8xi8>
+// CHECK: scf.for
+// CHECK: memref.load %[[PAIRS]]
+// CHECK-COUNT-2: nvvm.mma.sync {{.*}} : (vector<2xf16>, vector<2xf16>, f32)
+func.func @skinny_nf4(%x: tensor<16x512xf16>, %c: tensor<64x256xi8>, %s: tensor<64x8xf32>, %i: tensor<16x64xf16>) -> tensor<16x64xf16> {
+  %y = qnt.matmul #qnt.scheme<nf4, group = 64, compute = f16> %x : tensor<16x512xf16>, %c : tensor<64x256xi8> scales(%s : tensor<64x8xf32>) outs(%i : tensor<16x64xf16>) -> tensor<16x64xf16>
+  return %y : tensor<16x64xf16>
+}
+
+// -----
+
+// int8 asymmetric per channel: each code goes through the f32 magic number
+// (2^23 + zero point subtracted), pairs are rounded to bf16 with one
+// conversion of two values.
+// CHECK-LABEL: gpu.func @qnt_skinny_int8_asym_bf16_bf16_m3_n40_k256_c16w4u1
+// CHECK: arith.uitofp %{{.*}} : i8 to f32
+// CHECK: arith.ori %{{.*}}, %c1258291200_i32
+// CHECK: arith.truncf %{{.*}} : vector<2xf32> to vector<2xbf16>
+// CHECK: nvvm.mma.sync
+func.func @skinny_int8(%x: tensor<3x256xbf16>, %c: tensor<40x256xi8>, %s: tensor<40x1xf32>, %z: tensor<40x1xi8>, %i: tensor<3x40xbf16>) -> tensor<3x40xbf16> {
+  %y = qnt.matmul #qnt.scheme<int8, asymmetric, compute = bf16> %x : tensor<3x256xbf16>, %c : tensor<40x256xi8> scales(%s : tensor<40x1xf32>) zero_points(%z : tensor<40x1xi8>) outs(%i : tensor<3x40xbf16>) -> tensor<3x40xbf16>
+  return %y : tensor<3x40xbf16>
 }
