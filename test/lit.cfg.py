@@ -56,3 +56,18 @@ config.substitutions.append(("%qmlir_src", config.qmlir_src_root))
 # GPU execution tests need a CUDA driver and a device.
 if shutil.which("nvidia-smi") and os.path.exists("/dev/nvidia0"):
     config.available_features.add("cuda")
+
+# The real model that scripts/setup.sh installs (tests that need it say
+# `REQUIRES: smollm2`).
+smollm2 = os.environ.get("QMLIR_SMOLLM2_GGUF") or os.path.join(
+    os.environ.get("QMLIR_MODEL_CACHE",
+                   os.path.expanduser("~/.cache/quant-mlir")),
+    "SmolLM2-135M-Instruct.Q4_1.gguf")
+if os.path.exists(smollm2):
+    config.available_features.add("smollm2")
+    config.substitutions.append(("%smollm2", smollm2))
+wikitext = os.path.join(config.qmlir_src_root, "..", "shared", "data",
+                        "wikitext-2", "wiki.test.raw")
+if os.path.exists(wikitext):
+    config.available_features.add("wikitext")
+    config.substitutions.append(("%wikitext", os.path.abspath(wikitext)))

@@ -11,7 +11,10 @@ config.test_exec_root = os.path.join(config.qmlir_obj_root, "unittests")
 config.test_source_root = config.test_exec_root
 config.test_format = lit.formats.GoogleTest(".", "Tests")
 
-# Tests that read a real model file run only when its path is given.
-for name in ["QMLIR_SMOLLM2_GGUF"]:
-    if name in os.environ:
-        config.environment[name] = os.environ[name]
+# The real model that scripts/setup.sh installs, for the tests that read it.
+smollm2 = os.environ.get("QMLIR_SMOLLM2_GGUF") or os.path.join(
+    os.environ.get("QMLIR_MODEL_CACHE",
+                   os.path.expanduser("~/.cache/quant-mlir")),
+    "SmolLM2-135M-Instruct.Q4_1.gguf")
+if os.path.exists(smollm2):
+    config.environment["QMLIR_SMOLLM2_GGUF"] = smollm2
