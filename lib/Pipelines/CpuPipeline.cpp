@@ -24,6 +24,8 @@ void qmlir::addQntBufferization(OpPassManager &pm) {
   bufferization.bufferizeFunctionBoundaries = true;
   bufferization.functionBoundaryTypeConversion =
       bufferization::LayoutMapOption::IdentityLayoutMap;
+  // Whole models carry their hidden state through a loop over the layers.
+  bufferization.allowReturnAllocsFromLoops = true;
   pm.addPass(bufferization::createOneShotBufferizePass(bufferization));
 }
 

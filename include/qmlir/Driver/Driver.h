@@ -1,0 +1,71 @@
+//===- Driver.h - Whole-model ahead-of-time compilation ---------*- C++ -*-===//
+//
+// Part of the quant-mlir project.
+//
+//===----------------------------------------------------------------------===//
+//
+// What quant-compile (and the Python bindings) run: a GGUF model in, a
+// directory out with
+//   model.so       the compiled entry points (Llama.h)
+//   weights.bin    the weights the plan lays out (WeightsFile.h), mmap'able
+//   model.h        C declarations of the entry points
+//   model.mlir     the module before the pipeline (quant-opt replays it)
+//   manifest.json  scheme, shapes, files and the memory report
+// The weights stream from the GGUF file through the numerics library into
+// weights.bin one tensor at a time.
+//
+//===----------------------------------------------------------------------===//
+
+#ifndef QMLIR_DRIVER_DRIVER_H
+#define QMLIR_DRIVER_DRIVER_H
+
+#include "qmlir/Model/Llama.h"
+
+#include "llvm/Support/Error.h"
+#include "llvm/Support/raw_ostream.h"
+
+namespace qmlir::driver {
+
+/// Where and how to compile.
+struct CompileRequest {
+  std::string modelPath, outDir;
+  model::CompileOptions options;
+  /// "cpu" (the only target so far).
+  std::string target = "cpu";
+  /// LLVM CPU name for the code ("native": this machine's CPU and features;
+  /// "x86-64": any x86-64).
+  std::string cpu = "native";
+  /// Progress and the memory table go here (null: quiet).
+  llvm::raw_ostream *log = nullptr;
+};
+
+/// Sizes for the memory report.
+struct MemoryReport {
+  int64_t parameters = 0;
+  uint64_t fp32Bytes = 0, fp16Bytes = 0, storedBytes = 0;
+};
+
+/// What a compile produced.
+struct CompileResult {
+  model::LlamaConfig config;
+  MemoryReport memory;
+  double seconds = 0, weightSeconds = 0, codegenSeconds = 0;
+};
+
+/// Runs the whole compile; the error names the file, tensor or option at
+/// fault. Nothing is left half-written in outDir on failure.
+llvm::Expected<CompileResult> compileModel(const CompileRequest &request);
+
+/// Lowers `module` (qnt + linalg on tensors) with the CPU pipeline, and
+/// writes a shared library to `soPath` (an object file through LLVM for
+/// `cpu`, linked by the system C compiler, $QMLIR_CC or cc).
+llvm::Error emitSharedLibrary(mlir::ModuleOp module, llvm::StringRef cpu,
+                              llvm::StringRef soPath);
+
+/// The seed-style table: FP32 / FP16 / this scheme, GB and %.
+void printMemoryTable(llvm::raw_ostream &os, const MemoryReport &memory,
+                      llvm::StringRef schemeName);
+
+} // namespace qmlir::driver
+
+#endif // QMLIR_DRIVER_DRIVER_H

@@ -1,0 +1,99 @@
+//===- ModelRunner.h - Load and run a compiled model ------------*- C++ -*-===//
+//
+// Part of the quant-mlir project.
+//
+//===----------------------------------------------------------------------===//
+//
+// The runtime side of quant-compile's output directory (Driver.h): loads
+// model.so, maps weights.bin (checking that its layout is the one the
+// library was compiled for), loads tokenizer.bin, owns the KV caches, and
+// runs the entry points: logits of token runs, greedy or sampled
+// generation, perplexity. Plain C++ (dlopen, mmap): no MLIR at run time.
+//
+//===----------------------------------------------------------------------===//
+
+#ifndef QMLIR_RUNTIME_MODELRUNNER_H
+#define QMLIR_RUNTIME_MODELRUNNER_H
+
+#include "qmlir/Runtime/Tokenizer.h"
+#include "qmlir/Runtime/WeightsFile.h"
+
+#include <functional>
+#include <memory>
+#include <random>
+
+namespace qmlir::runtime {
+
+/// Sampling settings: temperature 0 is greedy.
+struct SamplingOptions {
+  float temperature = 0.0f;
+  int topK = 40;
+  uint64_t seed = 0;
+  int maxNewTokens = 64;
+};
+
+/// Timings of a generation.
+struct GenerationStats {
+  int promptTokens = 0, newTokens = 0;
+  double prefillSeconds = 0, decodeSeconds = 0;
+};
+
+/// Result of a perplexity run.
+struct PerplexityResult {
+  double perplexity = 0, seconds = 0;
+  int64_t windows = 0, scoredTokens = 0, totalTokens = 0;
+};
+
+class ModelRunner {
+public:
+  /// Loads a compiled model directory; the error is one line naming the
+  /// file and what is wrong.
+  static std::unique_ptr<ModelRunner> load(const std::string &dir,
+                                           std::string &error);
+  ~ModelRunner();
+
+  const Tokenizer &tokenizer() const { return *tok; }
+  int64_t vocab() const { return info[6]; }
+  int64_t maxContext() const { return info[7]; }
+  int64_t prefillTokens() const { return info[8]; }
+
+  /// Runs `ids` at positions pos.. (the cache must hold positions < pos);
+  /// returns their logits, row-major [ids.size(), vocab]. False with
+  /// `error` set when the run would not fit the cache or an id is out of
+  /// range.
+  bool forward(const std::vector<int32_t> &ids, int64_t pos,
+               std::vector<float> &logits, std::string &error);
+
+  /// Generates after `prompt` (ids); calls `emit` with each new token's
+  /// id; stops at an end-of-generation token or maxNewTokens.
+  bool generate(const std::vector<int32_t> &prompt,
+                const SamplingOptions &options,
+                const std::function<void(int32_t)> &emit,
+                GenerationStats &stats, std::string &error);
+
+  /// llama.cpp's perplexity: non-overlapping windows of `ctx` tokens, each
+  /// from position 0, scoring the predictions of the second half.
+  bool perplexity(const std::vector<int32_t> &ids, int64_t ctx,
+                  int64_t maxWindows, PerplexityResult &result,
+                  std::string &error,
+                  const std::function<void(int64_t, double)> &progress = {});
+
+  /// Whether `id` ends a generation (eos, <|im_end|>, <|endoftext|>).
+  bool isEnd(int32_t id) const;
+
+private:
+  ModelRunner() = default;
+  using Entry = void (*)(void *, void *, void *, void *, int64_t, void *);
+
+  void *library = nullptr;
+  Entry prefill = nullptr, decode = nullptr;
+  int64_t info[10] = {};
+  WeightsFile weights;
+  std::unique_ptr<Tokenizer> tok;
+  std::vector<float> kCache, vCache;
+  std::vector<int32_t> endIds;
+};
+
+} // namespace qmlir::runtime
+
+#endif // QMLIR_RUNTIME_MODELRUNNER_H

@@ -1,0 +1,389 @@
+//===- CompileModel.cpp - GGUF model to a compiled model directory --------===//
+//
+// Part of the quant-mlir project.
+//
+//===----------------------------------------------------------------------===//
+
+#include "qmlir/Driver/Driver.h"
+
+#include "mlir/IR/Verifier.h"
+#include "mlir/InitAllDialects.h"
+#include "mlir/InitAllExtensions.h"
+#include "qmlir/Dialect/Qnt/IR/QntOps.h"
+#include "qmlir/Import/Gguf.h"
+#include "qmlir/Import/GgufTokenizer.h"
+
+#include "llvm/Support/FileSystem.h"
+#include "llvm/Support/Format.h"
+#include "llvm/Support/JSON.h"
+#include "llvm/Support/Path.h"
+
+#include <chrono>
+
+using namespace mlir;
+using namespace qmlir;
+using namespace qmlir::driver;
+using model::LinearPlan;
+using model::StoredTensor;
+
+namespace {
+
+llvm::Error fail(const llvm::Twine &message) {
+  return llvm::createStringError(llvm::inconvertibleErrorCode(),
+                                 message.str());
+}
+
+double since(std::chrono::steady_clock::time_point start) {
+  return std::chrono::duration<double>(std::chrono::steady_clock::now() -
+                                       start)
+      .count();
+}
+
+/// Streams the tensors of the plan from the GGUF file into the weights
+/// file, one at a time, checking that each lands where the plan says.
+class WeightStreamer {
+public:
+  WeightStreamer(const gguf::GgufFile &file, runtime::WeightsWriter &writer,
+                 MemoryReport &memory)
+      : file(file), writer(writer), memory(memory) {}
+
+  /// Writes a plan block's tensors for layer `layer` (-1: the globals),
+  /// whose offsets are relative to `base`.
+  llvm::Error block(const std::vector<StoredTensor> &tensors,
+                    llvm::ArrayRef<const LinearPlan *> linears, int layer,
+                    uint64_t base);
+
+private:
+  std::string rename(const std::string &name, int layer) const {
+    if (layer < 0 || name.rfind("blk.0.", 0) != 0)
+      return name;
+    return "blk." + std::to_string(layer) + "." + name.substr(6);
+  }
+  llvm::Error put(const StoredTensor &st, int layer, uint64_t base,
+                  const void *data, uint64_t bytes);
+  llvm::Error read(const std::string &name, std::vector<float> &out);
+
+  const gguf::GgufFile &file;
+  runtime::WeightsWriter &writer;
+  MemoryReport &memory;
+};
+
+llvm::Error WeightStreamer::read(const std::string &name,
+                                 std::vector<float> &out) {
+  const gguf::TensorInfo *t = file.findTensor(name);
+  if (!t)
+    return fail(file.getPath() + ": tensor '" + name + "' is missing");
+  out.resize(t->numElements);
+  memory.parameters += t->numElements;
+  return file.dequantize(*t, out.data());
+}
+
+llvm::Error WeightStreamer::put(const StoredTensor &st, int layer,
+                                uint64_t base, const void *data,
+                                uint64_t bytes) {
+  if (bytes != st.bytes)
+    return fail("internal error: tensor '" + rename(st.name, layer) +
+                "' has " + llvm::Twine(bytes) + " bytes, the plan " +
+                llvm::Twine(st.bytes));
+  uint64_t offset =
+      writer.add(rename(st.name, layer), st.type, st.shape, data, bytes);
+  if (offset != base + st.offset)
+    return fail("internal error: tensor '" + rename(st.name, layer) +
+                "' landed at offset " + llvm::Twine(offset) +
+                " instead of " + llvm::Twine(base + st.offset));
+  memory.storedBytes += bytes;
+  return llvm::Error::success();
+}
+
+llvm::Error WeightStreamer::block(const std::vector<StoredTensor> &tensors,
+                                  llvm::ArrayRef<const LinearPlan *> linears,
+                                  int layer, uint64_t base) {
+  std::vector<float> values;
+  // Tensors that are not parts of a linear layer are f32 vectors (norms).
+  std::vector<bool> done(tensors.size(), false);
+  for (const LinearPlan *lin : linears)
+    for (size_t p : lin->parts)
+      done[p] = true;
+  size_t next = 0;
+  auto flushVectorsBefore = [&](size_t end) -> llvm::Error {
+    for (; next < end; ++next) {
+      if (done[next])
+        continue;
+      const StoredTensor &st = tensors[next];
+      if (llvm::Error e = read(rename(st.name, layer), values))
+        return e;
+      if (llvm::Error e = put(st, layer, base, values.data(),
+                              values.size() * sizeof(float)))
+        return e;
+    }
+    return llvm::Error::success();
+  };
+  for (const LinearPlan *lin : linears) {
+    if (llvm::Error e = flushVectorsBefore(lin->parts.front()))
+      return e;
+    std::string source = rename(lin->source, layer);
+    if (llvm::Error e = read(source, values))
+      return e;
+    if (!lin->scheme) {
+      if (llvm::Error e = put(tensors[lin->parts[0]], layer, base,
+                              values.data(), values.size() * sizeof(float)))
+        return e;
+    } else {
+      numerics::QuantizedWeight q =
+          numerics::quantize(*lin->scheme, values.data(), lin->n, lin->k);
+      std::vector<std::pair<const void *, uint64_t>> parts = {
+          {q.codes.data(), q.codes.size()}};
+      if (lin->scheme->doubleQuant)
+        parts.push_back({q.dqCodes.data(), q.dqCodes.size()});
+      else
+        parts.push_back({q.scales.data(), q.scales.size() * sizeof(float)});
+      if (!q.zeroPoints.empty())
+        parts.push_back({q.zeroPoints.data(), q.zeroPoints.size()});
+      if (lin->scheme->doubleQuant) {
+        parts.push_back({q.dqScales.data(), q.dqScales.size() * sizeof(float)});
+        parts.push_back({&q.dqOffset, sizeof(float)});
+      }
+      if (parts.size() != lin->parts.size())
+        return fail("internal error: tensor '" + source + "' has " +
+                    llvm::Twine(parts.size()) + " parts, the plan " +
+                    llvm::Twine(lin->parts.size()));
+      for (size_t i = 0; i < parts.size(); ++i)
+        if (llvm::Error e = put(tensors[lin->parts[i]], layer, base,
+                                parts[i].first, parts[i].second))
+          return e;
+    }
+    next = lin->parts.back() + 1;
+  }
+  return flushVectorsBefore(tensors.size());
+}
+
+std::string schemeName(const std::optional<numerics::Scheme> &s) {
+  if (!s)
+    return "f32";
+  std::string name = numerics::kindName(s->kind);
+  if (!s->symmetric)
+    name += "-asym";
+  if (s->groupSize)
+    name += "-g" + std::to_string(s->groupSize);
+  if (s->doubleQuant)
+    name += "+dq";
+  return name;
+}
+
+/// C declarations of the entry points (memref descriptors by pointer).
+std::string headerText(const model::LlamaConfig &c,
+                       const model::CompileOptions &o) {
+  std::string s;
+  llvm::raw_string_ostream os(s);
+  os << "/* Generated by quant-compile: the entry points of model.so. */\n"
+        "#ifndef QMLIR_MODEL_H\n#define QMLIR_MODEL_H\n#include <stdint.h>\n\n"
+        "/* MLIR memref descriptors (the C interface of the entry points). */\n"
+        "typedef struct { int8_t *alloc, *data; int64_t offset, size[1], "
+        "stride[1]; } qmlir_memref_i8_1d;\n"
+        "typedef struct { int32_t *alloc, *data; int64_t offset, size[1], "
+        "stride[1]; } qmlir_memref_i32_1d;\n"
+        "typedef struct { float *alloc, *data; int64_t offset, size[2], "
+        "stride[2]; } qmlir_memref_f32_2d;\n"
+        "typedef struct { float *alloc, *data; int64_t offset, size[4], "
+        "stride[4]; } qmlir_memref_f32_4d;\n\n";
+  os << "enum {\n  QMLIR_LAYERS = " << c.layers << ",\n  QMLIR_DIM = " << c.dim
+     << ",\n  QMLIR_KV_HEADS = " << c.kvHeads
+     << ",\n  QMLIR_HEAD_DIM = " << c.headDim << ",\n  QMLIR_VOCAB = " << c.vocab
+     << ",\n  QMLIR_MAX_CONTEXT = " << o.maxContext
+     << ",\n  QMLIR_PREFILL_TOKENS = " << o.prefillChunk << "\n};\n\n";
+  os << "/* weights: weights.bin's data section; caches: [LAYERS][MAX_CONTEXT]"
+        "[KV_HEADS][HEAD_DIM] f32;\n   tokens: PREFILL_TOKENS (prefill) or 1 "
+        "(decode) ids at positions pos..; logits: [tokens][VOCAB]. */\n";
+  for (const char *name : {"qmlir_prefill", "qmlir_decode"})
+    os << "void _mlir_ciface_" << name
+       << "(qmlir_memref_i8_1d *weights, qmlir_memref_f32_4d *k_cache,\n"
+          "    qmlir_memref_f32_4d *v_cache, qmlir_memref_i32_1d *tokens, "
+          "int64_t pos,\n    qmlir_memref_f32_2d *logits);\n";
+  os << "/* version, layers, dim, heads, kv heads, head dim, vocab, max "
+        "context, prefill tokens, layout hash */\nextern const int64_t "
+        "qmlir_model_info[10];\n\n#endif\n";
+  return s;
+}
+
+llvm::Error writeText(const std::string &path, const std::string &text) {
+  std::error_code ec;
+  {
+    llvm::raw_fd_ostream os(path + ".part", ec);
+    if (ec)
+      return fail(path + ": " + ec.message());
+    os << text;
+  }
+  if (std::error_code rc = llvm::sys::fs::rename(path + ".part", path))
+    return fail(path + ": " + rc.message());
+  return llvm::Error::success();
+}
+
+} // namespace
+
+void driver::printMemoryTable(llvm::raw_ostream &os, const MemoryReport &m,
+                              llvm::StringRef scheme) {
+  auto row = [&](llvm::StringRef name, uint64_t bytes) {
+    os << llvm::format("  %-14s %9.3f GB  %6.2f %% of FP32\n",
+                       name.str().c_str(), bytes / 1e9,
+                       100.0 * bytes / double(m.fp32Bytes));
+  };
+  os << llvm::format("  %.1f M parameters\n", m.parameters / 1e6);
+  row("FP32", m.fp32Bytes);
+  row("FP16", m.fp16Bytes);
+  row(scheme, m.storedBytes);
+}
+
+llvm::Expected<CompileResult>
+driver::compileModel(const CompileRequest &request) {
+  auto start = std::chrono::steady_clock::now();
+  if (request.target != "cpu")
+    return fail("--target '" + request.target +
+                "' is not supported yet (supported: cpu)");
+  llvm::raw_ostream &log = request.log ? *request.log : llvm::nulls();
+
+  llvm::Expected<std::unique_ptr<gguf::GgufFile>> file =
+      gguf::GgufFile::open(request.modelPath);
+  if (!file)
+    return file.takeError();
+  llvm::Expected<model::LlamaConfig> config = model::readLlamaConfig(**file);
+  if (!config)
+    return config.takeError();
+  const model::LlamaConfig &c = *config;
+
+  DialectRegistry registry;
+  registerAllDialects(registry);
+  registerAllExtensions(registry);
+  registry.insert<qnt::QntDialect>();
+  MLIRContext ctx(registry);
+  ctx.loadAllAvailableDialects();
+  llvm::Expected<model::ModelPlan> plan =
+      model::planModel(&ctx, c, request.options);
+  if (!plan)
+    return plan.takeError();
+
+  if (std::error_code ec = llvm::sys::fs::create_directories(request.outDir))
+    return fail(request.outDir + ": cannot create the directory: " +
+                ec.message());
+  auto path = [&](llvm::StringRef name) {
+    llvm::SmallString<256> p(request.outDir);
+    llvm::sys::path::append(p, name);
+    return std::string(p);
+  };
+
+  std::string scheme = schemeName(request.options.scheme);
+  log << "quant-compile: " << request.modelPath << " (llama, " << c.layers
+      << " layers, dim " << c.dim << ", vocab " << c.vocab << ") -> "
+      << scheme << ", " << request.target << "\n";
+
+  // Weights: one tensor at a time.
+  CompileResult result;
+  result.config = c;
+  std::string error;
+  runtime::WeightsWriter writer;
+  if (!writer.open(path("weights.bin"), error))
+    return fail(error);
+  WeightStreamer streamer(**file, writer, result.memory);
+  const model::ModelPlan &p = *plan;
+  const LinearPlan *layerLinears[] = {&p.q,    &p.k,  &p.v,   &p.o,
+                                      &p.gate, &p.up, &p.down};
+  for (int64_t l = 0; l < c.layers; ++l) {
+    auto t0 = std::chrono::steady_clock::now();
+    uint64_t base = p.layerBase + l * p.layerStride;
+    writer.align();
+    if (llvm::Error e = streamer.block(p.layerTensors, layerLinears, l, base))
+      return std::move(e);
+    writer.align();
+    log << llvm::format("  [%2lld/%lld] blk.%lld  %.2f s\n", (long long)l + 1,
+                        (long long)c.layers, (long long)l, since(t0));
+  }
+  std::vector<const LinearPlan *> globalLinears = {&p.embedding};
+  if (!c.tiedHead)
+    globalLinears.push_back(&p.head);
+  writer.align();
+  if (llvm::Error e = streamer.block(p.globals, globalLinears, -1, 0))
+    return std::move(e);
+  if (!writer.finish(p.layoutHash, error))
+    return fail(error);
+  result.memory.fp32Bytes = uint64_t(result.memory.parameters) * 4;
+  result.memory.fp16Bytes = uint64_t(result.memory.parameters) * 2;
+  result.weightSeconds = since(start);
+
+  // Code.
+  auto t0 = std::chrono::steady_clock::now();
+  OwningOpRef<ModuleOp> module =
+      model::buildLlamaModule(&ctx, c, p, request.options);
+  if (failed(verify(*module)))
+    return fail("internal error: the generated module does not verify");
+  std::string text;
+  {
+    llvm::raw_string_ostream os(text);
+    module->print(os);
+  }
+  if (llvm::Error e = writeText(path("model.mlir"), text))
+    return std::move(e);
+  if (llvm::Error e =
+          emitSharedLibrary(*module, request.cpu, path("model.so")))
+    return std::move(e);
+  if (llvm::Error e = writeText(path("model.h"), headerText(c, request.options)))
+    return std::move(e);
+  llvm::Expected<runtime::Tokenizer> tokenizer =
+      gguf::tokenizerFromGguf(**file);
+  if (!tokenizer)
+    return tokenizer.takeError();
+  if (!tokenizer->save(path("tokenizer.bin"), error))
+    return fail(error);
+  result.codegenSeconds = since(t0);
+
+  // Manifest.
+  llvm::json::Object manifest{
+      {"format", "quant-mlir model 1"},
+      {"source", request.modelPath},
+      {"architecture", "llama"},
+      {"scheme", scheme},
+      {"target", request.target},
+      {"cpu", request.cpu},
+      {"keep_float", request.options.keepFloat},
+      {"config",
+       llvm::json::Object{{"layers", c.layers},
+                          {"dim", c.dim},
+                          {"heads", c.heads},
+                          {"kv_heads", c.kvHeads},
+                          {"head_dim", c.headDim},
+                          {"ffn", c.ffn},
+                          {"vocab", c.vocab},
+                          {"rope_base", c.ropeBase},
+                          {"rms_eps", c.rmsEps},
+                          {"tied_head", c.tiedHead}}},
+      {"max_context", request.options.maxContext},
+      {"prefill_tokens", request.options.prefillChunk},
+      {"layout_hash", int64_t(p.layoutHash)},
+      {"files",
+       llvm::json::Object{{"library", "model.so"},
+                          {"weights", "weights.bin"},
+                          {"header", "model.h"},
+                          {"tokenizer", "tokenizer.bin"},
+                          {"mlir", "model.mlir"}}},
+      {"memory",
+       llvm::json::Object{{"parameters", result.memory.parameters},
+                          {"fp32_bytes", int64_t(result.memory.fp32Bytes)},
+                          {"fp16_bytes", int64_t(result.memory.fp16Bytes)},
+                          {"weights_bytes",
+                           int64_t(result.memory.storedBytes)}}}};
+  std::string json;
+  {
+    llvm::raw_string_ostream os(json);
+    os << llvm::formatv("{0:2}", llvm::json::Value(std::move(manifest)))
+       << "\n";
+  }
+  if (llvm::Error e = writeText(path("manifest.json"), json))
+    return std::move(e);
+
+  result.seconds = since(start);
+  log << "memory (weights of the linear layers, embeddings and norms):\n";
+  printMemoryTable(log, result.memory, scheme);
+  log << llvm::format("compiled in %.1f s (weights %.1f s, code %.1f s) -> ",
+                      result.seconds, result.weightSeconds,
+                      result.codegenSeconds)
+      << request.outDir << "\n";
+  return result;
+}

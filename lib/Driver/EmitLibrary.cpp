@@ -1,0 +1,127 @@
+//===- EmitLibrary.cpp - Lower a module to a shared library ---------------===//
+//
+// Part of the quant-mlir project.
+//
+//===----------------------------------------------------------------------===//
+
+#include "qmlir/Driver/Driver.h"
+
+#include "mlir/ExecutionEngine/OptUtils.h"
+#include "mlir/IR/Diagnostics.h"
+#include "mlir/Pass/PassManager.h"
+#include "mlir/Target/LLVMIR/Dialect/Builtin/BuiltinToLLVMIRTranslation.h"
+#include "mlir/Target/LLVMIR/Dialect/LLVMIR/LLVMToLLVMIRTranslation.h"
+#include "mlir/Target/LLVMIR/Export.h"
+#include "qmlir/Pipelines/Pipelines.h"
+
+#include "llvm/IR/LegacyPassManager.h"
+#include "llvm/IR/Module.h"
+#include "llvm/MC/TargetRegistry.h"
+#include "llvm/Support/FileSystem.h"
+#include "llvm/Support/Program.h"
+#include "llvm/Support/TargetSelect.h"
+#include "llvm/Target/TargetMachine.h"
+#include "llvm/TargetParser/Host.h"
+#include "llvm/TargetParser/SubtargetFeature.h"
+
+using namespace mlir;
+using namespace qmlir;
+
+static llvm::Error fail(const llvm::Twine &message) {
+  return llvm::createStringError(llvm::inconvertibleErrorCode(),
+                                 message.str());
+}
+
+/// The first error diagnostic of a failed pass pipeline, for the message.
+static std::string firstError(const std::vector<std::string> &errors) {
+  return errors.empty() ? std::string("(no diagnostic)") : errors.front();
+}
+
+llvm::Error driver::emitSharedLibrary(ModuleOp module, llvm::StringRef cpu,
+                                      llvm::StringRef soPath) {
+  MLIRContext *ctx = module.getContext();
+  std::vector<std::string> errors;
+  {
+    ScopedDiagnosticHandler handler(ctx, [&](Diagnostic &diag) {
+      if (diag.getSeverity() == DiagnosticSeverity::Error)
+        errors.push_back(diag.str());
+      return success();
+    });
+    PassManager pm(ctx);
+    buildQntCpuPipeline(pm, QntCpuPipelineOptions{});
+    if (failed(pm.run(module)))
+      return fail("the CPU pipeline failed: " + firstError(errors));
+  }
+
+  registerBuiltinDialectTranslation(*ctx);
+  registerLLVMDialectTranslation(*ctx);
+  llvm::LLVMContext llvmContext;
+  std::unique_ptr<llvm::Module> llvmModule =
+      translateModuleToLLVMIR(module, llvmContext, "qmlir_model");
+  if (!llvmModule)
+    return fail("translation to LLVM IR failed");
+
+  llvm::InitializeNativeTarget();
+  llvm::InitializeNativeTargetAsmPrinter();
+  llvm::Triple triple(llvm::sys::getDefaultTargetTriple());
+  std::string error;
+  const llvm::Target *target =
+      llvm::TargetRegistry::lookupTarget(triple, error);
+  if (!target)
+    return fail("no LLVM target for " + triple.str() + ": " + error);
+  std::string cpuName = cpu.str(), features;
+  if (cpu == "native") {
+    cpuName = llvm::sys::getHostCPUName().str();
+    llvm::SubtargetFeatures f;
+    for (const auto &[name, on] : llvm::sys::getHostCPUFeatures())
+      f.AddFeature(name, on);
+    features = f.getString();
+  }
+  std::unique_ptr<llvm::TargetMachine> tm(target->createTargetMachine(
+      triple, cpuName, features, llvm::TargetOptions(), llvm::Reloc::PIC_,
+      std::nullopt, llvm::CodeGenOptLevel::Aggressive));
+  if (!tm)
+    return fail("cannot create a target machine for cpu '" + cpu + "'");
+  llvmModule->setDataLayout(tm->createDataLayout());
+  llvmModule->setTargetTriple(triple);
+  if (llvm::Error e = makeOptimizingTransformer(3, 0, tm.get())(
+          llvmModule.get()))
+    return e;
+
+  std::string objPath = (soPath + ".o").str(), partPath = (soPath + ".part").str();
+  {
+    std::error_code ec;
+    llvm::raw_fd_ostream os(objPath, ec, llvm::sys::fs::OF_None);
+    if (ec)
+      return fail(objPath + ": " + ec.message());
+    llvm::legacy::PassManager codegen;
+    if (tm->addPassesToEmitFile(codegen, os, nullptr,
+                                llvm::CodeGenFileType::ObjectFile))
+      return fail("the target cannot emit object files");
+    codegen.run(*llvmModule);
+  }
+
+  // Link with the system C compiler (math functions from libm).
+  const char *env = std::getenv("QMLIR_CC");
+  llvm::ErrorOr<std::string> cc =
+      llvm::sys::findProgramByName(env && *env ? env : "cc");
+  if (!cc) {
+    llvm::sys::fs::remove(objPath);
+    return fail(std::string("no C compiler to link the model with (") +
+                (env && *env ? env : "cc") + " not found; set QMLIR_CC)");
+  }
+  llvm::SmallVector<llvm::StringRef> args = {*cc, "-shared", "-o", partPath,
+                                             objPath, "-lm"};
+  std::string message;
+  int rc = llvm::sys::ExecuteAndWait(*cc, args, std::nullopt, {}, 0, 0,
+                                     &message);
+  llvm::sys::fs::remove(objPath);
+  if (rc != 0) {
+    llvm::sys::fs::remove(partPath);
+    return fail("linking " + soPath + " with " + *cc + " failed" +
+                (message.empty() ? "" : ": " + message));
+  }
+  if (std::error_code ec = llvm::sys::fs::rename(partPath, soPath))
+    return fail(soPath + ": " + ec.message());
+  return llvm::Error::success();
+}

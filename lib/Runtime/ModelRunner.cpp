@@ -1,0 +1,266 @@
+//===- ModelRunner.cpp - Load and run a compiled model --------------------===//
+//
+// Part of the quant-mlir project.
+//
+//===----------------------------------------------------------------------===//
+
+#include "qmlir/Runtime/ModelRunner.h"
+
+#include <algorithm>
+#include <chrono>
+#include <cmath>
+#include <dlfcn.h>
+
+using namespace qmlir::runtime;
+
+namespace {
+
+/// MLIR's memref descriptor (the C interface of the entry points).
+template <typename T, int N> struct MemRef {
+  T *allocated;
+  T *aligned;
+  int64_t offset;
+  int64_t sizes[N];
+  int64_t strides[N];
+};
+
+template <typename T, int N>
+MemRef<T, N> describe(T *data, const int64_t (&sizes)[N]) {
+  MemRef<T, N> m{data, data, 0, {}, {}};
+  int64_t stride = 1;
+  for (int i = N - 1; i >= 0; --i) {
+    m.sizes[i] = sizes[i];
+    m.strides[i] = stride;
+    stride *= sizes[i];
+  }
+  return m;
+}
+
+double since(std::chrono::steady_clock::time_point start) {
+  return std::chrono::duration<double>(std::chrono::steady_clock::now() -
+                                       start)
+      .count();
+}
+
+} // namespace
+
+std::unique_ptr<ModelRunner> ModelRunner::load(const std::string &dir,
+                                               std::string &error) {
+  std::unique_ptr<ModelRunner> m(new ModelRunner());
+  std::string so = dir + "/model.so";
+  m->library = dlopen(so.c_str(), RTLD_NOW | RTLD_LOCAL);
+  if (!m->library) {
+    const char *why = dlerror();
+    error = so + ": cannot load the compiled model: " +
+            (why ? why : "unknown error");
+    return nullptr;
+  }
+  auto *info = static_cast<const int64_t *>(
+      dlsym(m->library, "qmlir_model_info"));
+  m->prefill = reinterpret_cast<Entry>(
+      dlsym(m->library, "_mlir_ciface_qmlir_prefill"));
+  m->decode =
+      reinterpret_cast<Entry>(dlsym(m->library, "_mlir_ciface_qmlir_decode"));
+  if (!info || !m->prefill || !m->decode) {
+    error = so + ": not a quant-compile model library (entry points missing)";
+    return nullptr;
+  }
+  if (info[0] != 1) {
+    error = so + ": unsupported model library version " +
+            std::to_string(info[0]);
+    return nullptr;
+  }
+  std::copy(info, info + 10, m->info);
+
+  std::string weights = dir + "/weights.bin";
+  if (!m->weights.open(weights, error))
+    return nullptr;
+  if (int64_t(m->weights.layoutHash()) != m->info[9]) {
+    error = weights + ": does not belong to " + so +
+            " (layout hash mismatch: recompile, or use the weights.bin the "
+            "library was compiled with)";
+    return nullptr;
+  }
+  if (!m->weights.verify(error))
+    return nullptr;
+
+  std::optional<Tokenizer> t = Tokenizer::load(dir + "/tokenizer.bin", error);
+  if (!t)
+    return nullptr;
+  m->tok = std::make_unique<Tokenizer>(std::move(*t));
+  if (int64_t(m->tok->vocabSize()) > m->vocab()) {
+    error = dir + "/tokenizer.bin: " + std::to_string(m->tok->vocabSize()) +
+            " tokens for a model with a vocabulary of " +
+            std::to_string(m->vocab());
+    return nullptr;
+  }
+  for (const char *end : {"<|im_end|>", "<|endoftext|>", "<|eot_id|>"})
+    if (std::optional<int32_t> id = m->tok->tokenId(end))
+      m->endIds.push_back(*id);
+  if (m->tok->eos() >= 0)
+    m->endIds.push_back(m->tok->eos());
+
+  size_t cache = size_t(m->info[1]) * m->info[7] * m->info[4] * m->info[5];
+  m->kCache.assign(cache, 0.0f);
+  m->vCache.assign(cache, 0.0f);
+  return m;
+}
+
+ModelRunner::~ModelRunner() {
+  if (library)
+    dlclose(library);
+}
+
+bool ModelRunner::isEnd(int32_t id) const {
+  return std::find(endIds.begin(), endIds.end(), id) != endIds.end();
+}
+
+bool ModelRunner::forward(const std::vector<int32_t> &ids, int64_t pos,
+                          std::vector<float> &logits, std::string &error) {
+  int64_t n = ids.size(), v = vocab();
+  if (pos < 0 || pos + n > maxContext()) {
+    error = "positions " + std::to_string(pos) + ".." +
+            std::to_string(pos + n - 1) + " do not fit the KV cache of " +
+            std::to_string(maxContext()) +
+            " positions (quant-compile --max-context)";
+    return false;
+  }
+  for (int32_t id : ids)
+    if (id < 0 || id >= v) {
+      error = "token id " + std::to_string(id) + " is outside the vocabulary";
+      return false;
+    }
+  logits.resize(size_t(n) * v);
+  auto w = describe(const_cast<uint8_t *>(weights.data()),
+                    {int64_t(weights.dataBytes())});
+  int64_t cacheSizes[4] = {info[1], info[7], info[4], info[5]};
+  auto kc = describe(kCache.data(), cacheSizes);
+  auto vc = describe(vCache.data(), cacheSizes);
+  // Decode steps one token at a time; longer runs go through prefill in
+  // chunks, the last one padded (padding positions are overwritten before
+  // any later token can see them).
+  int64_t chunk = prefillTokens();
+  std::vector<int32_t> tokens;
+  std::vector<float> out;
+  for (int64_t done = 0; done < n;) {
+    bool single = n - done == 1 || chunk == 1;
+    int64_t count = single ? 1 : std::min(chunk, n - done);
+    int64_t width = single ? 1 : chunk;
+    if (!single && pos + done + width > maxContext()) {
+      // A padded chunk would run past the cache: finish token by token.
+      single = true;
+      count = width = 1;
+    }
+    tokens.assign(ids.begin() + done, ids.begin() + done + count);
+    tokens.resize(width, ids[done + count - 1]);
+    out.resize(size_t(width) * v);
+    auto t = describe(tokens.data(), {width});
+    auto l = describe(out.data(), {width, v});
+    (single ? decode : prefill)(&w, &kc, &vc, &t, pos + done, &l);
+    std::copy(out.begin(), out.begin() + size_t(count) * v,
+              logits.begin() + size_t(done) * v);
+    done += count;
+  }
+  return true;
+}
+
+/// The next token from one row of logits.
+static int32_t sample(const float *logits, int64_t vocab,
+                      const SamplingOptions &o, std::mt19937_64 &rng) {
+  if (o.temperature <= 0.0f)
+    return std::max_element(logits, logits + vocab) - logits;
+  int k = std::clamp<int64_t>(o.topK > 0 ? o.topK : vocab, 1, vocab);
+  std::vector<int32_t> order(vocab);
+  for (int64_t i = 0; i < vocab; ++i)
+    order[i] = i;
+  std::partial_sort(order.begin(), order.begin() + k, order.end(),
+                    [&](int32_t a, int32_t b) { return logits[a] > logits[b]; });
+  std::vector<double> p(k);
+  double top = logits[order[0]], sum = 0;
+  for (int i = 0; i < k; ++i)
+    sum += p[i] = std::exp((logits[order[i]] - top) / o.temperature);
+  double r = std::uniform_real_distribution<double>(0, sum)(rng);
+  for (int i = 0; i < k; ++i)
+    if ((r -= p[i]) <= 0)
+      return order[i];
+  return order[k - 1];
+}
+
+bool ModelRunner::generate(const std::vector<int32_t> &prompt,
+                           const SamplingOptions &o,
+                           const std::function<void(int32_t)> &emit,
+                           GenerationStats &stats, std::string &error) {
+  if (prompt.empty()) {
+    error = "the prompt has no tokens";
+    return false;
+  }
+  std::mt19937_64 rng(o.seed);
+  std::vector<float> logits;
+  auto start = std::chrono::steady_clock::now();
+  if (!forward(prompt, 0, logits, error))
+    return false;
+  stats.promptTokens = prompt.size();
+  stats.prefillSeconds = since(start);
+  int64_t v = vocab(), pos = prompt.size();
+  const float *last = logits.data() + (prompt.size() - 1) * v;
+  start = std::chrono::steady_clock::now();
+  for (int i = 0; i < o.maxNewTokens; ++i) {
+    int32_t next = sample(last, v, o, rng);
+    if (isEnd(next))
+      break;
+    emit(next);
+    ++stats.newTokens;
+    if (pos >= maxContext())
+      break;
+    if (!forward({next}, pos++, logits, error))
+      return false;
+    last = logits.data();
+  }
+  stats.decodeSeconds = since(start);
+  return true;
+}
+
+bool ModelRunner::perplexity(
+    const std::vector<int32_t> &ids, int64_t ctx, int64_t maxWindows,
+    PerplexityResult &result, std::string &error,
+    const std::function<void(int64_t, double)> &progress) {
+  if (ctx < 2 || ctx > maxContext()) {
+    error = "--ctx " + std::to_string(ctx) + " must be in [2, " +
+            std::to_string(maxContext()) + "] (the compiled --max-context)";
+    return false;
+  }
+  int64_t windows = int64_t(ids.size()) / ctx;
+  if (maxWindows > 0)
+    windows = std::min(windows, maxWindows);
+  if (windows == 0) {
+    error = "the text has " + std::to_string(ids.size()) +
+            " tokens, fewer than one window of " + std::to_string(ctx);
+    return false;
+  }
+  auto start = std::chrono::steady_clock::now();
+  double nll = 0;
+  int64_t scored = 0, v = vocab();
+  std::vector<float> logits;
+  for (int64_t w = 0; w < windows; ++w) {
+    std::vector<int32_t> window(ids.begin() + w * ctx,
+                                ids.begin() + (w + 1) * ctx);
+    if (!forward(window, 0, logits, error))
+      return false;
+    for (int64_t j = ctx / 2; j + 1 < ctx; ++j) {
+      const float *row = logits.data() + j * v;
+      double mx = *std::max_element(row, row + v), sum = 0;
+      for (int64_t i = 0; i < v; ++i)
+        sum += std::exp(double(row[i]) - mx);
+      nll += std::log(sum) + mx - row[window[j + 1]];
+      ++scored;
+    }
+    if (progress)
+      progress(w + 1, std::exp(nll / scored));
+  }
+  result.windows = windows;
+  result.scoredTokens = scored;
+  result.totalTokens = ids.size();
+  result.perplexity = std::exp(nll / scored);
+  result.seconds = since(start);
+  return true;
+}
