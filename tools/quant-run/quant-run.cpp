@@ -7,6 +7,7 @@
 //   quant-run OUTDIR --prompt TEXT [--max-new-tokens N] [--temperature T]
 //       [--top-k K] [--seed S] [--raw]
 //   quant-run OUTDIR --perplexity FILE [--ctx 512] [--max-windows N]
+//   quant-run OUTDIR --ids 1,2,3 --logits FILE   (raw f32 [ids, vocab])
 //
 // No MLIR or LLVM at run time: the runtime library and the model's own
 // shared library. Errors are one line and exit code 1.
@@ -35,7 +36,8 @@ int fail(const std::string &message) {
 const char *kUsage =
     "usage: quant-run OUTDIR --prompt TEXT [--max-new-tokens N] "
     "[--temperature T] [--top-k K] [--seed S] [--raw]\n"
-    "       quant-run OUTDIR --perplexity FILE [--ctx N] [--max-windows N]\n";
+    "       quant-run OUTDIR --perplexity FILE [--ctx N] [--max-windows N]\n"
+    "       quant-run OUTDIR --ids ID,ID,... --logits FILE\n";
 
 /// Parses a number flag value; false if it is not one.
 template <typename T> bool number(const char *text, T &out) {
@@ -57,7 +59,8 @@ double peakMemoryMB() {
 } // namespace
 
 int main(int argc, char **argv) {
-  std::string dir, prompt, pplFile;
+  std::string dir, prompt, pplFile, logitsFile;
+  std::vector<int32_t> givenIds;
   bool havePrompt = false, raw = false;
   SamplingOptions sampling;
   int64_t ctx = 512, maxWindows = 0;
@@ -116,6 +119,25 @@ int main(int argc, char **argv) {
       const char *v = value();
       if (!v || !number(v, maxWindows) || maxWindows < 0)
         return bad(v);
+    } else if (a == "--ids") {
+      const char *v = value();
+      if (!v)
+        return bad(v);
+      std::stringstream list(v);
+      std::string item;
+      while (std::getline(list, item, ',')) {
+        int64_t id;
+        if (!number(item.c_str(), id) || id < 0 || id > INT32_MAX)
+          return bad(v);
+        givenIds.push_back(id);
+      }
+      if (givenIds.empty())
+        return bad(v);
+    } else if (a == "--logits") {
+      const char *v = value();
+      if (!v)
+        return bad(v);
+      logitsFile = v;
     } else if (a == "--raw") {
       raw = true;
     } else if (!a.empty() && a[0] == '-') {
@@ -128,14 +150,27 @@ int main(int argc, char **argv) {
   }
   if (dir.empty())
     return fail("no model directory given (see --help)");
-  if (havePrompt == !pplFile.empty())
-    return fail("give exactly one of --prompt and --perplexity");
+  if (int(havePrompt) + int(!pplFile.empty()) + int(!givenIds.empty()) != 1)
+    return fail("give exactly one of --prompt, --perplexity and --ids");
+  if (givenIds.empty() != logitsFile.empty())
+    return fail("--ids and --logits go together");
 
   std::string error;
   std::unique_ptr<ModelRunner> model = ModelRunner::load(dir, error);
   if (!model)
     return fail(error);
   const Tokenizer &tok = model->tokenizer();
+
+  if (!givenIds.empty()) {
+    std::vector<float> logits;
+    if (!model->forward(givenIds, 0, logits, error))
+      return fail(error);
+    std::FILE *out = std::fopen(logitsFile.c_str(), "wb");
+    if (!out || std::fwrite(logits.data(), sizeof(float), logits.size(), out) !=
+                    logits.size() || std::fclose(out) != 0)
+      return fail(logitsFile + ": cannot write: " + std::strerror(errno));
+    return 0;
+  }
 
   if (!pplFile.empty()) {
     std::ifstream in(pplFile, std::ios::binary);
