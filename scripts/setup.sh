@@ -7,7 +7,7 @@ cd "$(dirname "$0")/.."
 
 LLVM=/usr/lib/llvm-22
 PKGS=(llvm-22-dev llvm-22-tools libmlir-22-dev mlir-22-tools clang-22 lld-22
-      ninja-build ccache cmake g++ libgtest-dev python3)
+      ninja-build ccache cmake g++ libgtest-dev python3 libomp-22-dev)
 
 missing=()
 for p in "${PKGS[@]}"; do

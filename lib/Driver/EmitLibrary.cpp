@@ -11,6 +11,7 @@
 #include "mlir/Pass/PassManager.h"
 #include "mlir/Target/LLVMIR/Dialect/Builtin/BuiltinToLLVMIRTranslation.h"
 #include "mlir/Target/LLVMIR/Dialect/LLVMIR/LLVMToLLVMIRTranslation.h"
+#include "mlir/Target/LLVMIR/Dialect/OpenMP/OpenMPToLLVMIRTranslation.h"
 #include "mlir/Target/LLVMIR/Export.h"
 #include "qmlir/Pipelines/Pipelines.h"
 
@@ -48,13 +49,16 @@ llvm::Error driver::emitSharedLibrary(ModuleOp module, llvm::StringRef cpu,
       return success();
     });
     PassManager pm(ctx);
-    buildQntCpuPipeline(pm, QntCpuPipelineOptions{});
+    QntCpuPipelineOptions cpuOptions;
+    cpuOptions.openmp = true;
+    buildQntCpuPipeline(pm, cpuOptions);
     if (failed(pm.run(module)))
       return fail("the CPU pipeline failed: " + firstError(errors));
   }
 
   registerBuiltinDialectTranslation(*ctx);
   registerLLVMDialectTranslation(*ctx);
+  registerOpenMPDialectTranslation(*ctx);
   llvm::LLVMContext llvmContext;
   std::unique_ptr<llvm::Module> llvmModule =
       translateModuleToLLVMIR(module, llvmContext, "qmlir_model");
@@ -101,7 +105,8 @@ llvm::Error driver::emitSharedLibrary(ModuleOp module, llvm::StringRef cpu,
     codegen.run(*llvmModule);
   }
 
-  // Link with the system C compiler (math functions from libm).
+  // Link with the system C compiler: math functions from libm, the OpenMP
+  // runtime of the parallel loops (LLVM's libomp, found next to LLVM).
   const char *env = std::getenv("QMLIR_CC");
   llvm::ErrorOr<std::string> cc =
       llvm::sys::findProgramByName(env && *env ? env : "cc");
@@ -110,8 +115,10 @@ llvm::Error driver::emitSharedLibrary(ModuleOp module, llvm::StringRef cpu,
     return fail(std::string("no C compiler to link the model with (") +
                 (env && *env ? env : "cc") + " not found; set QMLIR_CC)");
   }
-  llvm::SmallVector<llvm::StringRef> args = {*cc, "-shared", "-o", partPath,
-                                             objPath, "-lm"};
+  std::string ompDir = QMLIR_OPENMP_LIBDIR;
+  std::string libPath = "-L" + ompDir, rpath = "-Wl,-rpath," + ompDir;
+  llvm::SmallVector<llvm::StringRef> args = {
+      *cc, "-shared", "-o", partPath, objPath, libPath, rpath, "-lomp", "-lm"};
   std::string message;
   int rc = llvm::sys::ExecuteAndWait(*cc, args, std::nullopt, {}, 0, 0,
                                      &message);

@@ -83,9 +83,9 @@ Expected<runtime::Tokenizer> tokenizerFromGguf(const GgufFile &file) {
   }
 
   std::string error;
-  std::optional<runtime::Tokenizer> tok = runtime::Tokenizer::create(
-      std::move(tokens), std::move(types), std::move(merges), ids, pre->str(),
-      error);
+  std::optional<runtime::Tokenizer> tok =
+      runtime::Tokenizer::create(std::move(tokens), std::move(types),
+                                 std::move(merges), ids, pre->str(), error);
   if (!tok)
     return fail("bad tokenizer metadata: " + error);
   return std::move(*tok);

@@ -129,13 +129,15 @@ Value LlamaBuilder::linear(Value x, const LinearPlan &lin,
   Value init = zeros({t, lin.n});
   if (!lin.scheme) {
     Value w = view(block[lin.parts[0]], base);
+    // Loops n, t, k: each weight row is reused from cache by all tokens.
     return generic(init, {x, w},
-                   {map(3, {d(0), d(2)}), map(3, {d(1), d(2)}),
-                    map(3, {d(0), d(1)})},
+                   {map(3, {d(1), d(2)}), map(3, {d(0), d(2)}),
+                    map(3, {d(1), d(0)})},
                    2, 1, [&](OpBuilder &nb, Location nl, ValueRange a) {
-                     Value p = arith::MulFOp::create(nb, nl, a[0], a[1]);
+                     auto fm = arith::FastMathFlags::reassoc | arith::FastMathFlags::contract;
+                     Value p = arith::MulFOp::create(nb, nl, a[0], a[1], fm);
                      linalg::YieldOp::create(
-                         nb, nl, arith::AddFOp::create(nb, nl, a[2], p)
+                         nb, nl, arith::AddFOp::create(nb, nl, a[2], p, fm)
                                      .getResult());
                    });
   }

@@ -16,6 +16,7 @@
 #include "mlir/Pass/PassRegistry.h"
 #include "mlir/Transforms/Passes.h"
 #include "qmlir/Conversion/Passes.h"
+#include "qmlir/Dialect/Qnt/Transforms/Passes.h"
 
 using namespace mlir;
 
@@ -30,7 +31,7 @@ void qmlir::addQntBufferization(OpPassManager &pm) {
 }
 
 void qmlir::buildQntCpuPipeline(OpPassManager &pm,
-                                const QntCpuPipelineOptions &) {
+                                const QntCpuPipelineOptions &options) {
   // qnt -> linalg on tensors.
   pm.addPass(createConvertQntToLinalgPass());
   pm.addPass(createCanonicalizerPass());
@@ -39,8 +40,19 @@ void qmlir::buildQntCpuPipeline(OpPassManager &pm,
   addQntBufferization(pm);
   bufferization::buildBufferDeallocationPipeline(pm);
 
-  // Buffers -> loops -> LLVM.
-  pm.addNestedPass<func::FuncOp>(createConvertLinalgToLoopsPass());
+  // Buffers -> loops -> LLVM. With openmp, the parallel dimensions of every
+  // linalg op become one omp worksharing loop (collapsed); reductions stay
+  // sequential inside.
+  if (options.openmp) {
+    pm.addNestedPass<func::FuncOp>(createConvertLinalgToParallelLoopsPass());
+    pm.addNestedPass<func::FuncOp>(qnt::createQntOuterParallelLoopsPass());
+    pm.addPass(createConvertSCFToOpenMPPass());
+    // Inlines the per-iteration memref.alloca_scope of the loop bodies (they
+    // hold no allocas); control flow lowering needs single-block scopes.
+    pm.addPass(createCanonicalizerPass());
+  } else {
+    pm.addNestedPass<func::FuncOp>(createConvertLinalgToLoopsPass());
+  }
   pm.addPass(memref::createExpandStridedMetadataPass());
   pm.addPass(createLowerAffinePass());
   pm.addPass(createSCFToControlFlowPass());
@@ -53,6 +65,8 @@ void qmlir::buildQntCpuPipeline(OpPassManager &pm,
   pm.addPass(createFinalizeMemRefToLLVMConversionPass());
   pm.addPass(createConvertFuncToLLVMPass());
   pm.addPass(createConvertControlFlowToLLVMPass());
+  if (options.openmp)
+    pm.addPass(createConvertOpenMPToLLVMPass());
   pm.addPass(createReconcileUnrealizedCastsPass());
   pm.addPass(createCanonicalizerPass());
 }

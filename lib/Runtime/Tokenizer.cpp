@@ -87,24 +87,27 @@ uint64_t pairKey(int32_t left, int32_t right) {
 // Pre-tokenization
 //===----------------------------------------------------------------------===//
 
-/// The code points of a piece of text with their classes and byte offsets
-/// (offsets has one more entry: the end).
+/// The code points of a piece of text with their regex classes, whether
+/// HF's Digits splits them off, and byte offsets (one more: the end).
 struct CodePoints {
   std::vector<uint32_t> cps;
   std::vector<CharClass> classes;
+  std::vector<bool> digits;
   std::vector<size_t> offsets;
 
-  explicit CodePoints(std::string_view text) {
+  CodePoints(std::string_view text, bool splitDigits) {
     cps.reserve(text.size());
     classes.reserve(text.size());
     offsets.reserve(text.size() + 1);
     for (size_t i = 0; i < text.size();) {
       uint32_t cp;
       size_t len = unicode::decodeUtf8(text.data() + i, text.size() - i, cp);
-      cps.push_back(cp);
       // A bad byte is "other", as U+FFFD (which llama.cpp puts there) is.
-      classes.push_back(cp == unicode::kInvalid ? CharClass::Other
-                                                : unicode::classify(cp));
+      bool valid = cp != unicode::kInvalid;
+      cps.push_back(cp);
+      classes.push_back(valid ? unicode::classify(cp) : CharClass::Other);
+      if (splitDigits)
+        digits.push_back(valid && unicode::isDigitSplit(cp));
       offsets.push_back(i);
       i += len;
     }
@@ -115,7 +118,8 @@ struct CodePoints {
 
 /// Splits code points [begin, end) like the regex
 ///   's|'t|'re|'ve|'m|'ll|'d| ?\p{L}+| ?\p{N}+| ?[^\s\p{L}\p{N}]+|\s+(?!\S)|\s+
-/// with `end` as the end of the text; calls emit(first, last) per word.
+/// with `end` as the end of the text; calls emit(first, end) with the code
+/// point range of each word.
 template <typename Fn>
 void splitGpt2(const CodePoints &text, size_t begin, size_t end, Fn &&emit) {
   const std::vector<uint32_t> &cps = text.cps;
@@ -180,11 +184,11 @@ bool Tokenizer::supportsPreType(std::string_view preType) {
 
 const char *Tokenizer::supportedPreTypes() { return "gpt-2, smollm"; }
 
-std::optional<Tokenizer>
-Tokenizer::create(std::vector<std::string> tokens,
-                  std::vector<int32_t> tokenTypes,
-                  std::vector<std::string> merges, SpecialIds ids,
-                  std::string preType, std::string &error) {
+std::optional<Tokenizer> Tokenizer::create(std::vector<std::string> tokens,
+                                           std::vector<int32_t> tokenTypes,
+                                           std::vector<std::string> merges,
+                                           SpecialIds ids, std::string preType,
+                                           std::string &error) {
   Tokenizer tok;
   size_t n = tokens.size();
   if (n == 0 || n > static_cast<size_t>(INT32_MAX)) {
@@ -197,8 +201,8 @@ Tokenizer::create(std::vector<std::string> tokens,
     return std::nullopt;
   }
   if (!supportsPreType(preType)) {
-    error = "unsupported pre-tokenizer '" + preType + "' (supported: " +
-            supportedPreTypes() + ")";
+    error = "unsupported pre-tokenizer '" + preType +
+            "' (supported: " + supportedPreTypes() + ")";
     return std::nullopt;
   }
   tok.splitDigits = preType == "smollm";
@@ -264,10 +268,11 @@ Tokenizer::create(std::vector<std::string> tokens,
       return fail("has a right part that is not a token");
     if (result == tok.tokenIds.end())
       return fail("makes '" + left + right + "', which is not a token");
-    // The first of duplicate merges keeps its rank, as in llama.cpp.
-    tok.mergeRanks.emplace(pairKey(l->second, r->second),
-                           (static_cast<uint64_t>(rank) << 32) |
-                               static_cast<uint32_t>(result->second));
+    // A repeated merge takes the later rank, as in HF (which builds a hash
+    // map from the list); llama.cpp keeps the first.
+    tok.mergeRanks[pairKey(l->second, r->second)] =
+        (static_cast<uint64_t>(rank) << 32) |
+        static_cast<uint32_t>(result->second);
   }
 
   tok.pieces.resize(n);
@@ -291,8 +296,7 @@ Tokenizer::create(std::vector<std::string> tokens,
                      return a.text.size() > b.text.size();
                    });
   for (const SpecialToken &s : tok.specialTokens)
-    tok.specialFirstBytes[static_cast<uint8_t>(s.text[0])] |=
-        s.always ? 1 : 2;
+    tok.specialFirstBytes[static_cast<uint8_t>(s.text[0])] |= s.always ? 1 : 2;
 
   tok.tokens = std::move(tokens);
   tok.merges = std::move(merges);
@@ -312,7 +316,7 @@ std::optional<int32_t> Tokenizer::tokenId(std::string_view text) const {
 
 template <typename Fn>
 void Tokenizer::forEachWord(std::string_view text, Fn &&emit) const {
-  CodePoints cps(text);
+  CodePoints cps(text, splitDigits);
   auto emitRange = [&](size_t first, size_t last) {
     emit(text.substr(cps.offsets[first],
                      cps.offsets[last] - cps.offsets[first]));
@@ -321,11 +325,11 @@ void Tokenizer::forEachWord(std::string_view text, Fn &&emit) const {
     splitGpt2(cps, 0, cps.size(), emitRange);
     return;
   }
-  // HF's Digits(individual_digits): each \p{N} code point is a piece of its
-  // own and the regex runs inside the pieces between them.
+  // HF's Digits(individual_digits): each number is a piece of its own and
+  // the regex runs inside the pieces between them.
   size_t begin = 0;
   for (size_t i = 0; i <= cps.size(); ++i) {
-    if (i < cps.size() && cps.classes[i] != CharClass::Number)
+    if (i < cps.size() && !cps.digits[i])
       continue;
     splitGpt2(cps, begin, i, emitRange);
     if (i < cps.size())

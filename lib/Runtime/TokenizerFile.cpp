@@ -95,7 +95,8 @@ private:
 std::string Tokenizer::serialize() const {
   std::string body;
   putString(body, preTypeName);
-  for (int32_t id : {special.bos, special.eos, special.unknown, special.padding})
+  for (int32_t id :
+       {special.bos, special.eos, special.unknown, special.padding})
     putLE(body, static_cast<uint32_t>(id), 4);
   putLE(body, special.addBos ? 1 : 0, 1);
   putLE(body, tokens.size(), 4);
@@ -135,6 +136,9 @@ std::optional<Tokenizer> Tokenizer::deserialize(std::string_view bytes,
     return fail("unsupported tokenizer file version " +
                 std::to_string(version) + " (expected " +
                 std::to_string(kVersion) + ")");
+  if (reserved != 0)
+    return fail("reserved header field is " + std::to_string(reserved) +
+                ", expected 0");
   std::string_view body = bytes.substr(kHeaderBytes);
   if (body.size() != size)
     return fail(std::string(body.size() < size ? "truncated" : "corrupt") +

@@ -30,13 +30,22 @@ CharClass classify(uint32_t cp) {
     return ascii.table[cp];
   const ClassRange *end = kClassRanges + kNumClassRanges;
   // The first range that starts after cp; the one before may contain it.
-  const ClassRange *it =
-      std::upper_bound(kClassRanges, end, cp,
-                       [](uint32_t v, const ClassRange &r) { return v < r.first; });
+  const ClassRange *it = std::upper_bound(
+      kClassRanges, end, cp,
+      [](uint32_t v, const ClassRange &r) { return v < r.first; });
   if (it == kClassRanges)
     return CharClass::Other;
   --it;
   return cp <= it->last ? it->cls : CharClass::Other;
+}
+
+bool isDigitSplit(uint32_t cp) {
+  if (classify(cp) == CharClass::Number)
+    return true;
+  for (size_t i = 0; i < kNumExtraNumericRanges; ++i)
+    if (cp >= kExtraNumericRanges[i].first && cp <= kExtraNumericRanges[i].last)
+      return true;
+  return false;
 }
 
 size_t decodeUtf8(const char *s, size_t n, uint32_t &cp) {

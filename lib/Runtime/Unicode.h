@@ -41,11 +41,20 @@ struct ClassRange {
 /// The generated tables: sorted, disjoint, non-Other ranges.
 extern const ClassRange kClassRanges[];
 extern const size_t kNumClassRanges;
+/// Numbers that only a newer Unicode than the tables' knows (see isNumber).
+extern const ClassRange kExtraNumericRanges[];
+extern const size_t kNumExtraNumericRanges;
 /// The Unicode version the tables come from ("16.0.0").
 extern const char *const kUnicodeVersion;
 
-/// The class of a code point; Other for values past U+10FFFF.
+/// The class of a code point for the regex (Oniguruma's Unicode 16.0);
+/// Other for values past U+10FFFF.
 CharClass classify(uint32_t cp);
+
+/// Whether HF's Digits pre-tokenizer splits off `cp`: Rust's
+/// char::is_numeric, which in tokenizers 0.23 has Unicode 17.0 and so 13
+/// more numbers than classify() knows.
+bool isDigitSplit(uint32_t cp);
 
 /// Decodes one UTF-8 sequence at the start of `s` (n > 0 bytes) into `cp`
 /// and returns its length. Ill-formed input (a stray continuation byte, a

@@ -305,4 +305,14 @@ const ClassRange kClassRanges[] = {
 
 const size_t kNumClassRanges = sizeof(kClassRanges) / sizeof(kClassRanges[0]);
 
+// Numbers for Rust's char::is_numeric (Unicode 17.0) that the tables
+// above (Unicode 16.0.0) do not know.
+const ClassRange kExtraNumericRanges[] = {
+    {0x11DE0, 0x11DE9, N},
+    {0x16FF4, 0x16FF6, N},
+};
+
+const size_t kNumExtraNumericRanges =
+    sizeof(kExtraNumericRanges) / sizeof(kExtraNumericRanges[0]);
+
 } // namespace qmlir::runtime::unicode

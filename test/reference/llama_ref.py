@@ -77,10 +77,25 @@ CLI examples
   llama_ref.py --perplexity --tokenizer-ids ids.txt --ctx 512 --max-windows 4
   llama_ref.py --selftest
 
-Verification notes (SmolLM2-135M-Instruct Q4_1, 2-core machine): see the
-report that came with this file; in short "norm" RoPE answers the France
-question with Paris and gives wikitext-2 PPL in the expected range, "neox"
-produces gibberish.
+Verification notes (SmolLM2-135M-Instruct Q4_1, 2026-11-23)
+  * Greedy, ChatML prompt "What is the capital of France?" (no system turn;
+    ids 1,4093,198,1780,314,260,3575,282,4649,47,2,198,1,520,9531,198):
+    "norm" -> 504,3575,282,4649,314,7042,30,2 = "The capital of France is
+    Paris.<|im_end|>"; "neox" -> "The answer is:\nThe answer is:\nThe
+    capital of France<|im_end|>".
+  * wikitext-2 wiki.test.raw (read as bytes, CRLF kept as llama.cpp does:
+    309187 tokens, 603 windows of 512), score-from half: "norm" PPL 25.18
+    (8 windows), 28.43 (16 windows); "neox" 478.7 (8 windows);
+    score-from 1: 30.55 (8 windows).  float32 activations give the same
+    PPL to 4 decimals; their logits differ from float64 by <= 1.1e-4.
+  * transformers 5.17 loading the same GGUF (8-block subset, float64, see
+    llama_ref_hf_check.py): identical dequantized weights, max |logit diff|
+    1.8e-5 .. 7.7e-4 with "norm" (HF's own float32 RoPE/RMSNorm/softmax),
+    argmax identical everywhere; "neox" differs by up to 69.
+  * Speed on the 2-core machine (numpy OpenBLAS), T=512 prefill with all
+    512 rows of logits: ~3.6 s float64, ~1.9 s float32 when the machine is
+    quiet (3-4x longer while other jobs run); one decode step at position
+    511: ~0.05 s; loading + dequantizing the GGUF ~5 s, ~1.7 GB RSS.
 """
 
 import argparse

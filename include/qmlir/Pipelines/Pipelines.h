@@ -19,7 +19,14 @@ namespace qmlir {
 
 /// Options of `--qnt-cpu-pipeline`.
 struct QntCpuPipelineOptions
-    : public mlir::PassPipelineOptions<QntCpuPipelineOptions> {};
+    : public mlir::PassPipelineOptions<QntCpuPipelineOptions> {
+  PassOptions::Option<bool> openmp{
+      *this, "openmp",
+      llvm::cl::desc("Run the parallel loops of linalg ops on all cores "
+                     "(omp dialect; the code then calls the LLVM OpenMP "
+                     "runtime, libomp)"),
+      llvm::cl::init(false)};
+};
 
 /// Lowers a module with qnt ops, linalg on tensors, arith, math and func to
 /// the LLVM dialect, ready for mlir-runner or mlir-translate.

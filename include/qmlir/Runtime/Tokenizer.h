@@ -14,11 +14,12 @@
 //     user-defined ones) found in the text become single ids, taking the
 //     leftmost and then the longest match; the text between them goes on.
 //  2. Pre-tokenization of each piece of text: for "smollm" first every
-//     \p{N} code point becomes a piece of its own (HF Digits with
-//     individual_digits); then the GPT-2 regex
-//       's|'t|'re|'ve|'m|'ll|'d| ?\p{L}+| ?\p{N}+| ?[^\s\p{L}\p{N}]+|\s+(?!\S)|\s+
-//     splits each piece into words, each piece's end acting as the end of
-//     the text for the lookahead.
+//     number becomes a piece of its own (HF's Digits with individual_digits,
+//     which asks Rust's char::is_numeric, Unicode 17.0); then the GPT-2 regex
+//   's|'t|'re|'ve|'m|'ll|'d| ?\p{L}+| ?\p{N}+| ?[^\s\p{L}\p{N}]+|\s+(?!\S)|\s+
+//     (with HF's Oniguruma classes, Unicode 16.0) splits each piece into
+//     words, each piece's end acting as the end of the text for the
+//     lookahead.
 //  3. Each word's bytes map to the GPT-2 byte alphabet (one token per byte)
 //     and merges apply lowest rank first, leftmost first among equal ranks.
 //     Bytes that have no token are dropped before merging, as HF's BPE
@@ -30,7 +31,7 @@
 // Tokenizer file (save/load), all integers little-endian:
 //   magic     8 bytes  "QNTTOKEN"
 //   version   u32      1
-//   reserved  u32      0
+//   reserved  u32      0 (anything else is refused)
 //   size      u64      number of body bytes that follow the checksum
 //   checksum  u64      FNV-1a (64-bit) of the body
 //   body:     str preType; i32 bos, eos, unknown, padding; u8 addBos;
@@ -86,12 +87,13 @@ public:
   /// `preType` is tokenizer.ggml.pre: "smollm" (digits split) or "gpt-2".
   /// Fails, with a one-line reason in `error`, when the pieces are
   /// inconsistent: sizes, out-of-range ids, a merge whose parts or result
-  /// are not tokens, an unknown pre-tokenizer. Duplicate token strings resolve to the last id and
-  /// duplicate merges keep their first rank, as in llama.cpp.
-  static std::optional<Tokenizer>
-  create(std::vector<std::string> tokens, std::vector<int32_t> tokenTypes,
-         std::vector<std::string> merges, SpecialIds ids, std::string preType,
-         std::string &error);
+  /// are not tokens, an unknown pre-tokenizer. A repeated token string
+  /// means its last id and a repeated merge its last rank, as in HF.
+  static std::optional<Tokenizer> create(std::vector<std::string> tokens,
+                                         std::vector<int32_t> tokenTypes,
+                                         std::vector<std::string> merges,
+                                         SpecialIds ids, std::string preType,
+                                         std::string &error);
 
   /// Whether create() implements a tokenizer.ggml.pre value, and the list
   /// of those ("gpt-2, smollm") for messages.

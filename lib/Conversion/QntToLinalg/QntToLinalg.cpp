@@ -204,9 +204,10 @@ struct MatmulLowering : public OpRewritePattern<MatmulOp> {
     bool batched = initType.getRank() == 3;
     MLIRContext *ctx = rewriter.getContext();
     unsigned nd = batched ? 4 : 3;
-    // Loop order: [b,] m, n, k.
+    // Loop order: [b,] n, m, k: a weight row is reused from cache by every
+    // activation row before the next one is read.
     unsigned b0 = batched ? 1 : 0;
-    AffineExpr m = getAffineDimExpr(b0, ctx), n = getAffineDimExpr(b0 + 1, ctx),
+    AffineExpr n = getAffineDimExpr(b0, ctx), m = getAffineDimExpr(b0 + 1, ctx),
                k = getAffineDimExpr(b0 + 2, ctx);
     SmallVector<AffineExpr> xs = {m, k}, ws = {n, k}, os = {m, n};
     if (batched) {
@@ -230,9 +231,10 @@ struct MatmulLowering : public OpRewritePattern<MatmulOp> {
         [&](OpBuilder &nb, Location nloc, ValueRange args) {
           Value x = toComputeThenF32(nb, nloc, args[0], compute);
           Value wv = toComputeThenF32(nb, nloc, args[1], compute);
-          Value prod = arith::MulFOp::create(nb, nloc, x, wv);
+          auto fm = arith::FastMathFlags::reassoc | arith::FastMathFlags::contract;
+          Value prod = arith::MulFOp::create(nb, nloc, x, wv, fm);
           linalg::YieldOp::create(nb, nloc,
-                                  Value(arith::AddFOp::create(nb, nloc, args[2], prod)));
+                                  Value(arith::AddFOp::create(nb, nloc, args[2], prod, fm)));
         });
     Value result = contraction.getResult(0);
     if (outElem != f32)

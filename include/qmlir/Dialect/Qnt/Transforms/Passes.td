@@ -85,4 +85,28 @@ def QntReportPass : Pass<"qnt-report", "::mlir::ModuleOp"> {
   let dependentDialects = ["::qmlir::qnt::QntDialect"];
 }
 
+def QntOuterParallelLoopsPass
+    : Pass<"qnt-outer-parallel-loops", "::mlir::func::FuncOp"> {
+  let summary = "Keep only the outermost dimension of scf.parallel loops "
+                "parallel";
+  let description = [{
+    Rewrites every `scf.parallel` without reductions into an `scf.parallel`
+    over its first dimension whose body loops sequentially (`scf.for`) over
+    the others. Run before `convert-scf-to-openmp` on the parallel loops of
+    linalg ops: each op becomes one worksharing loop over its outermost
+    dimension, and the inner loops keep unit-stride induction variables that
+    LLVM vectorizes (a collapsed omp loop would rebuild every index with
+    divisions).
+
+    ```mlir
+    scf.parallel (%i, %j) = (%c0, %c0) to (%n, %m) step (%c1, %c1) { ... }
+    // becomes
+    scf.parallel (%i) = (%c0) to (%n) step (%c1) {
+      scf.for %j = %c0 to %m step %c1 { ... }
+    }
+    ```
+  }];
+  let dependentDialects = ["::mlir::scf::SCFDialect"];
+}
+
 #endif // QMLIR_DIALECT_QNT_TRANSFORMS_PASSES_TD
