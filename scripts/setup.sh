@@ -62,4 +62,4 @@ if [ ! -f build/build.ninja ]; then
     -DLLVM_EXTERNAL_LIT=$LLVM/bin/lit \
     -DPython3_EXECUTABLE="$(command -v python3)" >/dev/null
 fi
-ninja -C build quant-opt QMLIRNumericsTests
+ninja -C build quant-opt quant-compile quant-run QMLIRNumericsTests

@@ -75,7 +75,9 @@ llvm::Error WeightStreamer::read(const std::string &name,
     return fail(file.getPath() + ": tensor '" + name + "' is missing");
   out.resize(t->numElements);
   memory.parameters += t->numElements;
-  return file.dequantize(*t, out.data());
+  llvm::Error e = file.dequantize(*t, out.data());
+  file.release(*t);
+  return e;
 }
 
 llvm::Error WeightStreamer::put(const StoredTensor &st, int layer,

@@ -19,9 +19,11 @@
 #include "llvm/ADT/Twine.h"
 #include "llvm/ADT/bit.h"
 #include "llvm/Support/MathExtras.h"
+#include "llvm/Support/Process.h"
 
 #include <algorithm>
 #include <cassert>
+#include <sys/mman.h>
 #include <limits>
 
 using namespace llvm;
@@ -642,6 +644,17 @@ Expected<std::vector<double>> GgufFile::getFloatArray(StringRef key) const {
 const TensorInfo *GgufFile::findTensor(StringRef name) const {
   auto it = tensorIndex.find(name);
   return it == tensorIndex.end() ? nullptr : &tensorInfos[it->second];
+}
+
+void GgufFile::release(const TensorInfo &tensor) const {
+  // Whole pages inside the tensor only: its neighbours stay resident.
+  uintptr_t page = sys::Process::getPageSizeEstimate();
+  uintptr_t begin = reinterpret_cast<uintptr_t>(tensor.data);
+  uintptr_t end = begin + tensor.numBytes;
+  begin = (begin + page - 1) / page * page;
+  end = end / page * page;
+  if (end > begin)
+    ::madvise(reinterpret_cast<void *>(begin), end - begin, MADV_DONTNEED);
 }
 
 Error GgufFile::dequantize(const TensorInfo &tensor, float *dst) const {

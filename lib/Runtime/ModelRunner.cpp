@@ -202,19 +202,32 @@ bool ModelRunner::generate(const std::vector<int32_t> &prompt,
   stats.promptTokens = prompt.size();
   stats.prefillSeconds = since(start);
   int64_t v = vocab(), pos = prompt.size();
-  const float *last = logits.data() + (prompt.size() - 1) * v;
+  std::vector<float> row(logits.end() - v, logits.end());
+  std::vector<int32_t> history(prompt);
   start = std::chrono::steady_clock::now();
   for (int i = 0; i < o.maxNewTokens; ++i) {
-    int32_t next = sample(last, v, o, rng);
+    if (o.repeatPenalty != 1.0f) {
+      std::vector<bool> seen(v, false);
+      for (size_t j = history.size() - std::min<size_t>(history.size(),
+                                                         o.repeatWindow);
+           j < history.size(); ++j)
+        if (!seen[history[j]]) {
+          seen[history[j]] = true;
+          float &l = row[history[j]];
+          l = l > 0 ? l / o.repeatPenalty : l * o.repeatPenalty;
+        }
+    }
+    int32_t next = sample(row.data(), v, o, rng);
     if (isEnd(next))
       break;
     emit(next);
     ++stats.newTokens;
     if (pos >= maxContext())
       break;
+    history.push_back(next);
     if (!forward({next}, pos++, logits, error))
       return false;
-    last = logits.data();
+    row.assign(logits.begin(), logits.begin() + v);
   }
   stats.decodeSeconds = since(start);
   return true;

@@ -5,7 +5,7 @@
 //===----------------------------------------------------------------------===//
 //
 //   quant-run OUTDIR --prompt TEXT [--max-new-tokens N] [--temperature T]
-//       [--top-k K] [--seed S] [--raw]
+//       [--top-k K] [--seed S] [--repeat-penalty 1.1] [--raw]
 //   quant-run OUTDIR --perplexity FILE [--ctx 512] [--max-windows N]
 //   quant-run OUTDIR --ids 1,2,3 --logits FILE   (raw f32 [ids, vocab])
 //
@@ -35,7 +35,7 @@ int fail(const std::string &message) {
 
 const char *kUsage =
     "usage: quant-run OUTDIR --prompt TEXT [--max-new-tokens N] "
-    "[--temperature T] [--top-k K] [--seed S] [--raw]\n"
+    "[--temperature T] [--top-k K] [--seed S] [--repeat-penalty R] [--raw]\n"
     "       quant-run OUTDIR --perplexity FILE [--ctx N] [--max-windows N]\n"
     "       quant-run OUTDIR --ids ID,ID,... --logits FILE\n";
 
@@ -99,6 +99,12 @@ int main(int argc, char **argv) {
       if (!v || !number(v, t) || t < 0 || !std::isfinite(t))
         return bad(v);
       sampling.temperature = t;
+    } else if (a == "--repeat-penalty") {
+      const char *v = value();
+      double r;
+      if (!v || !number(v, r) || r <= 0 || !std::isfinite(r))
+        return bad(v);
+      sampling.repeatPenalty = r;
     } else if (a == "--top-k") {
       const char *v = value();
       int64_t k;
@@ -216,6 +222,7 @@ int main(int argc, char **argv) {
       },
       stats, error);
   std::printf("\n");
+  std::fflush(stdout);
   if (!ok)
     return fail(error);
   std::fprintf(stderr,

@@ -169,6 +169,10 @@ public:
   /// (numRows * rowLength() floats).
   llvm::Error dequantizeRows(const TensorInfo &tensor, int64_t firstRow,
                              int64_t numRows, float *dst) const;
+  /// Drops the mapped pages of `tensor` from this process (a hint: the
+  /// data stays readable, reread from the file on access), so that
+  /// streaming a model keeps about one tensor resident.
+  void release(const TensorInfo &tensor) const;
 
 private:
   explicit GgufFile(std::unique_ptr<llvm::MemoryBuffer> buffer)

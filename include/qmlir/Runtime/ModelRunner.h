@@ -24,9 +24,13 @@
 
 namespace qmlir::runtime {
 
-/// Sampling settings: temperature 0 is greedy.
+/// Sampling settings: temperature 0 is greedy. The repetition penalty
+/// (llama.cpp's repeat_penalty) divides the positive logits and multiplies
+/// the negative ones of the tokens among the last `repeatWindow` tokens.
 struct SamplingOptions {
   float temperature = 0.0f;
+  float repeatPenalty = 1.1f;
+  int repeatWindow = 64;
   int topK = 40;
   uint64_t seed = 0;
   int maxNewTokens = 64;
