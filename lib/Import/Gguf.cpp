@@ -647,6 +647,9 @@ const TensorInfo *GgufFile::findTensor(StringRef name) const {
 }
 
 void GgufFile::release(const TensorInfo &tensor) const {
+  // Only a mapped file: dropping heap pages would zero them.
+  if (buffer->getBufferKind() != MemoryBuffer::MemoryBuffer_MMap)
+    return;
   // Whole pages inside the tensor only: its neighbours stay resident.
   uintptr_t page = sys::Process::getPageSizeEstimate();
   uintptr_t begin = reinterpret_cast<uintptr_t>(tensor.data);

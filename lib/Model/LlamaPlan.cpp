@@ -132,6 +132,31 @@ model::readLlamaConfig(const gguf::GgufFile &file) {
   return c;
 }
 
+llvm::Expected<LlamaConfig>
+model::llamaConfigFromHf(const hf::HfLlamaConfig &h, llvm::StringRef path) {
+  LlamaConfig c;
+  c.layers = h.numHiddenLayers;
+  c.dim = h.hiddenSize;
+  c.heads = h.numAttentionHeads;
+  c.kvHeads = h.numKeyValueHeads;
+  c.headDim = h.headDim;
+  c.ffn = h.intermediateSize;
+  c.vocab = h.vocabSize;
+  c.trainContext = h.maxPositionEmbeddings;
+  c.ropeBase = h.ropeTheta;
+  c.rmsEps = h.rmsNormEps;
+  c.tiedHead = h.tieWordEmbeddings;
+  if (c.heads * c.headDim != c.dim || c.kvHeads <= 0 ||
+      c.heads % c.kvHeads != 0 || c.headDim % 2 != 0)
+    return llvm::createStringError(
+        llvm::inconvertibleErrorCode(),
+        (path + ": unsupported head layout: " + llvm::Twine(c.heads) +
+         " heads of " + llvm::Twine(c.headDim) + ", " + llvm::Twine(c.kvHeads) +
+         " kv heads, hidden size " + llvm::Twine(c.dim))
+            .str());
+  return c;
+}
+
 namespace {
 /// Appends stored tensors to a block at 64-byte aligned offsets.
 struct BlockBuilder {

@@ -4,7 +4,8 @@
 //
 //===----------------------------------------------------------------------===//
 //
-//   quant-compile MODEL.gguf --scheme f32|int8|int4|nf4|fp4 [--group-size N]
+//   quant-compile MODEL.gguf|HF_DIR --scheme f32|int8|int4|nf4|fp4
+//       [--group-size N]
 //       [--asymmetric] [--double-quant] [--compute-type f32]
 //       [--target cpu] [--cpu native|NAME] [--keep-float REGEX]
 //       [--max-context N] [--prefill-tokens N] -o OUTDIR
@@ -24,7 +25,9 @@ using namespace llvm;
 using namespace qmlir;
 
 static cl::OptionCategory category("quant-compile options");
-static cl::opt<std::string> modelPath(cl::Positional, cl::desc("MODEL.gguf"),
+static cl::opt<std::string> modelPath(cl::Positional,
+                                      cl::desc("MODEL.gguf or a Hugging Face "
+                                               "checkpoint directory"),
                                       cl::Required, cl::cat(category));
 static cl::opt<std::string> outDir("o", cl::desc("Output directory"),
                                    cl::value_desc("OUTDIR"), cl::Required,

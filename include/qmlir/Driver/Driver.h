@@ -4,14 +4,14 @@
 //
 //===----------------------------------------------------------------------===//
 //
-// What quant-compile (and the Python bindings) run: a GGUF model in, a
-// directory out with
+// What quant-compile (and the Python bindings) run: a GGUF model or a
+// Hugging Face checkpoint directory in, a directory out with
 //   model.so       the compiled entry points (Llama.h)
 //   weights.bin    the weights the plan lays out (WeightsFile.h), mmap'able
 //   model.h        C declarations of the entry points
 //   model.mlir     the module before the pipeline (quant-opt replays it)
 //   manifest.json  scheme, shapes, files and the memory report
-// The weights stream from the GGUF file through the numerics library into
+// The weights stream from the source through the numerics library into
 // weights.bin one tensor at a time.
 //
 //===----------------------------------------------------------------------===//

@@ -32,6 +32,7 @@
 #include "mlir/IR/OwningOpRef.h"
 #include "qmlir/Dialect/Qnt/IR/QntOps.h"
 #include "qmlir/Import/Gguf.h"
+#include "qmlir/Import/HfConfig.h"
 #include "qmlir/Runtime/WeightsFile.h"
 
 #include <optional>
@@ -49,6 +50,11 @@ struct LlamaConfig {
 
 /// Reads and checks the configuration of a `llama` GGUF file.
 llvm::Expected<LlamaConfig> readLlamaConfig(const gguf::GgufFile &file);
+
+/// The configuration of a Hugging Face Llama checkpoint (config.json at
+/// `path`, for messages); fails on head layouts the model IR does not build.
+llvm::Expected<LlamaConfig> llamaConfigFromHf(const hf::HfLlamaConfig &config,
+                                              llvm::StringRef path);
 
 /// How the model is compiled.
 struct CompileOptions {
