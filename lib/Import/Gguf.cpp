@@ -14,16 +14,16 @@
 
 #include "qmlir/Import/Gguf.h"
 
+#include "MappedFile.h"
+
 #include "llvm/ADT/STLExtras.h"
 #include "llvm/ADT/StringExtras.h"
 #include "llvm/ADT/Twine.h"
 #include "llvm/ADT/bit.h"
 #include "llvm/Support/MathExtras.h"
-#include "llvm/Support/Process.h"
 
 #include <algorithm>
 #include <cassert>
-#include <sys/mman.h>
 #include <limits>
 
 using namespace llvm;
@@ -497,12 +497,10 @@ Error GgufParser::parse() {
 //===----------------------------------------------------------------------===//
 
 Expected<std::unique_ptr<GgufFile>> GgufFile::open(StringRef path) {
-  ErrorOr<std::unique_ptr<MemoryBuffer>> buffer =
-      MemoryBuffer::getFile(path, /*IsText=*/false,
-                            /*RequiresNullTerminator=*/false,
-                            /*IsVolatile=*/false);
-  if (std::error_code ec = buffer.getError())
-    return createStringError(ec, path + ": cannot open: " + ec.message());
+  Expected<std::unique_ptr<MemoryBuffer>> buffer =
+      import::openModelFile(path);
+  if (!buffer)
+    return buffer.takeError();
   return parse(std::move(*buffer));
 }
 
@@ -647,17 +645,7 @@ const TensorInfo *GgufFile::findTensor(StringRef name) const {
 }
 
 void GgufFile::release(const TensorInfo &tensor) const {
-  // Only a mapped file: dropping heap pages would zero them.
-  if (buffer->getBufferKind() != MemoryBuffer::MemoryBuffer_MMap)
-    return;
-  // Whole pages inside the tensor only: its neighbours stay resident.
-  uintptr_t page = sys::Process::getPageSizeEstimate();
-  uintptr_t begin = reinterpret_cast<uintptr_t>(tensor.data);
-  uintptr_t end = begin + tensor.numBytes;
-  begin = (begin + page - 1) / page * page;
-  end = end / page * page;
-  if (end > begin)
-    ::madvise(reinterpret_cast<void *>(begin), end - begin, MADV_DONTNEED);
+  import::releasePages(*buffer, tensor.data, tensor.numBytes);
 }
 
 Error GgufFile::dequantize(const TensorInfo &tensor, float *dst) const {

@@ -14,6 +14,8 @@
 
 #include "qmlir/Import/Safetensors.h"
 
+#include "MappedFile.h"
+
 #include "JsonChecks.h"
 
 #include "qmlir/Numerics/Ggml.h"
@@ -28,11 +30,9 @@
 #include "llvm/Support/FileSystem.h"
 #include "llvm/Support/JSON.h"
 #include "llvm/Support/Path.h"
-#include "llvm/Support/Process.h"
 
 #include <cassert>
 #include <limits>
-#include <sys/mman.h>
 
 using namespace llvm;
 using namespace qmlir::import_detail;
@@ -360,12 +360,10 @@ Error SafetensorsParser::checkLayout(ArrayRef<TensorInfo> sorted) {
 
 Expected<std::unique_ptr<SafetensorsFile>>
 SafetensorsFile::open(StringRef path) {
-  ErrorOr<std::unique_ptr<MemoryBuffer>> buffer =
-      MemoryBuffer::getFile(path, /*IsText=*/false,
-                            /*RequiresNullTerminator=*/false,
-                            /*IsVolatile=*/false);
-  if (std::error_code ec = buffer.getError())
-    return createStringError(ec, path + ": cannot open: " + ec.message());
+  Expected<std::unique_ptr<MemoryBuffer>> buffer =
+      import::openModelFile(path);
+  if (!buffer)
+    return buffer.takeError();
   return parse(std::move(*buffer));
 }
 
@@ -418,17 +416,7 @@ Error SafetensorsFile::toFloat(const TensorInfo &tensor, float *dst) const {
 }
 
 void SafetensorsFile::release(const TensorInfo &tensor) const {
-  // madvise(MADV_DONTNEED) on heap memory would zero it: only mappings.
-  if (buffer->getBufferKind() != MemoryBuffer::MemoryBuffer_MMap)
-    return;
-  // Whole pages inside the tensor only: its neighbours stay resident.
-  uintptr_t page = sys::Process::getPageSizeEstimate();
-  uintptr_t first = reinterpret_cast<uintptr_t>(tensor.data);
-  uintptr_t last = first + tensor.numBytes;
-  first = (first + page - 1) / page * page;
-  last = last / page * page;
-  if (last > first)
-    ::madvise(reinterpret_cast<void *>(first), last - first, MADV_DONTNEED);
+  import::releasePages(*buffer, tensor.data, tensor.numBytes);
 }
 
 //===----------------------------------------------------------------------===//
