@@ -67,8 +67,11 @@ smollm2 = os.environ.get("QMLIR_SMOLLM2_GGUF") or os.path.join(
 if os.path.exists(smollm2):
     config.available_features.add("smollm2")
     config.substitutions.append(("%smollm2", smollm2))
-wikitext = os.path.join(config.qmlir_src_root, "..", "shared", "data",
-                        "wikitext-2", "wiki.test.raw")
+# WikiText-2 (test) from the workplace's shared data next to the checkout,
+# or where QMLIR_WIKITEXT says.
+wikitext = os.environ.get("QMLIR_WIKITEXT") or os.path.join(
+    config.qmlir_src_root, "..", "shared", "data", "wikitext-2",
+    "wiki.test.raw")
 if os.path.exists(wikitext):
     config.available_features.add("wikitext")
     config.substitutions.append(("%wikitext", os.path.abspath(wikitext)))
