@@ -13,7 +13,7 @@ WINDOWS=0
 if [ "${1:-}" = "--max-windows" ]; then WINDOWS=$2; shift 2; fi
 OUT=${1:-bench/results/cpu-perplexity-$(date +%F).md}
 MODEL="${QMLIR_SMOLLM2_GGUF:-${QMLIR_MODEL_CACHE:-$HOME/.cache/quant-mlir}/SmolLM2-135M-Instruct.Q4_1.gguf}"
-TEXT=../shared/data/wikitext-2/wiki.test.raw
+TEXT=${QMLIR_WIKITEXT:-../shared/data/wikitext-2/wiki.test.raw}
 WORK=$(mktemp -d)
 trap 'rm -rf "$WORK"' EXIT
 
