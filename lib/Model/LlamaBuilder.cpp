@@ -89,6 +89,19 @@ private:
         .getResult(0);
   }
 
+  /// init + sum over the last (reduction) dimension of ins[0] * ins[1].
+  Value contraction(Value init, ValueRange ins, ArrayRef<AffineMap> maps,
+                    unsigned parallel,
+                    arith::FastMathFlags fm = arith::FastMathFlags::none) {
+    return generic(init, ins, maps, parallel, 1,
+                   [&](OpBuilder &nb, Location nl, ValueRange a) {
+                     Value p = arith::MulFOp::create(nb, nl, a[0], a[1], fm);
+                     linalg::YieldOp::create(
+                         nb, nl,
+                         arith::AddFOp::create(nb, nl, a[2], p, fm).getResult());
+                   });
+  }
+
   Value view(const StoredTensor &t, Value base);
   Value linear(Value x, const LinearPlan &lin,
                const std::vector<StoredTensor> &block, Value base);
@@ -130,16 +143,12 @@ Value LlamaBuilder::linear(Value x, const LinearPlan &lin,
   if (!lin.scheme) {
     Value w = view(block[lin.parts[0]], base);
     // Loops n, t, k: each weight row is reused from cache by all tokens.
-    return generic(init, {x, w},
-                   {map(3, {d(1), d(2)}), map(3, {d(0), d(2)}),
-                    map(3, {d(1), d(0)})},
-                   2, 1, [&](OpBuilder &nb, Location nl, ValueRange a) {
-                     auto fm = arith::FastMathFlags::reassoc | arith::FastMathFlags::contract;
-                     Value p = arith::MulFOp::create(nb, nl, a[0], a[1], fm);
-                     linalg::YieldOp::create(
-                         nb, nl, arith::AddFOp::create(nb, nl, a[2], p, fm)
-                                     .getResult());
-                   });
+    return contraction(init, {x, w},
+                       {map(3, {d(1), d(2)}), map(3, {d(0), d(2)}),
+                        map(3, {d(1), d(0)})},
+                       2,
+                       arith::FastMathFlags::reassoc |
+                           arith::FastMathFlags::contract);
   }
   auto scheme = qnt::SchemeAttr::fromNumerics(ctx, *lin.scheme, f32);
   SmallVector<Value, 5> parts;
@@ -247,16 +256,12 @@ Value LlamaBuilder::attention(Value q, Value keys, Value values,
   SmallVector<OpFoldResult> scoreShape = {b.getIndexAttr(h), b.getIndexAttr(t),
                                           length};
   // scores[h, t, s] = q[t, h, :] . k[s, h / group, :]
-  Value scores = generic(
+  Value scores = contraction(
       zeros(scoreShape), {q, keys},
       {map(4, {d(1), d(0), d(3)}),
        map(4, {zero, d(2), d(0).floorDiv(group), d(3)}),
        map(4, {d(0), d(1), d(2)})},
-      3, 1, [&](OpBuilder &nb, Location nl, ValueRange a) {
-        Value p = arith::MulFOp::create(nb, nl, a[0], a[1]);
-        linalg::YieldOp::create(
-            nb, nl, arith::AddFOp::create(nb, nl, a[2], p).getResult());
-      });
+      3);
   // Scale and causal mask: position pos + t sees cache positions <= it.
   float scale = 1.0f / std::sqrt(float(hd));
   AffineMap id3 = b.getMultiDimIdentityMap(3);
@@ -303,20 +308,15 @@ Value LlamaBuilder::attention(Value q, Value keys, Value values,
                                 .getResult());
                       });
   // out[t, h, :] = sum_s e[h, t, s] v[s, h / group, :] / sum[h, t]
-  Value weighted = generic(
+  Value weighted = contraction(
       zeros({t, h, hd}), {e, values},
       {map(4, {d(1), d(0), d(3)}),
        map(4, {zero, d(3), d(1).floorDiv(group), d(2)}),
        map(4, {d(0), d(1), d(2)})},
-      3, 1, [&](OpBuilder &nb, Location nl, ValueRange a) {
-        Value p = arith::MulFOp::create(nb, nl, a[0], a[1]);
-        linalg::YieldOp::create(
-            nb, nl, arith::AddFOp::create(nb, nl, a[2], p).getResult());
-      });
-  AffineMap id3b = b.getMultiDimIdentityMap(3);
+      3);
   return generic(tensor::EmptyOp::create(b, loc, ArrayRef<int64_t>{t, h, hd},
                                          f32),
-                 {weighted, sum}, {id3b, map(3, {d(1), d(0)}), id3b}, 3, 0,
+                 {weighted, sum}, {id3, map(3, {d(1), d(0)}), id3}, 3, 0,
                  [&](OpBuilder &nb, Location nl, ValueRange a) {
                    linalg::YieldOp::create(
                        nb, nl,
