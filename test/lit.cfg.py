@@ -34,7 +34,7 @@ config.substitutions.append(("%examples",
 llvm_config.with_environment("PATH", config.llvm_tools_dir, append_path=True)
 llvm_config.with_environment("PATH", config.qmlir_tools_dir, append_path=True)
 
-tools = ["quant-opt", "quant-compile", "quant-run", "qnt-tokenize",
+tools = ["quant-opt", "quant-compile", "quant-run", "qnt-tokenize", "qnt-capi-test",
          "mlir-runner", "mlir-translate", "llc"]
 llvm_config.add_tool_substitutions(tools, [config.qmlir_tools_dir,
                                            config.llvm_tools_dir])

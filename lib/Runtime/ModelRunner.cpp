@@ -115,6 +115,19 @@ bool ModelRunner::isEnd(int32_t id) const {
   return std::find(endIds.begin(), endIds.end(), id) != endIds.end();
 }
 
+std::vector<int32_t> ModelRunner::encodePrompt(const std::string &prompt,
+                                               bool chat) const {
+  // Instruct models get their chat template (ChatML).
+  std::string text = prompt;
+  if (chat && tok->tokenId("<|im_start|>"))
+    text = "<|im_start|>user\n" + prompt +
+           "<|im_end|>\n<|im_start|>assistant\n";
+  std::vector<int32_t> ids = tok->encode(text, /*parseSpecial=*/true);
+  if (tok->specialIds().addBos && tok->bos() >= 0)
+    ids.insert(ids.begin(), tok->bos());
+  return ids;
+}
+
 bool ModelRunner::forward(const std::vector<int32_t> &ids, int64_t pos,
                           std::vector<float> &logits, std::string &error) {
   int64_t n = ids.size(), v = vocab();

@@ -18,7 +18,6 @@
 
 #include "llvm/Support/CommandLine.h"
 #include "llvm/Support/InitLLVM.h"
-#include "llvm/Support/Regex.h"
 #include "llvm/Support/WithColor.h"
 
 using namespace llvm;
@@ -80,55 +79,26 @@ int main(int argc, char **argv) {
   cl::ParseCommandLineOptions(argc, argv,
                               "quant-mlir ahead-of-time model compiler\n");
 
-  driver::CompileRequest request;
-  request.modelPath = modelPath;
-  request.outDir = outDir;
-  request.target = target;
-  request.cpu = cpu;
-  request.log = quiet ? nullptr : &outs();
-  model::CompileOptions &o = request.options;
-  if (maxContext < 1 || maxContext > (1 << 20))
-    return fail("--max-context " + Twine(maxContext) +
-                " is out of range [1, 1048576]");
-  if (prefillTokens < 1 || prefillTokens > maxContext)
-    return fail("--prefill-tokens " + Twine(prefillTokens) +
-                " is out of range [1, --max-context]");
-  o.maxContext = maxContext;
-  o.prefillChunk = prefillTokens;
-  if (!keepFloat.empty()) {
-    std::string why;
-    if (!Regex(keepFloat).isValid(why))
-      return fail("--keep-float '" + keepFloat + "' is not a valid regex: " +
-                  why);
-    o.keepFloat = keepFloat;
-  }
-  if (computeType != "f32")
-    return fail("--compute-type '" + computeType +
-                "' is not supported by the cpu target (supported: f32)");
+  driver::CompileArgs args;
+  args.modelPath = modelPath;
+  args.outDir = outDir;
+  args.scheme = schemeOpt;
+  args.groupSize = groupSize;
+  args.asymmetric = asymmetric;
+  args.doubleQuant = doubleQuant;
+  args.computeType = computeType;
+  args.target = target;
+  args.cpu = cpu;
+  args.keepFloat = keepFloat;
+  args.maxContext = maxContext;
+  args.prefillTokens = prefillTokens;
+  Expected<driver::CompileRequest> request =
+      driver::buildCompileRequest(args, driver::OptionSpelling::Flags);
+  if (!request)
+    return fail(toString(request.takeError()));
+  request->log = quiet ? nullptr : &outs();
 
-  if (schemeOpt != "f32") {
-    numerics::Scheme s;
-    if (!numerics::parseKind(schemeOpt, s.kind))
-      return fail("--scheme '" + schemeOpt +
-                  "' is not one of f32, int8, int4, nf4, fp4");
-    bool table = numerics::isTableKind(s.kind);
-    if (asymmetric && table)
-      return fail("--asymmetric does not apply to --scheme " + schemeOpt);
-    if (doubleQuant && !table)
-      return fail("--double-quant applies to nf4 and fp4, not " + schemeOpt);
-    s.symmetric = !asymmetric;
-    s.doubleQuant = doubleQuant;
-    s.groupSize = groupSize >= 0 ? groupSize
-                                 : (s.kind == numerics::Kind::Int8 ? 0 : 64);
-    if (table && s.groupSize == 0)
-      return fail("--scheme " + schemeOpt + " needs --group-size > 0");
-    o.scheme = s;
-  } else if (asymmetric || doubleQuant || groupSize >= 0) {
-    return fail("--scheme f32 takes no --group-size, --asymmetric or "
-                "--double-quant");
-  }
-
-  Expected<driver::CompileResult> result = driver::compileModel(request);
+  Expected<driver::CompileResult> result = driver::compileModel(*request);
   if (!result)
     return fail(toString(result.takeError()));
   return 0;

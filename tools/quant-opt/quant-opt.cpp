@@ -4,31 +4,13 @@
 //
 //===----------------------------------------------------------------------===//
 
-#include "mlir/IR/DialectRegistry.h"
-#include "mlir/InitAllDialects.h"
-#include "mlir/InitAllExtensions.h"
-#include "mlir/InitAllPasses.h"
-#include "mlir/Target/LLVM/NVVM/Target.h"
-#include "mlir/Target/LLVMIR/Dialect/All.h"
 #include "mlir/Tools/mlir-opt/MlirOptMain.h"
-#include "qmlir/Conversion/Passes.h"
-#include "qmlir/Dialect/Qnt/IR/QntOps.h"
-#include "qmlir/Dialect/Qnt/Transforms/Passes.h"
-#include "qmlir/Pipelines/Pipelines.h"
+#include "qmlir/InitAll.h"
 
 int main(int argc, char **argv) {
-  mlir::registerAllPasses();
-  qmlir::qnt::registerQntTransformsPasses();
-  qmlir::registerQntConversionPasses();
-  qmlir::registerQntPipelines();
-
+  qmlir::registerAllPasses();
   mlir::DialectRegistry registry;
-  mlir::registerAllDialects(registry);
-  mlir::registerAllExtensions(registry);
-  // gpu-module-to-binary translates device code and serializes for NVVM.
-  mlir::registerAllToLLVMIRTranslations(registry);
-  mlir::NVVM::registerNVVMTargetInterfaceExternalModels(registry);
-  registry.insert<qmlir::qnt::QntDialect>();
+  qmlir::registerAllDialects(registry);
   return mlir::asMainReturnCode(mlir::MlirOptMain(
       argc, argv, "quant-mlir optimizer driver\n", registry));
 }

@@ -203,22 +203,15 @@ int main(int argc, char **argv) {
     return 0;
   }
 
-  // Instruct models get their chat template (ChatML) unless --raw.
-  std::string text = prompt;
-  if (!raw && tok.tokenId("<|im_start|>"))
-    text = "<|im_start|>user\n" + prompt + "<|im_end|>\n<|im_start|>assistant\n";
-  std::vector<int32_t> ids = tok.encode(text, /*parseSpecial=*/true);
-  if (tok.specialIds().addBos && tok.bos() >= 0)
-    ids.insert(ids.begin(), tok.bos());
+  // Instruct models get their chat template unless --raw.
+  std::vector<int32_t> ids = model->encodePrompt(prompt, /*chat=*/!raw);
   GenerationStats stats;
-  std::string pending; // Bytes of a UTF-8 character split across tokens.
   bool ok = model->generate(
       ids, sampling,
       [&](int32_t id) {
-        pending += tok.piece(id);
-        std::fwrite(pending.data(), 1, pending.size(), stdout);
+        std::string_view piece = tok.piece(id);
+        std::fwrite(piece.data(), 1, piece.size(), stdout);
         std::fflush(stdout);
-        pending.clear();
       },
       stats, error);
   std::printf("\n");

@@ -56,6 +56,29 @@ struct CompileResult {
 /// fault. Nothing is left half-written in outDir on failure.
 llvm::Expected<CompileResult> compileModel(const CompileRequest &request);
 
+/// A compile as the user spells it: quant-compile's flags or the Python
+/// keyword arguments. buildCompileRequest validates it into a request.
+struct CompileArgs {
+  std::string modelPath, outDir;
+  /// f32 (unquantized), int8, int4, nf4 or fp4.
+  std::string scheme = "nf4";
+  /// Values per scale along K; 0: per channel; -1: the scheme's default
+  /// (64 for int4/nf4/fp4, per channel for int8).
+  int64_t groupSize = -1;
+  bool asymmetric = false, doubleQuant = false;
+  std::string computeType = "f32", target = "cpu", cpu = "native";
+  std::string keepFloat;
+  int64_t maxContext = 1024, prefillTokens = 64;
+};
+
+/// How errors name an option: "--group-size" (Flags) or "group_size"
+/// (Keywords).
+enum class OptionSpelling { Flags, Keywords };
+
+/// Checks every option; the error is one line naming the option and value.
+llvm::Expected<CompileRequest> buildCompileRequest(const CompileArgs &args,
+                                                   OptionSpelling spelling);
+
 /// Lowers `module` (qnt + linalg on tensors) with the CPU pipeline, and
 /// writes a shared library to `soPath` (an object file through LLVM for
 /// `cpu`, linked by the system C compiler, $QMLIR_CC or cc).

@@ -82,6 +82,12 @@ public:
                   std::string &error,
                   const std::function<void(int64_t, double)> &progress = {});
 
+  /// The ids of a prompt: wrapped in the model's chat template (ChatML)
+  /// when `chat` is set and the vocabulary has one, with BOS if the model
+  /// wants it; special tokens in the text are parsed.
+  std::vector<int32_t> encodePrompt(const std::string &prompt,
+                                    bool chat) const;
+
   /// Whether `id` ends a generation (eos, <|im_end|>, <|endoftext|>).
   bool isEnd(int32_t id) const;
 

@@ -1,0 +1,92 @@
+//===- CompileArgs.cpp - Validate the options of a model compile ----------===//
+//
+// Part of the quant-mlir project.
+//
+//===----------------------------------------------------------------------===//
+//
+// One set of checks for quant-compile's flags and the Python bindings'
+// keyword arguments; only the spelling of the option names differs.
+//
+//===----------------------------------------------------------------------===//
+
+#include "qmlir/Driver/Driver.h"
+
+#include "llvm/Support/Regex.h"
+
+#include <algorithm>
+
+using namespace qmlir;
+using namespace qmlir::driver;
+
+llvm::Expected<CompileRequest>
+driver::buildCompileRequest(const CompileArgs &args, OptionSpelling spelling) {
+  auto opt = [&](llvm::StringRef flag) {
+    if (spelling == OptionSpelling::Flags)
+      return "--" + flag.str();
+    std::string name = flag.str();
+    std::replace(name.begin(), name.end(), '-', '_');
+    return name;
+  };
+  auto fail = [](const llvm::Twine &message) {
+    return llvm::createStringError(llvm::inconvertibleErrorCode(), message);
+  };
+
+  CompileRequest request;
+  request.modelPath = args.modelPath;
+  request.outDir = args.outDir;
+  request.target = args.target;
+  request.cpu = args.cpu;
+  model::CompileOptions &o = request.options;
+  if (args.maxContext < 1 || args.maxContext > (1 << 20))
+    return fail(opt("max-context") + " " + llvm::Twine(args.maxContext) +
+                " is out of range [1, 1048576]");
+  if (args.prefillTokens < 1 || args.prefillTokens > args.maxContext)
+    return fail(opt("prefill-tokens") + " " + llvm::Twine(args.prefillTokens) +
+                " is out of range [1, " + opt("max-context") + "]");
+  o.maxContext = args.maxContext;
+  o.prefillChunk = args.prefillTokens;
+  if (!args.keepFloat.empty()) {
+    std::string why;
+    if (!llvm::Regex(args.keepFloat).isValid(why))
+      return fail(opt("keep-float") + " '" + args.keepFloat +
+                  "' is not a valid regex: " + why);
+    o.keepFloat = args.keepFloat;
+  }
+  if (args.target != "cpu")
+    return fail(opt("target") + " '" + args.target +
+                "' is not supported yet (supported: cpu)");
+  if (args.computeType != "f32")
+    return fail(opt("compute-type") + " '" + args.computeType +
+                "' is not supported by the cpu target (supported: f32)");
+
+  if (args.scheme == "f32") {
+    if (args.asymmetric || args.doubleQuant || args.groupSize >= 0)
+      return fail(opt("scheme") + " f32 takes no " + opt("group-size") + ", " +
+                  opt("asymmetric") + " or " + opt("double-quant"));
+    return request;
+  }
+  numerics::Scheme s;
+  if (!numerics::parseKind(args.scheme, s.kind))
+    return fail(opt("scheme") + " '" + args.scheme +
+                "' is not one of f32, int8, int4, nf4, fp4");
+  bool table = numerics::isTableKind(s.kind);
+  if (args.asymmetric && table)
+    return fail(opt("asymmetric") + " does not apply to " + opt("scheme") +
+                " " + args.scheme);
+  if (args.doubleQuant && !table)
+    return fail(opt("double-quant") + " applies to nf4 and fp4, not " +
+                args.scheme);
+  if (args.groupSize < -1)
+    return fail(opt("group-size") + " " + llvm::Twine(args.groupSize) +
+                " is negative");
+  s.symmetric = !args.asymmetric;
+  s.doubleQuant = args.doubleQuant;
+  s.groupSize = args.groupSize >= 0
+                    ? args.groupSize
+                    : (s.kind == numerics::Kind::Int8 ? 0 : 64);
+  if (table && s.groupSize == 0)
+    return fail(opt("scheme") + " " + args.scheme + " needs " +
+                opt("group-size") + " > 0");
+  o.scheme = s;
+  return request;
+}
