@@ -7,7 +7,8 @@ cd "$(dirname "$0")/.."
 
 LLVM=/usr/lib/llvm-22
 PKGS=(llvm-22-dev llvm-22-tools libmlir-22-dev mlir-22-tools clang-22 lld-22
-      ninja-build ccache cmake g++ libgtest-dev python3 libomp-22-dev)
+      ninja-build ccache cmake g++ libgtest-dev python3 python3-dev
+      python3-venv libomp-22-dev)
 
 missing=()
 for p in "${PKGS[@]}"; do
@@ -27,11 +28,13 @@ pip_install() {
 
 # numpy: the independent reference of the execution tests and the demo;
 # gguf: reads the model in the numpy Llama reference; tokenizers: the
-# reference tokenizer the C++ one is checked against.
-for mod in numpy gguf tokenizers; do
+# reference tokenizer the C++ one is checked against; nanobind: builds the
+# Python bindings; pytest: runs their tests; scikit-build-core: builds them
+# for `pip install ./python-bindings`.
+for mod in numpy gguf tokenizers nanobind pytest scikit_build_core; do
   if ! python3 -c "import $mod" 2>/dev/null; then
     echo "setup: installing $mod"
-    pip_install "$mod"
+    pip_install "${mod//_/-}"
   fi
 done
 

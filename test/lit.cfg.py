@@ -67,6 +67,23 @@ smollm2 = os.environ.get("QMLIR_SMOLLM2_GGUF") or os.path.join(
 if os.path.exists(smollm2):
     config.available_features.add("smollm2")
     config.substitutions.append(("%smollm2", smollm2))
+    config.environment["QMLIR_SMOLLM2_GGUF"] = smollm2
+minilm = os.environ.get("QMLIR_MINILM_DIR") or os.path.join(
+    os.environ.get("QMLIR_MODEL_CACHE",
+                   os.path.expanduser("~/.cache/quant-mlir")),
+    "all-MiniLM-L6-v2")
+if os.path.exists(os.path.join(minilm, "model.safetensors")):
+    config.available_features.add("minilm")
+    config.environment["QMLIR_MINILM_DIR"] = minilm
+
+# The Python package, built into build/python_packages (pytest imports it
+# from there).
+python_packages = os.path.join(config.qmlir_obj_root, "python_packages")
+package_dir = os.path.join(python_packages, "qmlir")
+if os.path.isdir(package_dir) and any(
+        f.startswith("_qmlir") for f in os.listdir(package_dir)):
+    config.available_features.add("python-bindings")
+    config.environment["PYTHONPATH"] = python_packages
 # WikiText-2 (test) from the workplace's shared data next to the checkout,
 # or where QMLIR_WIKITEXT says.
 wikitext = os.environ.get("QMLIR_WIKITEXT") or os.path.join(

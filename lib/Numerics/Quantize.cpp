@@ -131,8 +131,9 @@ float quantizeIntGroup(const Scheme &scheme, const float *w, int64_t count,
       return 0.0f;
     }
     if (isInt8) {
-      // bitsandbytes int8_vectorwise_quant: x * (127 / absmax), both fp32.
-      float inv = 127.0f / amax;
+      // bitsandbytes int8_vectorwise_quant: x * (127.0 / row_stats), which
+      // torch evaluates as x * fl(fl(1 / absmax) * 127).
+      float inv = (1.0f / amax) * 127.0f;
       for (int64_t i = 0; i < count; ++i)
         codes[i] = static_cast<uint8_t>(clampRound(w[i] * inv, qmin, qmax));
       return scale;
@@ -161,18 +162,24 @@ float quantizeIntGroup(const Scheme &scheme, const float *w, int64_t count,
   return scale;
 }
 
-/// bitsandbytes quantize_4bit on one block: returns the block's absmax.
+/// bitsandbytes quantize_4bit on one block (its CPU implementation,
+/// bitsandbytes/backends/default/ops.py): returns the absmax to store. A full
+/// block multiplies by fl(1 / max(absmax, 1e-38)) and stores its absmax (0
+/// for an all-zero block); a partial block (`partial`: the tail of a row
+/// whose K the group size does not divide) divides by max(absmax, 1e-38) and
+/// stores that clamped value.
 float quantizeTableBlock(const Codebook &book, const float *w, int64_t count,
-                         uint8_t *codes) {
+                         bool partial, uint8_t *codes) {
   float amax = absMax(w, count);
-  if (amax == 0.0f) {
-    // Skip 1 / 0 (and the 0 * inf = NaN it would give) for an all-zero block.
-    std::fill(codes, codes + count, book.lookup(0.0f));
-    return 0.0f;
+  float clamped = std::max(amax, kMinAbsmax);
+  if (partial) {
+    for (int64_t i = 0; i < count; ++i)
+      codes[i] = book.lookup(std::clamp(w[i] / clamped, -1.0f, 1.0f));
+    return clamped;
   }
-  float inv = 1.0f / amax;
+  float inv = 1.0f / clamped;
   for (int64_t i = 0; i < count; ++i)
-    codes[i] = book.lookup(scaleToUnit(w[i], inv));
+    codes[i] = book.lookup(std::clamp(w[i] * inv, -1.0f, 1.0f));
   return amax;
 }
 
@@ -257,11 +264,36 @@ void packNibbles(const uint8_t *codes, int64_t k, uint8_t *out) {
   }
 }
 
+const std::vector<uint8_t> &dynamicLookupTable() {
+  // bitsandbytes csrc/cpu_ops.cpp, build_quantize_lut: grid point i of
+  // [-1, 1] takes the first sorted code whose upper midpoint is not below it.
+  static const std::vector<uint8_t> table = [] {
+    const std::array<float, 256> &map = dynamicMap();
+    std::array<float, 255> mids;
+    for (unsigned j = 0; j < 255; ++j)
+      mids[j] = 0.5f * (map[j] + map[j + 1]);
+    std::vector<uint8_t> lut(65536);
+    for (unsigned i = 0; i < 65536; ++i) {
+      float grid = (2.0f * static_cast<float>(i)) / 65535.0f - 1.0f;
+      lut[i] = static_cast<uint8_t>(
+          std::lower_bound(mids.begin(), mids.end(), grid) - mids.begin());
+    }
+    return lut;
+  }();
+  return table;
+}
+
+uint8_t dynamicCode(float unit) {
+  // bitsandbytes norm_to_lut_index: one fused multiply-add, truncated.
+  float t = (unit + 1.0f) * 0.5f;
+  int index = static_cast<int>(std::fma(t, 65535.0f, 0.5f));
+  return dynamicLookupTable()[static_cast<uint16_t>(index)];
+}
+
 void quantizeBlockwiseDynamic(const float *x, int64_t count, int64_t blockSize,
                               std::vector<uint8_t> &codes,
                               std::vector<float> &absmax) {
   assert(blockSize > 0 && "block size must be positive");
-  const float *map = dynamicMap().data();
   int64_t blocks = (count + blockSize - 1) / blockSize;
   codes.assign(count, 0);
   absmax.assign(blocks, 0.0f);
@@ -270,14 +302,12 @@ void quantizeBlockwiseDynamic(const float *x, int64_t count, int64_t blockSize,
     int64_t end = std::min(count, begin + blockSize);
     float amax = absMax(x + begin, end - begin);
     absmax[b] = amax;
-    if (amax == 0.0f) {
-      std::fill(codes.begin() + begin, codes.begin() + end,
-                nearestCode(map, 256, 0.0f));
+    // bitsandbytes leaves code 0 in an all-zero block (it decodes to 0).
+    if (amax == 0.0f)
       continue;
-    }
     float inv = 1.0f / amax;
     for (int64_t i = begin; i < end; ++i)
-      codes[i] = nearestCode(map, 256, scaleToUnit(x[i], inv));
+      codes[i] = dynamicCode(scaleToUnit(x[i], inv));
   }
 }
 
@@ -313,8 +343,9 @@ QuantizedWeight quantize(const Scheme &scheme, const float *w, int64_t n,
       int64_t count = std::min(k, begin + groupSize) - begin;
       int64_t idx = row * groups + g;
       if (isTableKind(scheme.kind)) {
-        q.scales[idx] = quantizeTableBlock(*book, wRow + begin, count,
-                                           rowCodes.data() + begin);
+        q.scales[idx] =
+            quantizeTableBlock(*book, wRow + begin, count,
+                               count < groupSize, rowCodes.data() + begin);
       } else {
         uint8_t zp = 0;
         q.scales[idx] = quantizeIntGroup(scheme, wRow + begin, count,

@@ -151,17 +151,16 @@ Codebook::Codebook(const float *table, unsigned size) {
   assert(size > 0 && size <= 256 && "code book must have 1..256 entries");
   std::vector<unsigned> order(size);
   std::iota(order.begin(), order.end(), 0u);
-  // Ties are ordered by code (a stable sort, spelled out: std::stable_sort
-  // trips clang's deprecation warning inside libstdc++ 12), so among equal
-  // values (fp4 has two zeros) the smaller code comes first; dropping the
-  // later duplicates then makes every value nearest to them pick the smaller
-  // code.
+  // A stable sort by value (spelled out: std::stable_sort trips clang's
+  // deprecation warning inside libstdc++ 12), keeping equal values (fp4's
+  // +0 = code 0 and -0 = code 8) in code order, as torch.argsort does in
+  // bitsandbytes' quantize_4bit. Their midpoint is the value itself, so with
+  // the lower-entry rule x <= 0 takes code 0 and 0 < x < the next midpoint
+  // takes code 8, exactly as bitsandbytes' bucketize.
   std::sort(order.begin(), order.end(), [&](unsigned a, unsigned b) {
     return table[a] < table[b] || (table[a] == table[b] && a < b);
   });
   for (unsigned idx : order) {
-    if (!values.empty() && table[idx] == values.back())
-      continue;
     values.push_back(table[idx]);
     codes.push_back(static_cast<uint8_t>(idx));
   }
@@ -189,10 +188,6 @@ uint8_t nearestCode(const float *table, unsigned size, float x) {
     return book.lookup(x);
   }
   if (size == 16 && table == fp4Table().data()) {
-    static const Codebook book(table, size);
-    return book.lookup(x);
-  }
-  if (size == 256 && table == dynamicMap().data()) {
     static const Codebook book(table, size);
     return book.lookup(x);
   }

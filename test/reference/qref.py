@@ -105,14 +105,10 @@ class SortedTable:
         self.sorted = self.table[self.order]
         self.mids = ((self.sorted[:-1] + self.sorted[1:]).astype(F32)
                      / F32(2.0)).astype(F32)
-        # Quantize.h: "Ties between equal table values keep the smaller
-        # code": a sorted entry whose value equals another's (fp4 +0 / -0)
-        # yields the smallest code of that value. (bnb's own fp4 kernel
-        # instead keeps the sign bit of x: tiny negatives -> code 8; both
-        # decode to zero.)
-        self.code_of = np.array([min(int(c) for c in self.order
-                                     if self.table[c] == self.table[o])
-                                 for o in self.order])
+        # Equal values (fp4 +0 = code 0, -0 = code 8) stay in code order, as
+        # torch.argsort orders them in bitsandbytes' quantize_4bit; with the
+        # lower-entry rule x <= 0 takes code 0 and tiny positives code 8.
+        self.code_of = self.order
 
     def quantize(self, v, slack):
         """Codes of float32 values v by the bnb midpoint rule (a value equal
@@ -235,6 +231,13 @@ def quantize(scheme, w):
                 zps[:, j], alt_zps[:, j] = z, az
             safe = np.where(s == 0, F32(1), s)[:, None]
             v = np.where(s[:, None] == 0, F32(0), (blk / safe).astype(F32))
+            if scheme.kind == "int8" and scheme.symmetric:
+                # bitsandbytes: x * fl(fl(1 / absmax) * 127)
+                a = np.max(np.abs(blk), axis=1).astype(F32)
+                with np.errstate(divide="ignore", invalid="ignore"):
+                    fac = ((F32(1) / a).astype(F32) * F32(127)).astype(F32)
+                    v = np.where(a[:, None] == 0, F32(0),
+                                 (blk * fac[:, None]).astype(F32))
             r = round_half_even(v)
             ar = _alt_round(v, 0.0 if scheme.symmetric else float(qmax))
             codes[:, j * gs:(j + 1) * gs] = np.clip(r + z[:, None], qmin, qmax)
@@ -263,9 +266,15 @@ def quantize(scheme, w):
     for j in range(g):
         blk = w[:, j * gs:(j + 1) * gs]
         a = np.max(np.abs(blk), axis=1).astype(F32)
-        absmax[:, j] = a
-        inv = np.where(a == 0, F32(0), F32(1) / np.where(a == 0, F32(1), a)).astype(F32)
-        v = np.clip((blk * inv[:, None]).astype(F32), F32(-1), F32(1))
+        am = np.maximum(a, F32(1e-38))
+        if blk.shape[1] < gs:
+            # bitsandbytes divides a partial block and stores the clamped max
+            absmax[:, j] = am
+            v = np.clip((blk / am[:, None]).astype(F32), F32(-1), F32(1))
+        else:
+            absmax[:, j] = a
+            inv = (F32(1) / am).astype(F32)
+            v = np.clip((blk * inv[:, None]).astype(F32), F32(-1), F32(1))
         c, ac = st.quantize(v, _slack(v))
         codes[:, j * gs:(j + 1) * gs] = c
         alt_codes[:, j * gs:(j + 1) * gs] = ac
@@ -309,25 +318,48 @@ def _bounds(variants, rel):
     return lo - rel * mag, hi + rel * mag
 
 
+_DYN_LUT = None
+
+
+def _dynamic_lut():
+    """bitsandbytes' CPU quantize_blockwise table (csrc/cpu_ops.cpp,
+    build_quantize_lut): grid point i of [-1, 1] takes the first sorted map
+    entry whose upper midpoint is not below it."""
+    mids = (F32(0.5) * (DYN_MAP[:-1] + DYN_MAP[1:]).astype(F32)).astype(F32)
+    grid = ((F32(2) * np.arange(65536, dtype=F32)).astype(F32) / F32(65535)
+            - F32(1)).astype(F32)
+    return np.searchsorted(mids, grid, side="left")
+
+
+def dynamic_codes(v):
+    """Codes of values v in [-1, 1]: index (int)fma((v + 1) * 0.5, 65535,
+    0.5) into the table. The product t * 65535 is exact in float64, so the
+    float64 sum rounded to float32 is the fused result."""
+    t = ((np.asarray(v, dtype=F32) + F32(1)).astype(F32) * F32(0.5)).astype(F32)
+    fused = (t.astype(np.float64) * 65535.0 + 0.5).astype(F32)
+    global _DYN_LUT
+    if _DYN_LUT is None:
+        _DYN_LUT = _dynamic_lut()
+    return _DYN_LUT[np.minimum(np.trunc(fused).astype(np.int64), 65535)]
+
+
 def quantize_blockwise_dynamic(x, block=256):
     """bnb quantize_blockwise with the signed dynamic map on a flat float32
-    array: (codes uint8, absmax per block float32, alt codes)."""
+    array, as its CPU kernel does: (codes, absmax per block float32, alt
+    codes). An all-zero block keeps code 0."""
     x = np.asarray(x, dtype=F32)
-    st = SortedTable(DYN_MAP)
     codes = np.zeros(x.size, dtype=np.int64)
-    alt = np.zeros(x.size, dtype=np.int64)
     nb = -(-x.size // block)
     bam = np.zeros(nb, dtype=F32)
     for b in range(nb):
         seg = x[b * block:(b + 1) * block]
         a = F32(np.max(np.abs(seg)))
         bam[b] = a
-        inv = F32(0) if a == 0 else F32(F32(1) / a)
-        v = np.clip((seg * inv).astype(F32), F32(-1), F32(1))
-        c, ac = st.quantize(v, _slack(v))
-        codes[b * block:(b + 1) * block] = c
-        alt[b * block:(b + 1) * block] = ac
-    return codes, bam, alt
+        if a == 0:
+            continue
+        v = np.clip((seg * F32(F32(1) / a)).astype(F32), F32(-1), F32(1))
+        codes[b * block:(b + 1) * block] = dynamic_codes(v)
+    return codes, bam, codes.copy()
 
 
 def double_quantize(absmax):
@@ -964,11 +996,12 @@ def cmd_selftest(_a):
     expect(list(quantize(s, v).codes[0]) == [3, 5, 7, 0, 11, 13, 4, 14],
            "fp4 codes of exact values")
     expect(list(SortedTable(FP4_TABLE).order[7:9]) == [0, 8], "fp4 +0 sorts before -0")
-    # equal values (+0 / -0) keep the smaller code: tiny values of either
-    # sign quantize to code 0 (midpoint 0.0026 between 0 and 0.0052)
+    # equal values (+0 / -0) stay in code order with midpoint 0 between
+    # them (bitsandbytes 0.50's bucketize): 0 and tiny negatives -> code 0,
+    # tiny positives up to the midpoint 0.0026 of 0 and 0.0052 -> code 8
     v = np.array([[1.0, 1e-3, -1e-3, 0.0, -0.0, 0.0026, -0.003]], dtype=F32)
-    expect(list(quantize(Scheme("fp4", group_size=7), v).codes[0]) == [3, 0, 0, 0, 0, 0, 9],
-           "fp4 tiny values -> code 0")
+    expect(list(quantize(Scheme("fp4", group_size=7), v).codes[0]) == [3, 8, 0, 0, 0, 8, 9],
+           "fp4 tiny values -> code 0 / 8")
 
     # Midpoint ties take the lower value (nf4 between 0 and 0.0795...).
     mid = F32((NF4_TABLE[7] + NF4_TABLE[8]) / F32(2))

@@ -197,14 +197,16 @@ TEST(Int8, SymmetricPerRowHandValues) {
 }
 
 TEST(Int8, MultipliesByInverseAbsmaxLikeBitsandbytes) {
-  // Row 0: absmax 3, 127.0f / 3.0f = 42.333332f, and w times it is exactly
-  // -118.5 in fp32, a tie that goes to the even -118; w divided by the stored
-  // scale 3 / 127 gives -118.500008 and would round to -119.
-  // Row 1: absmax 1.3, w * (127 / 1.3f) is exactly -125.5 -> -126, whereas
-  // w * (1 / scale) and w / scale give -125.49998 -> -125.
+  // bitsandbytes computes x * (127.0 / absmax) as x * fl(fl(1 / absmax) *
+  // 127) (torch's scalar / tensor is a reciprocal times the scalar).
+  // Row 0: absmax 3, fl(1/3) = 0.33333334f, times 127 = 42.333336f, and w
+  // times it is -118.50001 -> -119 (fl(127 / 3) = 42.333332f would give
+  // exactly -118.5 -> -118). Row 1: absmax 1.3, fl(fl(1/1.3f) * 127) =
+  // 97.69231f gives -125.499985 -> -125 (fl(127 / 1.3f) = 97.692314f gives
+  // -125.5 -> -126).
   const float w[4] = {3.0f, -0x1.664c9ap+1f, 1.3f, -0x1.48de88p+0f};
   QuantizedWeight q = quantize(makeScheme(Kind::Int8, true, 0), w, 2, 2);
-  const int8_t expected[4] = {127, -118, 127, -126};
+  const int8_t expected[4] = {127, -119, 127, -125};
   for (int i = 0; i < 4; ++i)
     EXPECT_EQ(static_cast<int8_t>(q.codes[i]), expected[i]) << "element " << i;
 }
@@ -398,11 +400,14 @@ TEST(NearestCode, CodeOrderAndDuplicates) {
   EXPECT_EQ(nearestCode(t, 4, 0.6f), 1);
   EXPECT_EQ(nearestCode(t, 4, 2.5f), 3);
   EXPECT_EQ(nearestCode(t, 4, 2.6f), 0);
-  // Equal values keep the smaller code for every value nearest to them.
+  // Equal values stay in code order (sorted: 0 (code 0), 0 (code 2), 1);
+  // their midpoint is the value itself, so x <= 0 takes the first and
+  // 0 < x <= 0.5 the second, as torch.bucketize on bitsandbytes' argsort.
   const float dup[3] = {0.0f, 1.0f, 0.0f};
   EXPECT_EQ(nearestCode(dup, 3, 0.0f), 0);
-  EXPECT_EQ(nearestCode(dup, 3, 0.2f), 0);
   EXPECT_EQ(nearestCode(dup, 3, -0.2f), 0);
+  EXPECT_EQ(nearestCode(dup, 3, 0.2f), 2);
+  EXPECT_EQ(nearestCode(dup, 3, 0.5f), 2);
   EXPECT_EQ(nearestCode(dup, 3, 0.9f), 1);
 }
 
@@ -423,13 +428,15 @@ TEST(NearestCode, NF4Midpoints) {
 }
 
 TEST(NearestCode, FP4Zeros) {
+  // +0 (code 0) sorts before -0 (code 8) and their midpoint is 0: zero and
+  // tiny negatives take code 0, tiny positives code 8 (bitsandbytes 0.50).
   const float *t = fp4Table().data();
   EXPECT_EQ(nearestCode(t, 16, 0.0f), 0);
   EXPECT_EQ(nearestCode(t, 16, -0.0f), 0);
-  EXPECT_EQ(nearestCode(t, 16, 0.001f), 0);
+  EXPECT_EQ(nearestCode(t, 16, 0.001f), 8);
   EXPECT_EQ(nearestCode(t, 16, -0.001f), 0);
   float mid = (0.0625f / 12.0f) / 2.0f;
-  EXPECT_EQ(nearestCode(t, 16, mid), 0);
+  EXPECT_EQ(nearestCode(t, 16, mid), 8);
   EXPECT_EQ(nearestCode(t, 16, std::nextafter(mid, 1.0f)), 1);
   EXPECT_EQ(nearestCode(t, 16, -std::nextafter(mid, 1.0f)), 9);
   EXPECT_EQ(nearestCode(t, 16, 1.0f), 3);
@@ -569,8 +576,8 @@ TEST(ZeroGroups, DequantizeToExactZero) {
 }
 
 TEST(ZeroGroups, SubnormalAbsmaxGivesNoNaN) {
-  // 1 / 1e-40 and 127 / 1e-40 overflow to inf, so the zero elements would
-  // compute 0 * inf = NaN; they must still get the code of 0.
+  // 1 / 1e-40 overflows to inf, so the zero elements of int8 would compute
+  // 0 * inf = NaN; they must still get the code of 0.
   const float w[4] = {1e-40f, 0.0f, -1e-40f, 0.0f};
   for (Kind kind : {Kind::Int8, Kind::NF4, Kind::FP4}) {
     SCOPED_TRACE(kindName(kind));
@@ -585,8 +592,10 @@ TEST(ZeroGroups, SubnormalAbsmaxGivesNoNaN) {
       for (int i = 0; i < 4; ++i)
         EXPECT_EQ(static_cast<int8_t>(q.codes[i]), expected[i]);
     } else {
-      // nf4: 1 -> 15, 0 -> 7, -1 -> 0; fp4: 1 -> 3, 0 -> 0, -1 -> 11.
-      const uint8_t nf4[2] = {0xF7, 0x07}, fp4[2] = {0x30, 0xB0};
+      // bitsandbytes divides by max(absmax, 1e-38): +-1e-40 scale to
+      // +-0.01. nf4: 0.01, 0, -0.01 -> 7 (0 is nearest); fp4: 0.01 -> 1
+      // (0.0625 / 12, beyond the midpoint 0.0026 of +-0), 0 -> 0, -0.01 -> 9.
+      const uint8_t nf4[2] = {0x77, 0x77}, fp4[2] = {0x10, 0x90};
       const uint8_t *expected = kind == Kind::NF4 ? nf4 : fp4;
       EXPECT_EQ(q.codes[0], expected[0]);
       EXPECT_EQ(q.codes[1], expected[1]);
@@ -602,7 +611,9 @@ TEST(DoubleQuant, HandValues) {
   // Block absmax {1, 2, 3, 6}: offset 3, centered {-2, -1, 0, 3}, dq absmax
   // 3, scaled {-0.6667, -0.3333, 0, 1}. In the top decade the map holds
   // +-(0.1 + (j + 0.5) * 0.9 / 64): -0.6667 -> -0.66953125 (j = 40) and
-  // -0.3333 -> -0.33203125 (j = 16); 0 and 1 are exact entries.
+  // -0.3333 -> -0.33203125 (j = 16); 1 is an exact entry. 0 is one too, but
+  // bitsandbytes' lookup table snaps it to the grid point 1.5e-5 first,
+  // whose nearest entry is 2.125e-5 (index 131): scale 3 + 3 * 2.125e-5.
   const float w[8] = {1.0f, 0.0f, -2.0f, 0.0f, 3.0f, 0.0f, 0.0f, -6.0f};
   QuantizedWeight q = quantize(makeScheme(Kind::NF4, true, 2, true), w, 1, 8);
   EXPECT_TRUE(q.scales.empty());
@@ -610,20 +621,22 @@ TEST(DoubleQuant, HandValues) {
   ASSERT_EQ(q.dqScales.size(), 1u);
   EXPECT_EQ(q.dqOffset, 3.0f);
   EXPECT_EQ(q.dqScales[0], 3.0f);
-  EXPECT_EQ(q.dqCodes[2], 127);
+  EXPECT_EQ(q.dqCodes[2], 131);
   EXPECT_EQ(q.dqCodes[3], 255);
   std::vector<float> s = decodeScales(q);
   ASSERT_EQ(s.size(), 4u);
   EXPECT_NEAR(s[0], 3.0f - 3.0f * 0.66953125f, 1e-6f);
   EXPECT_NEAR(s[1], 3.0f - 3.0f * 0.33203125f, 1e-6f);
-  EXPECT_EQ(s[2], 3.0f);
+  const float s2 = 3.0f * dynamicMap()[131] + 3.0f;
+  EXPECT_NEAR(s2, 3.0000637f, 1e-7f);
+  EXPECT_EQ(s[2], s2);
   EXPECT_EQ(s[3], 6.0f);
   // The nf4 codes do not depend on double quantization.
   const uint8_t expected[4] = {0xF7, 0x07, 0xF7, 0x70};
   for (int i = 0; i < 4; ++i)
     EXPECT_EQ(q.codes[i], expected[i]) << "byte " << i;
   std::vector<float> d = dequantize(q);
-  EXPECT_EQ(d[4], 3.0f);
+  EXPECT_EQ(d[4], s2); // nf4 code 15 (1.0) times the decoded scale.
   EXPECT_EQ(d[7], -6.0f);
   EXPECT_EQ(q.storageBytes(), 4 + 4 + 4 + 4);
 }
@@ -685,8 +698,12 @@ TEST(DoubleQuant, BlockwiseDynamicPartialAndZeroBlocks) {
   EXPECT_EQ(codes[260], 255); // 1 -> 1.0.
   // -0.5 -> -(0.1 + 28.5 * 0.9 / 64) = -0.50078125, the 36th entry.
   EXPECT_EQ(codes[299], 35);
-  for (int i : {0, 11, 255, 256, 298, 512, 599})
-    EXPECT_EQ(codes[i], 127) << "element " << i;
+  // 0 in a non-zero block: the grid point 1.5e-5, nearest 2.125e-5 (131);
+  // the all-zero block keeps code 0, as bitsandbytes leaves it.
+  for (int i : {0, 11, 255, 256, 298})
+    EXPECT_EQ(codes[i], 131) << "element " << i;
+  for (int i : {512, 599})
+    EXPECT_EQ(codes[i], 0) << "element " << i;
 }
 
 //===----------------------------------------------------------------------===//

@@ -71,12 +71,13 @@ const std::array<float, 256> &dynamicMap();
 /// Index of the code whose value is nearest to x, using the bitsandbytes
 /// midpoint rule on the table sorted ascending (a value exactly on a midpoint
 /// takes the lower value). `table` is given in code order; the returned code
-/// is in code order too. Ties between equal table values keep the smaller code.
+/// is in code order too. Equal table values stay in code order (see
+/// Codebook).
 uint8_t nearestCode(const float *table, unsigned size, float x);
 
-/// A code book prepared for the midpoint search: the distinct values
-/// ascending, the code of each, and the midpoints between neighbours. Among
-/// equal values the smaller code wins.
+/// A code book prepared for the midpoint search: the values sorted stably
+/// ascending (equal values in code order, as torch.argsort in bitsandbytes),
+/// the code of each, and the midpoints between neighbours.
 class Codebook {
 public:
   Codebook(const float *table, unsigned size);
@@ -84,7 +85,7 @@ public:
   /// entry (torch.bucketize with right=False).
   uint8_t lookup(float x) const;
   const std::vector<float> &getMidpoints() const { return midpoints; }
-  /// Code of the i-th distinct value in ascending order.
+  /// Code of the i-th value in ascending order.
   const std::vector<uint8_t> &getSortedCodes() const { return codes; }
 
 private:
@@ -157,9 +158,22 @@ float dequantizeElement(const QuantizedWeight &q,
                         const std::vector<float> &decodedScales, int64_t n,
                         int64_t k);
 
+/// The smallest absmax bitsandbytes divides by in quantize_4bit
+/// (absmax.clamp(min=1e-38)).
+constexpr float kMinAbsmax = 1e-38f;
+
+/// The dynamic-map code (index into dynamicMap()) of a value in [-1, 1], as
+/// bitsandbytes' CPU quantize_blockwise finds it: through a 65536-entry
+/// lookup table (the code nearest to the grid point the value snaps to), so
+/// values within ~1.5e-5 of a midpoint can take the neighbouring code.
+uint8_t dynamicCode(float unit);
+/// That lookup table: the code of grid point i = (v + 1) / 2 * 65535.
+const std::vector<uint8_t> &dynamicLookupTable();
+
 /// bitsandbytes quantize_blockwise with the signed dynamic map on a flat
 /// array (blocks of `blockSize`, trailing partial block allowed): writes one
-/// uint8 code per element and one fp32 absmax per block.
+/// uint8 code per element (dynamicCode of x / absmax; code 0 in an all-zero
+/// block) and one fp32 absmax per block.
 void quantizeBlockwiseDynamic(const float *x, int64_t count, int64_t blockSize,
                               std::vector<uint8_t> &codes,
                               std::vector<float> &absmax);

@@ -7,8 +7,9 @@
 // Runtime quantization of a weight that is not a compile-time constant, in
 // linalg on tensors. It computes the same codes as the numerics library: the
 // same fp32 operation order, round half to even, the bitsandbytes midpoint
-// rule (a count of the sorted midpoints below the value, i.e. a bucketize),
-// and the same double-precision mean for double quantization.
+// rule for nf4/fp4 (a count of the sorted midpoints below the value, i.e. a
+// bucketize), bitsandbytes' lookup table for the double-quantized absmax,
+// and the same double-precision mean.
 //
 //===----------------------------------------------------------------------===//
 
@@ -52,19 +53,60 @@ Value clampRound(OpBuilder &b, Location loc, Value x, int lo, int hi) {
   return arith::FPToSIOp::create(b, loc, b.getI32Type(), r);
 }
 
-/// numerics::scaleToUnit with an all-zero guard: clamp(x * (1 / amax), -1, 1),
-/// NaN -> 0, and 0 when amax is 0.
+/// clamp(x * (1 / amax), -1, 1) with NaN -> 0 (numerics::scaleToUnit).
 Value scaleToUnit(OpBuilder &b, Location loc, Value x, Value amax) {
-  Value zero = f32Const(b, loc, 0.0f);
-  Value isZero =
-      arith::CmpFOp::create(b, loc, arith::CmpFPredicate::OEQ, amax, zero);
   Value inv = arith::DivFOp::create(b, loc, f32Const(b, loc, 1.0f), amax);
   Value s = arith::MulFOp::create(b, loc, x, inv);
   Value isNan = arith::CmpFOp::create(b, loc, arith::CmpFPredicate::UNO, s, s);
-  s = arith::SelectOp::create(b, loc, isNan, zero, s);
+  s = arith::SelectOp::create(b, loc, isNan, f32Const(b, loc, 0.0f), s);
   s = arith::MaximumFOp::create(b, loc, s, f32Const(b, loc, -1.0f));
-  s = arith::MinimumFOp::create(b, loc, s, f32Const(b, loc, 1.0f));
-  return arith::SelectOp::create(b, loc, isZero, zero, s);
+  return arith::MinimumFOp::create(b, loc, s, f32Const(b, loc, 1.0f));
+}
+
+/// The dynamic-map codes (i8) of a flat [count] tensor quantized in blocks of
+/// `block` with their absmax, as numerics::quantizeBlockwiseDynamic:
+/// v = clamp(x * (1 / absmax)), then index (int)fma((v + 1) * 0.5, 65535, 0.5)
+/// into bitsandbytes' 65536-entry lookup table; an all-zero block keeps
+/// code 0.
+Value blockwiseDynamicCodes(OpBuilder &b, Location loc, Value x,
+                            Value blockAbsmax, int64_t block) {
+  auto type = llvm::cast<RankedTensorType>(x.getType());
+  const std::vector<uint8_t> &table = numerics::dynamicLookupTable();
+  SmallVector<int8_t> lut(table.begin(), table.end());
+  auto lutType = RankedTensorType::get({65536}, b.getI8Type());
+  Value lutTensor = arith::ConstantOp::create(
+      b, loc, DenseElementsAttr::get(lutType, ArrayRef<int8_t>(lut)));
+  return elementwise(
+      b, loc, type.getShape(), b.getI8Type(), ValueRange{x},
+      [&](OpBuilder &nb, Location nl, ValueRange a) {
+        Value i = linalg::IndexOp::create(nb, nl, 0);
+        Value blk = arith::DivUIOp::create(
+            nb, nl, i, arith::ConstantIndexOp::create(nb, nl, block));
+        Value amax =
+            tensor::ExtractOp::create(nb, nl, blockAbsmax, ValueRange{blk});
+        Value v = scaleToUnit(nb, nl, a[0], amax);
+        Value t = arith::MulFOp::create(
+            nb, nl, arith::AddFOp::create(nb, nl, v, f32Const(nb, nl, 1.0f)),
+            f32Const(nb, nl, 0.5f));
+        Value pos = math::FmaOp::create(nb, nl, t, f32Const(nb, nl, 65535.0f),
+                                        f32Const(nb, nl, 0.5f));
+        Value idx = arith::FPToSIOp::create(nb, nl, nb.getI32Type(), pos);
+        idx = arith::MinSIOp::create(
+            nb, nl, idx,
+            arith::ConstantIntOp::create(nb, nl, nb.getI32Type(), 65535));
+        Value index =
+            arith::IndexCastOp::create(nb, nl, nb.getIndexType(), idx);
+        Value code =
+            tensor::ExtractOp::create(nb, nl, lutTensor, ValueRange{index});
+        Value isZero = arith::CmpFOp::create(
+            nb, nl, arith::CmpFPredicate::OEQ, amax, f32Const(nb, nl, 0.0f));
+        linalg::YieldOp::create(
+            nb, nl,
+            Value(arith::SelectOp::create(
+                nb, nl, isZero,
+                arith::ConstantIntOp::create(nb, nl, nb.getI8Type(), 0),
+                code)));
+      });
 }
 
 /// Codes (i8) of `x` (any shape, values in [-1, 1]) in a code book: the
@@ -198,7 +240,12 @@ struct QuantizeLowering : public OpRewritePattern<QuantizeOp> {
             Value g = groupIdx(nb, nl, linalg::IndexOp::create(nb, nl, 1));
             Value amax = tensor::ExtractOp::create(nb, nl, scales,
                                                    ValueRange{row, g});
-            linalg::YieldOp::create(nb, nl, scaleToUnit(nb, nl, a[0], amax));
+            // bitsandbytes: x * fl(1 / max(absmax, 1e-38)), clamped (the
+            // op's groups divide K: no partial block).
+            Value clamped = arith::MaximumFOp::create(
+                nb, nl, amax, f32Const(nb, nl, numerics::kMinAbsmax));
+            linalg::YieldOp::create(nb, nl,
+                                    scaleToUnit(nb, nl, a[0], clamped));
           });
       numerics::Codebook book(numerics::schemeTable(ns), 16);
       codes = bucketize(b, loc, unit, book);
@@ -222,13 +269,18 @@ struct QuantizeLowering : public OpRewritePattern<QuantizeOp> {
                                                  ValueRange{row, g});
             Value sc = tensor::ExtractOp::create(nb, nl, scales,
                                                  ValueRange{row, g});
-            // int8 multiplies by 127 / absmax (bitsandbytes); int4 divides
-            // by the scale, as the numerics library does.
-            Value x = isInt8 ? Value(arith::MulFOp::create(
-                                   nb, nl, a[0],
-                                   arith::DivFOp::create(
-                                       nb, nl, f32Const(nb, nl, 127.0f), am)))
-                             : Value(arith::DivFOp::create(nb, nl, a[0], sc));
+            // int8 multiplies by fl(fl(1 / absmax) * 127) (bitsandbytes);
+            // int4 divides by the scale, as the numerics library does.
+            Value x =
+                isInt8
+                    ? Value(arith::MulFOp::create(
+                          nb, nl, a[0],
+                          arith::MulFOp::create(
+                              nb, nl,
+                              arith::DivFOp::create(
+                                  nb, nl, f32Const(nb, nl, 1.0f), am),
+                              f32Const(nb, nl, 127.0f))))
+                    : Value(arith::DivFOp::create(nb, nl, a[0], sc));
             yieldCode(nb, nl, clampRound(nb, nl, x, qmin, qmax), am);
           });
     } else {
@@ -394,19 +446,8 @@ struct QuantizeLowering : public OpRewritePattern<QuantizeOp> {
     Value blockAbsmax =
         reduceLast(b, loc, byBlock, 0.0f, /*absolute=*/true, maxOf);
 
-    Value unit = elementwise(
-        b, loc, {count}, f32, ValueRange{centered},
-        [&](OpBuilder &nb, Location nl, ValueRange a) {
-          Value i = linalg::IndexOp::create(nb, nl, 0);
-          Value blk = arith::DivUIOp::create(
-              nb, nl, i, arith::ConstantIndexOp::create(nb, nl, block));
-          Value amax = tensor::ExtractOp::create(nb, nl, blockAbsmax,
-                                                 ValueRange{blk});
-          linalg::YieldOp::create(nb, nl, scaleToUnit(nb, nl, a[0], amax));
-        });
-    const auto &map = numerics::dynamicMap();
-    numerics::Codebook book(map.data(), map.size());
-    Value codes = bucketize(b, loc, unit, book);
+    Value codes =
+        blockwiseDynamicCodes(b, loc, centered, blockAbsmax, block);
     Value codes2d = tensor::ExpandShapeOp::create(
         b, loc, RankedTensorType::get({n, groups}, b.getI8Type()), codes,
         ArrayRef<ReassociationIndices>{{0, 1}});

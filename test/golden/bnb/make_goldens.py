@@ -154,6 +154,10 @@ def make_random_inputs():
     notes["zero_const_2048"] = ("all-zero blocks (absmax 0 stored), constant blocks, "
                                "one-spike block")
 
+    inputs["constant_1024"] = np.full((1024,), 0.37, dtype=np.float32)
+    notes["constant_1024"] = ("every block has the same absmax, so absmax - offset is all zero: "
+                             "the nested 8-bit block takes bnb's absmax == 0 path")
+
     x = rng.normal(0.0, 1.0, size=(1000,)).astype(np.float32)
     x[1000 - 104:] = 0.0     # the partial last block is all zero for b64 and b128
     inputs["zero_tail_1000"] = x
