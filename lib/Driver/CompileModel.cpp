@@ -6,6 +6,8 @@
 
 #include "qmlir/Driver/Driver.h"
 
+#include "Common.h"
+
 #include "mlir/IR/Verifier.h"
 #include "mlir/InitAllDialects.h"
 #include "mlir/InitAllExtensions.h"
@@ -15,6 +17,7 @@
 #include "qmlir/Import/HfConfig.h"
 #include "qmlir/Import/HfTokenizer.h"
 #include "qmlir/Import/Safetensors.h"
+#include "qmlir/Numerics/Ggml.h"
 
 #include "llvm/Support/FileSystem.h"
 #include "llvm/Support/Format.h"
@@ -27,21 +30,11 @@
 using namespace mlir;
 using namespace qmlir;
 using namespace qmlir::driver;
+using namespace qmlir::driver::detail;
 using model::LinearPlan;
 using model::StoredTensor;
 
 namespace {
-
-llvm::Error fail(const llvm::Twine &message) {
-  return llvm::createStringError(llvm::inconvertibleErrorCode(),
-                                 message.str());
-}
-
-double since(std::chrono::steady_clock::time_point start) {
-  return std::chrono::duration<double>(std::chrono::steady_clock::now() -
-                                       start)
-      .count();
-}
 
 /// Where the weights come from: a tensor by its GGUF name, as row-major
 /// floats ([out, in] for weights), with the pages it was read from released.
@@ -50,6 +43,13 @@ public:
   virtual ~WeightSource() = default;
   virtual llvm::Error read(const std::string &name,
                            std::vector<float> &out) = 0;
+  /// The [n, k] tensor `name` in `scheme` without requantizing, when the
+  /// source already stores it that way (GGUF q8_0 / q4_0); else nullopt.
+  virtual std::optional<numerics::QuantizedWeight>
+  readAs(const std::string &name, const numerics::Scheme &scheme, int64_t n,
+         int64_t k) {
+    return std::nullopt;
+  }
 };
 
 class GgufSource : public WeightSource {
@@ -63,6 +63,17 @@ public:
     llvm::Error e = file.dequantize(*t, out.data());
     file.release(*t);
     return e;
+  }
+  std::optional<numerics::QuantizedWeight>
+  readAs(const std::string &name, const numerics::Scheme &scheme, int64_t n,
+         int64_t k) override {
+    const gguf::TensorInfo *t = file.findTensor(name);
+    if (!t || t->numRows() != n || t->rowLength() != k)
+      return std::nullopt;
+    std::optional<numerics::QuantizedWeight> q =
+        numerics::ggml::storeAs(t->type, t->data, n, k, scheme);
+    file.release(*t);
+    return q;
   }
 
 private:
@@ -137,6 +148,10 @@ private:
   WeightSource &source;
   runtime::WeightsWriter &writer;
   MemoryReport &memory;
+
+public:
+  /// Linear layers copied from the source's own encoding (no requantizing).
+  int64_t keptAsStored = 0;
 };
 
 llvm::Error WeightStreamer::put(const StoredTensor &st, int layer,
@@ -183,15 +198,24 @@ llvm::Error WeightStreamer::block(const std::vector<StoredTensor> &tensors,
     if (llvm::Error e = flushVectorsBefore(lin->parts.front()))
       return e;
     std::string source = rename(lin->source, layer);
-    if (llvm::Error e = read(source, values))
+    std::optional<numerics::QuantizedWeight> stored;
+    if (lin->scheme)
+      stored = this->source.readAs(source, *lin->scheme, lin->n, lin->k);
+    if (stored) {
+      memory.parameters += lin->n * lin->k;
+      ++keptAsStored;
+    } else if (llvm::Error e = read(source, values)) {
       return e;
+    }
     if (!lin->scheme) {
       if (llvm::Error e = put(tensors[lin->parts[0]], layer, base,
                               values.data(), values.size() * sizeof(float)))
         return e;
     } else {
       numerics::QuantizedWeight q =
-          numerics::quantize(*lin->scheme, values.data(), lin->n, lin->k);
+          stored ? std::move(*stored)
+                 : numerics::quantize(*lin->scheme, values.data(), lin->n,
+                                      lin->k);
       std::vector<std::pair<const void *, uint64_t>> parts = {
           {q.codes.data(), q.codes.size()}};
       if (lin->scheme->doubleQuant)
@@ -216,19 +240,6 @@ llvm::Error WeightStreamer::block(const std::vector<StoredTensor> &tensors,
     next = lin->parts.back() + 1;
   }
   return flushVectorsBefore(tensors.size());
-}
-
-std::string schemeName(const std::optional<numerics::Scheme> &s) {
-  if (!s)
-    return "f32";
-  std::string name = numerics::kindName(s->kind);
-  if (!s->symmetric)
-    name += "-asym";
-  if (s->groupSize)
-    name += "-g" + std::to_string(s->groupSize);
-  if (s->doubleQuant)
-    name += "+dq";
-  return name;
 }
 
 /// C declarations of the entry points (memref descriptors by pointer).
@@ -266,27 +277,16 @@ std::string headerText(const model::LlamaConfig &c,
   return s;
 }
 
-llvm::Error writeText(const std::string &path, const std::string &text) {
-  std::error_code ec;
-  {
-    llvm::raw_fd_ostream os(path + ".part", ec);
-    if (ec)
-      return fail(path + ": " + ec.message());
-    os << text;
-  }
-  if (std::error_code rc = llvm::sys::fs::rename(path + ".part", path))
-    return fail(path + ": " + rc.message());
-  return llvm::Error::success();
-}
-
 } // namespace
 
 void driver::printMemoryTable(llvm::raw_ostream &os, const MemoryReport &m,
                               llvm::StringRef scheme) {
+  // GB for models, MB for small modules.
+  bool gb = m.fp32Bytes >= 100'000'000;
   auto row = [&](llvm::StringRef name, uint64_t bytes) {
-    os << llvm::format("  %-14s %9.3f GB  %6.2f %% of FP32\n",
-                       name.str().c_str(), bytes / 1e9,
-                       100.0 * bytes / double(m.fp32Bytes));
+    os << llvm::format("  %-14s %9.3f %s  %6.2f %% of FP32\n",
+                       name.str().c_str(), bytes / (gb ? 1e9 : 1e6),
+                       gb ? "GB" : "MB", 100.0 * bytes / double(m.fp32Bytes));
   };
   os << llvm::format("  %.1f M parameters\n", m.parameters / 1e6);
   row("FP32", m.fp32Bytes);
@@ -300,6 +300,8 @@ driver::compileModel(const CompileRequest &request) {
   if (request.target != "cpu")
     return fail("--target '" + request.target +
                 "' is not supported yet (supported: cpu)");
+  if (llvm::StringRef(request.modelPath).ends_with(".mlir"))
+    return compileMlirModule(request);
   llvm::raw_ostream &log = request.log ? *request.log : llvm::nulls();
 
   // A GGUF file, or a Hugging Face directory (config.json, tokenizer.json,
@@ -311,9 +313,7 @@ driver::compileModel(const CompileRequest &request) {
   std::optional<runtime::Tokenizer> tokenizer;
   if (llvm::sys::fs::is_directory(request.modelPath)) {
     auto inDir = [&](llvm::StringRef name) {
-      llvm::SmallString<256> p(request.modelPath);
-      llvm::sys::path::append(p, name);
-      return std::string(p);
+      return joinPath(request.modelPath, name);
     };
     llvm::Expected<hf::HfLlamaConfig> hc =
         hf::readHfLlamaConfig(inDir("config.json"));
@@ -366,13 +366,10 @@ driver::compileModel(const CompileRequest &request) {
   if (!plan)
     return plan.takeError();
 
-  if (std::error_code ec = llvm::sys::fs::create_directories(request.outDir))
-    return fail(request.outDir + ": cannot create the directory: " +
-                ec.message());
+  if (llvm::Error e = createDirectory(request.outDir))
+    return std::move(e);
   auto path = [&](llvm::StringRef name) {
-    llvm::SmallString<256> p(request.outDir);
-    llvm::sys::path::append(p, name);
-    return std::string(p);
+    return joinPath(request.outDir, name);
   };
 
   std::string scheme = schemeName(request.options.scheme);
@@ -409,6 +406,9 @@ driver::compileModel(const CompileRequest &request) {
     return std::move(e);
   if (!writer.finish(p.layoutHash, error))
     return fail(error);
+  if (streamer.keptAsStored)
+    log << "  " << streamer.keptAsStored
+        << " linear layers kept as stored in the GGUF (no requantization)\n";
   result.memory.fp32Bytes = uint64_t(result.memory.parameters) * 4;
   result.memory.fp16Bytes = uint64_t(result.memory.parameters) * 2;
   result.weightSeconds = since(start);
@@ -464,19 +464,8 @@ driver::compileModel(const CompileRequest &request) {
                           {"header", "model.h"},
                           {"tokenizer", "tokenizer.bin"},
                           {"mlir", "model.mlir"}}},
-      {"memory",
-       llvm::json::Object{{"parameters", result.memory.parameters},
-                          {"fp32_bytes", int64_t(result.memory.fp32Bytes)},
-                          {"fp16_bytes", int64_t(result.memory.fp16Bytes)},
-                          {"weights_bytes",
-                           int64_t(result.memory.storedBytes)}}}};
-  std::string json;
-  {
-    llvm::raw_string_ostream os(json);
-    os << llvm::formatv("{0:2}", llvm::json::Value(std::move(manifest)))
-       << "\n";
-  }
-  if (llvm::Error e = writeText(path("manifest.json"), json))
+      {"memory", memoryJson(result.memory)}};
+  if (llvm::Error e = writeJson(path("manifest.json"), std::move(manifest)))
     return std::move(e);
 
   result.seconds = since(start);

@@ -6,6 +6,8 @@
 
 #include "qmlir/Driver/Driver.h"
 
+#include "Common.h"
+
 #include "mlir/ExecutionEngine/OptUtils.h"
 #include "mlir/IR/Diagnostics.h"
 #include "mlir/Pass/PassManager.h"
@@ -27,11 +29,7 @@
 
 using namespace mlir;
 using namespace qmlir;
-
-static llvm::Error fail(const llvm::Twine &message) {
-  return llvm::createStringError(llvm::inconvertibleErrorCode(),
-                                 message.str());
-}
+using qmlir::driver::detail::fail;
 
 /// The first error diagnostic of a failed pass pipeline, for the message.
 static std::string firstError(const std::vector<std::string> &errors) {
@@ -39,22 +37,21 @@ static std::string firstError(const std::vector<std::string> &errors) {
 }
 
 llvm::Error driver::emitSharedLibrary(ModuleOp module, llvm::StringRef cpu,
-                                      llvm::StringRef soPath) {
+                                      llvm::StringRef soPath,
+                                      bool runnerUtils) {
   MLIRContext *ctx = module.getContext();
   std::vector<std::string> errors;
-  {
-    ScopedDiagnosticHandler handler(ctx, [&](Diagnostic &diag) {
-      if (diag.getSeverity() == DiagnosticSeverity::Error)
-        errors.push_back(diag.str());
-      return success();
-    });
-    PassManager pm(ctx);
-    QntCpuPipelineOptions cpuOptions;
-    cpuOptions.openmp = true;
-    buildQntCpuPipeline(pm, cpuOptions);
-    if (failed(pm.run(module)))
-      return fail("the CPU pipeline failed: " + firstError(errors));
-  }
+  ScopedDiagnosticHandler handler(ctx, [&](Diagnostic &diag) {
+    if (diag.getSeverity() == DiagnosticSeverity::Error)
+      errors.push_back(diag.str());
+    return success();
+  });
+  PassManager pm(ctx);
+  QntCpuPipelineOptions cpuOptions;
+  cpuOptions.openmp = true;
+  buildQntCpuPipeline(pm, cpuOptions);
+  if (failed(pm.run(module)))
+    return fail("the CPU pipeline failed: " + firstError(errors));
 
   registerBuiltinDialectTranslation(*ctx);
   registerLLVMDialectTranslation(*ctx);
@@ -63,7 +60,7 @@ llvm::Error driver::emitSharedLibrary(ModuleOp module, llvm::StringRef cpu,
   std::unique_ptr<llvm::Module> llvmModule =
       translateModuleToLLVMIR(module, llvmContext, "qmlir_model");
   if (!llvmModule)
-    return fail("translation to LLVM IR failed");
+    return fail("translation to LLVM IR failed: " + firstError(errors));
 
   llvm::InitializeNativeTarget();
   llvm::InitializeNativeTargetAsmPrinter();
@@ -119,6 +116,8 @@ llvm::Error driver::emitSharedLibrary(ModuleOp module, llvm::StringRef cpu,
   std::string libPath = "-L" + ompDir, rpath = "-Wl,-rpath," + ompDir;
   llvm::SmallVector<llvm::StringRef> args = {
       *cc, "-shared", "-o", partPath, objPath, libPath, rpath, "-lomp", "-lm"};
+  if (runnerUtils) // printMemrefF32 and friends, next to libomp.
+    args.append({"-lmlir_c_runner_utils", "-lmlir_runner_utils"});
   std::string message;
   int rc = llvm::sys::ExecuteAndWait(*cc, args, std::nullopt, {}, 0, 0,
                                      &message);

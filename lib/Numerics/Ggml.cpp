@@ -228,4 +228,41 @@ bool dequantizeRow(Type type, const uint8_t *src, size_t n, float *dst) {
   }
 }
 
+std::optional<QuantizedWeight> storeAs(Type type, const uint8_t *src,
+                                       int64_t n, int64_t k,
+                                       const Scheme &scheme) {
+  bool q8 = type == Type::Q8_0 && scheme.kind == Kind::Int8;
+  bool q4 = type == Type::Q4_0 && scheme.kind == Kind::Int4;
+  if (!(q8 || q4) || !scheme.symmetric || scheme.groupSize != 32 ||
+      scheme.doubleQuant || k <= 0 || n < 0 || k % 32 != 0)
+    return std::nullopt;
+  QuantizedWeight q;
+  q.scheme = scheme;
+  q.n = n;
+  q.k = k;
+  int64_t groups = k / 32;
+  q.scales.resize(n * groups);
+  q.codes.resize(q8 ? n * k : n * k / 2);
+  for (int64_t g = 0; g < n * groups; ++g) {
+    q.scales[g] = halfToFloat(load16(src));
+    if (q8) {
+      std::memcpy(q.codes.data() + g * 32, src + 2, 32);
+      src += 34;
+      continue;
+    }
+    // ggml: element j in the low nibble of byte j, j + 16 in its high
+    // nibble, value (x - 8) * d; ours: two's complement q - 8, element 2i
+    // in the high nibble.
+    const uint8_t *qs = src + 2;
+    uint8_t codes[32];
+    for (int j = 0; j < 16; ++j) {
+      codes[j] = static_cast<uint8_t>(((qs[j] & 0x0F) - 8) & 0x0F);
+      codes[j + 16] = static_cast<uint8_t>(((qs[j] >> 4) - 8) & 0x0F);
+    }
+    packNibbles(codes, 32, q.codes.data() + g * 16);
+    src += 18;
+  }
+  return q;
+}
+
 } // namespace qmlir::numerics::ggml

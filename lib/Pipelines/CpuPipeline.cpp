@@ -60,6 +60,8 @@ void qmlir::buildQntCpuPipeline(OpPassManager &pm,
   expand.includeBf16 = true; // bf16 casts as integer ops: no libcalls needed.
   pm.addPass(arith::createArithExpandOpsPass(expand));
   pm.addPass(createConvertMathToLLVMPass());
+  // What has no LLVM intrinsic (math.erf, math.tanh, ...) calls libm.
+  pm.addPass(createConvertMathToLibmPass());
   pm.addPass(createArithToLLVMConversionPass());
   pm.addPass(createConvertIndexToLLVMPass());
   pm.addPass(createFinalizeMemRefToLLVMConversionPass());

@@ -27,7 +27,9 @@ refuses raises qmlir.Error (a RuntimeError) with its one-line message.
 from __future__ import annotations
 
 import codecs
+import ctypes
 import dataclasses
+import json
 import os
 from typing import Callable, Mapping, Optional, Sequence, Tuple, Union
 
@@ -40,7 +42,7 @@ Error = _qmlir.Error
 __all__ = ["Error", "QuantizedTensor", "quantize", "dequantize",
            "quantize_blockwise", "code_table",
            "MemoryReport", "memory_report", "run_pipeline", "compile",
-           "Model", "SCHEMES"]
+           "Model", "Module", "SCHEMES"]
 
 SCHEMES = ("int8", "int4", "nf4", "fp4")
 
@@ -345,3 +347,138 @@ class Model:
         if not isinstance(text, str):
             raise TypeError(f"text must be a str, not {type(text).__name__}")
         return self._m.perplexity(text, int(ctx), int(max_windows))
+
+
+# --------------------------------------------------------------------------
+# Generic modules (quant-compile MODULE.mlir)
+# --------------------------------------------------------------------------
+
+_NUMPY_DTYPES = {"float32": np.float32, "float64": np.float64, "float16": np.float16,
+                 "int8": np.int8, "int16": np.int16, "int32": np.int32, "int64": np.int64}
+_CTYPES = {"float32": ctypes.c_float, "float64": ctypes.c_double, "int8": ctypes.c_int8,
+           "int16": ctypes.c_int16, "int32": ctypes.c_int32, "int64": ctypes.c_int64,
+           "float16": ctypes.c_uint16, "bfloat16": ctypes.c_uint16}
+# memref.get_global's descriptors carry this in place of an allocation.
+_NOT_ALLOCATED = 0xDEADBEEF
+
+
+def _descriptor_type(rank):
+    fields = [("alloc", ctypes.c_void_p), ("data", ctypes.c_void_p), ("offset", ctypes.c_int64)]
+    if rank:
+        fields += [("size", ctypes.c_int64 * rank), ("stride", ctypes.c_int64 * rank)]
+    return type(f"MemRef{rank}D", (ctypes.Structure,), {"_fields_": fields})
+
+
+class _Function:
+    """One exported function: numpy arrays in, a numpy array out."""
+
+    def __init__(self, lib, spec):
+        self.name = spec["name"]
+        self.args = spec["args"]
+        self.result = spec["result"]
+        self._fn = getattr(lib, "_mlir_ciface_" + self.name)
+        self._fn.restype = None
+        if self.result is not None and self.result["kind"] == "scalar":
+            self._fn.restype = _CTYPES[self.result["dtype"]]
+
+    def _dtype(self, slot, what):
+        if slot["dtype"] not in _NUMPY_DTYPES:
+            raise TypeError(f"{self.name}: {what} is {slot['dtype']}, which numpy cannot hold")
+        return _NUMPY_DTYPES[slot["dtype"]]
+
+    def __call__(self, *args):
+        if len(args) != len(self.args):
+            raise TypeError(f"{self.name}() takes {len(self.args)} arguments "
+                            f"({len(args)} given)")
+        c_args, keep = [], []
+        for i, (value, slot) in enumerate(zip(args, self.args)):
+            if slot["kind"] == "scalar":
+                c_args.append(_CTYPES[slot["dtype"]](value))
+                continue
+            a = np.ascontiguousarray(value, dtype=self._dtype(slot, f"argument {i}"))
+            want = slot["shape"]
+            if a.ndim != len(want) or any(w not in (-1, g) for w, g in zip(want, a.shape)):
+                shown = tuple("?" if w == -1 else w for w in want)
+                raise ValueError(f"{self.name}: argument {i} has shape {a.shape}; "
+                                 f"expected {shown}")
+            d = _descriptor_type(a.ndim)()
+            d.alloc = d.data = a.ctypes.data
+            d.offset = 0
+            for j, n in enumerate(a.shape):
+                d.size[j] = n
+                d.stride[j] = a.strides[j] // a.itemsize
+            keep.append(a)
+            c_args.append(ctypes.byref(d))
+            keep.append(d)
+        if self.result is None or self.result["kind"] == "scalar":
+            return self._fn(*c_args)
+        rank = len(self.result["shape"])
+        out = _descriptor_type(rank)()
+        self._fn(ctypes.byref(out), *c_args)
+        dtype = np.dtype(self._dtype(self.result, "the result"))
+        shape = tuple(out.size[j] for j in range(rank))
+        count = int(np.prod(shape))
+        # Results have the identity (row-major) layout (the CPU pipeline's
+        # function boundary); copy them into an array the caller owns.
+        if count == 0:
+            result = np.empty(shape, dtype)
+        else:
+            buf = (ctypes.c_char * (count * dtype.itemsize)).from_address(
+                out.data + out.offset * dtype.itemsize)
+            result = np.frombuffer(buf, dtype=dtype, count=count).reshape(shape).copy()
+        # Free the callee's allocation, unless it is an argument's buffer or a
+        # global constant's.
+        if out.alloc and out.alloc != _NOT_ALLOCATED and \
+                all(out.alloc != k.ctypes.data for k in keep if isinstance(k, np.ndarray)):
+            _libc.free(ctypes.c_void_p(out.alloc))
+        return result
+
+
+_libc = ctypes.CDLL(None)
+_libc.free.argtypes = [ctypes.c_void_p]
+
+
+class Module:
+    """A compiled MLIR module (quant-compile MODULE.mlir -o OUTDIR): its
+    exported functions, called with numpy arrays:
+
+        m = qmlir.Module.load("out")
+        y = m.mlp(x)            # or m["mlp"](x); m.functions lists them
+    """
+
+    def __init__(self, out_dir, manifest, lib):
+        self.out_dir, self.manifest, self._lib = out_dir, manifest, lib
+        self.functions = {f["name"]: _Function(lib, f) for f in manifest["functions"]}
+
+    @classmethod
+    def load(cls, out_dir: Union[str, os.PathLike]) -> "Module":
+        out_dir = os.fspath(out_dir)
+        path = os.path.join(out_dir, "manifest.json")
+        try:
+            with open(path, encoding="utf-8") as f:
+                manifest = json.load(f)
+        except OSError as e:
+            raise Error(f"{path}: cannot read: {e.strerror}") from None
+        except ValueError as e:
+            raise Error(f"{path}: not JSON: {e}") from None
+        if manifest.get("format") != "quant-mlir module 1":
+            raise Error(f"{path}: not a compiled module (format "
+                        f"{manifest.get('format')!r}; Model.load runs compiled LLMs)")
+        so = os.path.join(out_dir, manifest["files"]["library"])
+        try:
+            lib = ctypes.CDLL(os.path.abspath(so))
+        except OSError as e:
+            raise Error(f"{so}: cannot load: {e}") from None
+        return cls(out_dir, manifest, lib)
+
+    def __getitem__(self, name):
+        try:
+            return self.functions[name]
+        except KeyError:
+            raise KeyError(f"no exported function @{name} (has: "
+                           f"{', '.join(self.functions)})") from None
+
+    def __getattr__(self, name):
+        if name.startswith("_") or name not in self.__dict__.get("functions", {}):
+            raise AttributeError(name)
+        return self.functions[name]

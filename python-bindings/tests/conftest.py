@@ -12,6 +12,7 @@ MODEL_CACHE = pathlib.Path(os.environ.get(
     "QMLIR_MODEL_CACHE", pathlib.Path.home() / ".cache" / "quant-mlir"))
 
 sys.path.insert(0, str(REFERENCE))
+sys.path.insert(0, str(REPO / "examples"))
 
 
 def _model(env, name):

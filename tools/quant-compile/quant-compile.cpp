@@ -4,7 +4,7 @@
 //
 //===----------------------------------------------------------------------===//
 //
-//   quant-compile MODEL.gguf|HF_DIR --scheme f32|int8|int4|nf4|fp4
+//   quant-compile MODEL.gguf|HF_DIR|MODULE.mlir --scheme f32|int8|int4|nf4|fp4
 //       [--group-size N]
 //       [--asymmetric] [--double-quant] [--compute-type f32]
 //       [--target cpu] [--cpu native|NAME] [--keep-float REGEX]
@@ -25,8 +25,9 @@ using namespace qmlir;
 
 static cl::OptionCategory category("quant-compile options");
 static cl::opt<std::string> modelPath(cl::Positional,
-                                      cl::desc("MODEL.gguf or a Hugging Face "
-                                               "checkpoint directory"),
+                                      cl::desc("MODEL.gguf, a Hugging Face "
+                                               "checkpoint directory, or "
+                                               "MODULE.mlir"),
                                       cl::Required, cl::cat(category));
 static cl::opt<std::string> outDir("o", cl::desc("Output directory"),
                                    cl::value_desc("OUTDIR"), cl::Required,
@@ -57,7 +58,8 @@ static cl::opt<std::string>
         cl::init("native"), cl::cat(category));
 static cl::opt<std::string>
     keepFloat("keep-float",
-              cl::desc("Linear layers whose GGUF name matches stay f32"),
+              cl::desc("Linear layers whose GGUF name (or, in an MLIR "
+                       "module, location) matches stay f32"),
               cl::value_desc("REGEX"), cl::cat(category));
 static cl::opt<int64_t> maxContext("max-context",
                                    cl::desc("KV cache positions"),

@@ -54,7 +54,14 @@ struct CompileResult {
 
 /// Runs the whole compile; the error names the file, tensor or option at
 /// fault. Nothing is left half-written in outDir on failure.
+/// Compiles a model: a GGUF file or a Hugging Face directory (a Llama, with
+/// its weights streamed into weights.bin), or an MLIR module (.mlir: any
+/// module with linear layers, see compileMlirModule).
 llvm::Expected<CompileResult> compileModel(const CompileRequest &request);
+
+/// Compiles a generic MLIR module: quantizes its constant weights, lowers
+/// it to model.so, and exports its public functions (model.h, manifest.json).
+llvm::Expected<CompileResult> compileMlirModule(const CompileRequest &request);
 
 /// A compile as the user spells it: quant-compile's flags or the Python
 /// keyword arguments. buildCompileRequest validates it into a request.
@@ -82,8 +89,13 @@ llvm::Expected<CompileRequest> buildCompileRequest(const CompileArgs &args,
 /// Lowers `module` (qnt + linalg on tensors) with the CPU pipeline, and
 /// writes a shared library to `soPath` (an object file through LLVM for
 /// `cpu`, linked by the system C compiler, $QMLIR_CC or cc).
+/// Lowers `module` with qnt-cpu-pipeline (OpenMP) and links it into a shared
+/// library for `cpu` ("native" or an LLVM CPU name). `runnerUtils` links
+/// MLIR's runner utilities too (printMemrefF32, ...), for generic modules
+/// that call them.
 llvm::Error emitSharedLibrary(mlir::ModuleOp module, llvm::StringRef cpu,
-                              llvm::StringRef soPath);
+                              llvm::StringRef soPath,
+                              bool runnerUtils = false);
 
 /// The seed-style table: FP32 / FP16 / this scheme, GB and %.
 void printMemoryTable(llvm::raw_ostream &os, const MemoryReport &memory,

@@ -22,8 +22,11 @@
 #ifndef QMLIR_NUMERICS_GGML_H
 #define QMLIR_NUMERICS_GGML_H
 
+#include "qmlir/Numerics/Quantize.h"
+
 #include <cstddef>
 #include <cstdint>
+#include <optional>
 
 namespace qmlir::numerics::ggml {
 
@@ -98,6 +101,17 @@ float halfToFloat(uint16_t bits);
 /// bytes, no alignment required) into `dst`. Returns false, writing nothing,
 /// when the type is not supported or `n` is not a multiple of its block size.
 bool dequantizeRow(Type type, const uint8_t *src, size_t n, float *dst);
+
+/// A ggml tensor of `n` rows of `k` elements stored exactly, without
+/// requantization, in a scheme that represents it without loss: q8_0 as
+/// int8 symmetric with groups of 32 (codes q, scales d) and q4_0 as int4
+/// symmetric with groups of 32 (codes q - 8, scales d). Dequantizing the
+/// result gives the same floats as dequantizeRow, bit for bit. Returns
+/// nullopt for any other (type, scheme) pair, or when k is not a multiple
+/// of 32.
+std::optional<QuantizedWeight> storeAs(Type type, const uint8_t *src,
+                                       int64_t n, int64_t k,
+                                       const Scheme &scheme);
 
 } // namespace qmlir::numerics::ggml
 

@@ -1,0 +1,82 @@
+"""qmlir.compile of a generic MLIR module (examples/mlp.mlir) and
+qmlir.Module: its exported function called with numpy arrays, against numpy
+(the fp32 weights regenerated as examples/make_mlp.py makes them; for nf4 +
+double quant the same weights through qmlir.quantize / dequantize)."""
+import numpy as np
+import pytest
+
+import qmlir
+from conftest import REPO
+
+MLP = REPO / "examples" / "mlp.mlir"
+
+
+def mlp_weights():
+    """examples/make_mlp.py's draws (seed 0): x, W1 [128, 256], b1, W2, b2."""
+    rng = np.random.default_rng(0)
+    x = rng.standard_normal((4, 128)).astype(np.float32)
+    w1 = (rng.standard_normal((128, 256)) / np.sqrt(128)).astype(np.float32)
+    b1 = (0.1 * rng.standard_normal(256)).astype(np.float32)
+    w2 = (rng.standard_normal((256, 128)) / np.sqrt(256)).astype(np.float32)
+    b2 = (0.1 * rng.standard_normal(128)).astype(np.float32)
+    return x, w1, b1, w2, b2
+
+
+def reference(x, w1, b1, w2, b2):
+    h = np.maximum(x.astype(np.float64) @ w1 + b1, 0.0)
+    return h @ w2 + b2
+
+
+@pytest.fixture(scope="module")
+def compiled(tmp_path_factory):
+    out = tmp_path_factory.mktemp("mlp")
+    f32 = qmlir.compile(MLP, out / "f32", scheme="f32")
+    nf4 = qmlir.compile(MLP, out / "nf4", scheme="nf4", double_quant=True)
+    assert f32["parameters"] == nf4["parameters"] == 2 * 128 * 256
+    assert nf4["stored_bytes"] == 33816
+    return qmlir.Module.load(out / "f32"), qmlir.Module.load(out / "nf4")
+
+
+def test_f32_module_matches_numpy(compiled):
+    m, _ = compiled
+    x, w1, b1, w2, b2 = mlp_weights()
+    assert set(m.functions) == {"mlp", "main"}
+    y = m.mlp(x)
+    assert y.shape == (4, 128) and y.dtype == np.float32
+    ref = reference(x, w1, b1, w2, b2)
+    # fp32 dot products of length 128 and 256: |error| <~ 1e-5 here.
+    assert np.abs(y - ref).max() <= 1e-4
+    other = np.random.default_rng(5).standard_normal((4, 128)).astype(np.float32)
+    assert np.abs(m["mlp"](other) - reference(other, w1, b1, w2, b2)).max() <= 1e-4
+
+
+def test_nf4_module_matches_dequantized_numpy(compiled):
+    _, m = compiled
+    x, w1, b1, w2, b2 = mlp_weights()
+    # The module's weights are [K, N]; the numerics quantize [N, K] rows.
+    d1 = qmlir.dequantize(qmlir.quantize(w1.T, "nf4", 64, double_quant=True)).T
+    d2 = qmlir.dequantize(qmlir.quantize(w2.T, "nf4", 64, double_quant=True)).T
+    y = m.mlp(x)
+    assert np.abs(y - reference(x, d1, b1, d2, b2)).max() <= 1e-4
+    # ... and it is really quantized: far from the fp32 result.
+    assert np.abs(y - reference(x, w1, b1, w2, b2)).max() > 1e-2
+
+
+def test_call_errors(compiled):
+    m, _ = compiled
+    with pytest.raises(ValueError, match=r"mlp: argument 0 has shape \(3, 128\); expected \(4, 128\)"):
+        m.mlp(np.zeros((3, 128), np.float32))
+    with pytest.raises(TypeError, match=r"mlp\(\) takes 1 arguments \(2 given\)"):
+        m.mlp(np.zeros((4, 128)), np.zeros((4, 128)))
+    with pytest.raises(KeyError, match="no exported function @nope"):
+        m["nope"]
+    with pytest.raises(AttributeError):
+        m.nope
+
+
+def test_load_errors(tmp_path, compiled):
+    with pytest.raises(qmlir.Error, match="manifest.json: cannot read"):
+        qmlir.Module.load(tmp_path)
+    (tmp_path / "manifest.json").write_text('{"format": "quant-mlir model 1"}')
+    with pytest.raises(qmlir.Error, match="not a compiled module"):
+        qmlir.Module.load(tmp_path)
