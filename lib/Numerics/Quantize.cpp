@@ -385,6 +385,32 @@ QuantizedWeight quantize(const Scheme &scheme, const float *w, int64_t n,
   return q;
 }
 
+QuantizedWeight quantizeInt8WithOutliers(const float *w, int64_t n, int64_t k,
+                                         float threshold,
+                                         std::vector<int64_t> &outlierCols) {
+  outlierCols.clear();
+  Scheme scheme;
+  scheme.kind = Kind::Int8;
+  if (!(threshold > 0.0f))
+    return quantize(scheme, w, n, k);
+  std::vector<bool> isOutlierCol(k, false);
+  std::vector<float> inliers(w, w + n * k);
+  for (int64_t i = 0; i < n * k; ++i)
+    if (std::fabs(inliers[i]) >= threshold) {
+      isOutlierCol[i % k] = true;
+      inliers[i] = 0.0f;
+    }
+  QuantizedWeight q = quantize(scheme, inliers.data(), n, k);
+  for (int64_t c = 0; c < k; ++c)
+    if (isOutlierCol[c])
+      outlierCols.push_back(c);
+  if (n > 1)
+    for (int64_t r = 0; r < n; ++r)
+      for (int64_t c : outlierCols)
+        q.codes[r * k + c] = 0;
+  return q;
+}
+
 //===----------------------------------------------------------------------===//
 // Dequantize
 //===----------------------------------------------------------------------===//

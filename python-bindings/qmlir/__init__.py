@@ -74,6 +74,8 @@ class QuantizedTensor:
     zero_points  uint8 [N, G] (asymmetric int kinds) or None
     dq_codes     uint8 [N, G]: the absmax quantized with the dynamic map
     dq_scales    float32 [ceil(N*G/256)]; dq_offset: the mean absmax
+    outlier_cols int64 column indices (int8 with outlier_threshold): code 0
+                 there; LLM.int8 computes those columns in higher precision
     """
 
     scheme: str
@@ -88,6 +90,7 @@ class QuantizedTensor:
     dq_scales: Optional[np.ndarray] = None
     dq_offset: float = 0.0
     codebook: Optional[Tuple[float, ...]] = None
+    outlier_cols: Optional[np.ndarray] = None
 
     @property
     def nbytes(self) -> int:
@@ -117,7 +120,8 @@ def _as_weight(w) -> np.ndarray:
 
 def quantize(w, scheme: str = "nf4", group_size: Optional[int] = None, *,
              asymmetric: bool = False, double_quant: bool = False,
-             codebook: Optional[Sequence[float]] = None) -> QuantizedTensor:
+             codebook: Optional[Sequence[float]] = None,
+             outlier_threshold: float = 0.0) -> QuantizedTensor:
     """Quantizes a weight (rank >= 1; leading dimensions are rows).
 
     group_size: values per scale along K; 0 is one group per row; the
@@ -128,6 +132,17 @@ def quantize(w, scheme: str = "nf4", group_size: Optional[int] = None, *,
     scheme = _check_scheme(scheme)
     g = _default_group_size(scheme, group_size)
     a = _as_weight(w)
+    if outlier_threshold:
+        # LLM.int8: bitsandbytes.functional.int8_vectorwise_quant(w, threshold)
+        if scheme != "int8" or g != 0 or asymmetric:
+            raise ValueError("outlier_threshold applies to int8 per channel "
+                             "(symmetric, group_size 0)")
+        if not outlier_threshold > 0:
+            raise ValueError(f"outlier_threshold {outlier_threshold} is not positive")
+        codes, scales, cols = _qmlir.quantize_int8_outliers(a, float(outlier_threshold))
+        return QuantizedTensor(scheme="int8", shape=(a.shape[0], a.shape[1]), group_size=0,
+                               symmetric=True, double_quant=False, codes=codes,
+                               scales=scales, outlier_cols=cols)
     book = None if codebook is None else [float(v) for v in codebook]
     r = _qmlir.quantize(a, scheme, g, not asymmetric, bool(double_quant), book)
     return QuantizedTensor(

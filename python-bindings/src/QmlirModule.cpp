@@ -137,6 +137,23 @@ nb::dict quantize(const Input<float> &w, const std::string &kind,
   return out;
 }
 
+nb::tuple quantizeInt8Outliers(const Input<float> &w, float threshold) {
+  if (w.ndim() != 2 || w.shape(0) == 0 || w.shape(1) == 0)
+    throw nb::value_error("quantize: the weight must be a non-empty [N, K] "
+                          "array");
+  size_t n = w.shape(0), k = w.shape(1);
+  std::vector<int64_t> cols;
+  numerics::QuantizedWeight q;
+  {
+    nb::gil_scoped_release release;
+    q = numerics::quantizeInt8WithOutliers(w.data(), n, k, threshold, cols);
+  }
+  size_t count = cols.size();
+  return nb::make_tuple(toNumpy(std::move(q.codes), {n, k}),
+                        toNumpy(std::move(q.scales), {n, size_t(1)}),
+                        toNumpy(std::move(cols), {count}));
+}
+
 /// Checks that an array given back to dequantize has the size the scheme
 /// stores.
 template <typename T>
@@ -475,6 +492,7 @@ NB_MODULE(_qmlir, m) {
         "scales"_a.none(), "zero_points"_a.none(), "dq_codes"_a.none(),
         "dq_scales"_a.none(), "dq_offset"_a);
   m.def("quantize_blockwise", &quantizeBlockwise, "x"_a, "block_size"_a);
+  m.def("quantize_int8_outliers", &quantizeInt8Outliers, "w"_a, "threshold"_a);
   m.def("code_table", &codeTable, "kind"_a);
   m.def("storage", &storage, "kind"_a, "group_size"_a, "symmetric"_a,
         "double_quant"_a, "n"_a, "k"_a);

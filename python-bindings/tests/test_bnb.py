@@ -9,7 +9,8 @@ SmolLM2's weights dequantized from Q4_1), flattened as bitsandbytes does:
   mean once, torch sums fp32 in SIMD lanes), so it is checked to be the
   exactly rounded mean and within the summation bound of bitsandbytes'; given
   bitsandbytes' offset, the nested codes and absmax are identical;
-- int8 vector-wise (2-D inputs): codes identical, scale = row_stats / 127.
+- int8 vector-wise (2-D inputs): codes identical, scale = row_stats / 127,
+  also with LLM.int8's outlier threshold (outlier columns too).
 """
 import hashlib
 import json
@@ -127,6 +128,21 @@ def test_int8_vectorwise(entry, request):
     diff = np.flatnonzero(q.codes.view(np.int8) != theirs)
     assert diff.size == 0, f"{diff.size} codes differ, first at {diff[:5]}"
     assert np.array_equal(q.scales[:, 0], (g[key + "/row_stats"] / F32(127)).astype(F32))
+
+
+def test_int8_outlier_threshold():
+    """LLM.int8's threshold: outliers left out of the row absmax, their
+    columns zeroed (the golden input has |x| >= 6 values, one exactly 6)."""
+    g = GOLD["random"]
+    key = "outliers_32x256"
+    x = g[key + "/x"]
+    q = qmlir.quantize(x, "int8", outlier_threshold=6.0)
+    assert np.array_equal(q.outlier_cols, g[key + "/int8_t6/outlier_cols"])
+    assert np.array_equal(q.codes.view(np.int8), g[key + "/int8_t6/codes"])
+    assert np.array_equal(q.scales[:, 0],
+                          (g[key + "/int8_t6/row_stats"] / F32(127)).astype(F32))
+    # Without the threshold the outliers set the row scales instead.
+    assert not np.array_equal(qmlir.quantize(x, "int8").codes, q.codes)
 
 
 def test_offsets_within_one_ulp():

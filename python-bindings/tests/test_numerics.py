@@ -105,6 +105,8 @@ def test_tables():
     (lambda: qmlir.quantize(np.array([[np.nan, 1.0]], np.float32), "int8"), ValueError, "NaN"),
     (lambda: qmlir.quantize(W, 8), TypeError, "scheme must be a str"),
     (lambda: qmlir.dequantize("codes"), TypeError, "QuantizedTensor"),
+    (lambda: qmlir.quantize(W, "nf4", outlier_threshold=6.0), ValueError, "outlier_threshold applies to int8 per channel"),
+    (lambda: qmlir.quantize(W, "int8", outlier_threshold=-1.0), ValueError, "outlier_threshold -1.0 is not positive"),
     (lambda: qmlir.memory_report([(0, 4)], "int8"), ValueError, r"shape \[0, 4\] is not positive"),
     (lambda: qmlir.memory_report([], "int8"), ValueError, "no shapes"),
 ])

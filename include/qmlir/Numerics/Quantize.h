@@ -146,6 +146,17 @@ std::string validate(const Scheme &scheme, int64_t k,
 QuantizedWeight quantize(const Scheme &scheme, const float *w, int64_t n,
                          int64_t k);
 
+/// LLM.int8's vector-wise quantization with an outlier threshold
+/// (bitsandbytes int8_vectorwise_quant(A, threshold)): elements with
+/// |x| >= threshold are outliers; they are left out of their row's absmax,
+/// and every column holding one (`outlierCols`, ascending) gets code 0 in
+/// every row (for n > 1; LLM.int8 computes those columns in higher
+/// precision). The result is int8 symmetric per channel (scale = the row
+/// absmax / 127). threshold <= 0 means no outliers (quantize()'s int8).
+QuantizedWeight quantizeInt8WithOutliers(const float *w, int64_t n, int64_t k,
+                                         float threshold,
+                                         std::vector<int64_t> &outlierCols);
+
 /// The per-group scales (or absmax) of a quantized weight, decoding double
 /// quantization when present: N*G fp32.
 std::vector<float> decodeScales(const QuantizedWeight &q);
