@@ -405,7 +405,7 @@ class _Function:
         if len(args) != len(self.args):
             raise TypeError(f"{self.name}() takes {len(self.args)} arguments "
                             f"({len(args)} given)")
-        c_args, keep = [], []
+        c_args, arrays, descriptors = [], [], []  # kept alive for the call
         for i, (value, slot) in enumerate(zip(args, self.args)):
             if slot["kind"] == "scalar":
                 c_args.append(_CTYPES[slot["dtype"]](value))
@@ -422,9 +422,9 @@ class _Function:
             for j, n in enumerate(a.shape):
                 d.size[j] = n
                 d.stride[j] = a.strides[j] // a.itemsize
-            keep.append(a)
+            arrays.append(a)
+            descriptors.append(d)
             c_args.append(ctypes.byref(d))
-            keep.append(d)
         if self.result is None or self.result["kind"] == "scalar":
             return self._fn(*c_args)
         rank = len(self.result["shape"])
@@ -444,7 +444,7 @@ class _Function:
         # Free the callee's allocation, unless it is an argument's buffer or a
         # global constant's.
         if out.alloc and out.alloc != _NOT_ALLOCATED and \
-                all(out.alloc != k.ctypes.data for k in keep if isinstance(k, np.ndarray)):
+                all(out.alloc != a.ctypes.data for a in arrays):
             _libc.free(ctypes.c_void_p(out.alloc))
         return result
 

@@ -12,13 +12,14 @@ SmolLM2's weights dequantized from Q4_1), flattened as bitsandbytes does:
 - int8 vector-wise (2-D inputs): codes identical, scale = row_stats / 127,
   also with LLM.int8's outlier threshold (outlier columns too).
 """
+import functools
 import hashlib
 import json
-import struct
 
 import numpy as np
 import pytest
 
+import bert_ref
 import qmlir
 from conftest import GOLDEN
 
@@ -27,17 +28,9 @@ MANIFEST = json.loads((GOLDEN / "manifest.json").read_text())
 GOLD = {src: np.load(GOLDEN / fname) for src, fname in MANIFEST["files"].items()}
 
 
-def read_safetensors(path, name):
-    """One F32 tensor of a safetensors file (8-byte header size, JSON header,
-    data), read with numpy only."""
-    with open(path, "rb") as f:
-        size = struct.unpack("<Q", f.read(8))[0]
-        header = json.loads(f.read(size))
-        meta = header[name]
-        assert meta["dtype"] == "F32"
-        begin, end = meta["data_offsets"]
-        f.seek(8 + size + begin)
-        return np.frombuffer(f.read(end - begin), dtype="<f4").reshape(meta["shape"])
+@functools.lru_cache(maxsize=None)
+def minilm_weights(model_dir):
+    return bert_ref.load(str(model_dir))[1]
 
 
 def load_input(entry, request):
@@ -45,8 +38,7 @@ def load_input(entry, request):
     if entry.get("input_stored"):
         x = GOLD[src][entry["name"] + "/x"]
     elif src == "minilm":
-        x = read_safetensors(request.getfixturevalue("minilm_dir") / "model.safetensors",
-                             entry["name"])
+        x = minilm_weights(request.getfixturevalue("minilm_dir"))[entry["name"]]
     else:
         import gguf
         reader = gguf.GGUFReader(str(request.getfixturevalue("smollm2_gguf")))
