@@ -19,6 +19,18 @@
 #       case: speed of light, compute and memory workload, occupancy.
 #   scripts/gpu-check.sh report DIR (build machine)
 #       turns the logs of a run into bench/results/gpu-<date>.md.
+#   scripts/gpu-check.sh prepare-model   (build machine)
+#       quant-compile SmolLM2 (nf4 + double quant) for cuda:sm_90 and for the
+#       CPU; the CPU build's logits, greedy answer and perplexity (the
+#       reference) are computed here. Everything the GPU machine needs goes
+#       to .gpu-model/ except the second half of the weights, which goes to
+#       .gpu-model-2/: the device tool carries at most 64 MiB per call.
+#   scripts/gpu-check.sh run-model [OUT]  (GPU machine)
+#       stages what was carried in /tmp/qmlir-gpu-model (a first call with
+#       .gpu-model, a second with .gpu-model-2, or both at once); once the
+#       model is whole: the GPU logits of the reference ids (compared here
+#       with scripts/gpu-check.sh compare-model OUT), the greedy answer,
+#       perplexity and tokens/s, compute-sanitizer memcheck of a short run.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 G=.gpu
@@ -35,17 +47,104 @@ prepare() {
   done
   cp build/bin/qnt-gpu-harness build/lib/libQMLIRCudaRuntime.so "$G/bin/"
   cp bench/gpu/anchors.py "$G/"
-  # The end-to-end check: a whole compiled function (host code + fatbin).
-  local llvm=/usr/lib/llvm-22/bin
-  build/bin/quant-opt bench/gpu/e2e/layer.mlir --qnt-cuda-pipeline="chip=sm_90" |
-    $llvm/mlir-translate --mlir-to-llvmir -o "$G/layer.ll"
-  $llvm/llc -O2 -filetype=obj -relocation-model=pic "$G/layer.ll" -o "$G/layer.o"
-  c++ -O2 -std=c++17 -Iinclude bench/gpu/e2e/e2e.cpp "$G/layer.o" \
-    build/lib/Numerics/libQMLIRNumerics.a -L"$G/bin" -lQMLIRCudaRuntime \
-    -L/usr/local/cuda/lib64/stubs -lcuda -Wl,-rpath,'$ORIGIN' \
-    -o "$G/bin/e2e-layer"
-  rm "$G/layer.ll" "$G/layer.o"
+  build_e2e "$G/bin"
   du -sh "$G"
+}
+
+# The end-to-end check: a whole compiled function (host code + fatbin),
+# into DIR/e2e-layer next to the CUDA runtime.
+build_e2e() {
+  local dir=$1 llvm=/usr/lib/llvm-22/bin
+  cp build/lib/libQMLIRCudaRuntime.so "$dir/"
+  build/bin/quant-opt bench/gpu/e2e/layer.mlir --qnt-cuda-pipeline="chip=sm_90" |
+    $llvm/mlir-translate --mlir-to-llvmir -o "$dir/layer.ll"
+  $llvm/llc -O2 -filetype=obj -relocation-model=pic "$dir/layer.ll" -o "$dir/layer.o"
+  c++ -O2 -std=c++17 -Iinclude bench/gpu/e2e/e2e.cpp "$dir/layer.o" \
+    build/lib/Numerics/libQMLIRNumerics.a -L"$dir" -lQMLIRCudaRuntime \
+    -L/usr/local/cuda/lib64/stubs -lcuda -Wl,-rpath,'$ORIGIN' \
+    -o "$dir/e2e-layer"
+  rm "$dir/layer.ll" "$dir/layer.o"
+}
+
+M=.gpu-model
+STAGE=/tmp/qmlir-gpu-model
+MODEL_ARGS="--scheme nf4 --double-quant --max-context 512 --quiet"
+PROMPT="What is the capital of France?"
+# 70 ids: one prefill chunk of 64, then 6 decode steps.
+IDS=$(seq -s, 1000 1069)
+
+prepare_model() {
+  local gguf="${QMLIR_SMOLLM2_GGUF:-${QMLIR_MODEL_CACHE:-$HOME/.cache/quant-mlir}/SmolLM2-135M-Instruct.Q4_1.gguf}"
+  ninja -C build quant-compile quant-run quant-opt
+  rm -rf "$M" "$M-2" && mkdir -p "$M/bin" "$M/ref" "$M-2/cuda"
+  build/bin/quant-compile "$gguf" $MODEL_ARGS --target cuda:sm_90 -o "$M/cuda"
+  local cpu=build/gpu-model-cpu
+  build/bin/quant-compile "$gguf" $MODEL_ARGS -o "$cpu"
+  cp build/bin/quant-run "$M/bin/"
+  build_e2e "$M/bin"
+  head -c 200000 ../shared/data/wikitext-2/wiki.test.raw > "$M/wiki.txt"
+  build/bin/quant-run "$cpu" --ids "$IDS" --logits "$M/ref/logits.f32"
+  build/bin/quant-run "$cpu" --prompt "$PROMPT" --max-new-tokens 32 \
+    > "$M/ref/answer.txt" 2> "$M/ref/answer.log"
+  build/bin/quant-run "$cpu" --perplexity "$M/wiki.txt" --ctx 512 \
+    --max-windows 8 > "$M/ref/perplexity.txt" 2>/dev/null
+  # The logits stay here (compare-model); the rest travels.
+  mkdir -p build/gpu-model-ref && mv "$M/ref/logits.f32" build/gpu-model-ref/
+  split -n 2 -d "$M/cuda/weights.bin" "$M/cuda/weights.bin.part-"
+  mv "$M/cuda/weights.bin.part-01" "$M-2/cuda/"
+  rm "$M/cuda/weights.bin"
+  du -sh "$M" "$M-2"
+}
+
+run_model() {
+  local out=${1:-$STAGE/results}
+  mkdir -p "$STAGE" "$out"
+  for d in "$M" "$M-2"; do
+    if [ -d "$d" ]; then cp -r "$d/." "$STAGE/"; fi
+  done
+  local w="$STAGE/cuda/weights.bin"
+  if [ ! -f "$w" ]; then
+    if [ -f "$w.part-00" ] && [ -f "$w.part-01" ]; then
+      cat "$w.part-00" "$w.part-01" > "$w" && rm "$w".part-*
+    else
+      echo "staged $(ls "$STAGE/cuda" | tr '\n' ' '); carry the other half next"
+      return 0
+    fi
+  fi
+  local run="$STAGE/bin/quant-run" model="$STAGE/cuda" rc=0
+  nvidia-smi --query-gpu=name,driver_version,memory.total --format=csv,noheader | tee "$out/device.txt"
+  "$STAGE/bin/e2e-layer" 2>&1 | tee "$out/e2e.log" || rc=1
+  "$run" "$model" --ids "$IDS" --logits "$out/logits.f32" || rc=1
+  "$run" "$model" --prompt "$PROMPT" --max-new-tokens 32 \
+    > "$out/answer.txt" 2> "$out/answer.log" || rc=1
+  cat "$out/answer.txt" "$out/answer.log"
+  if cmp -s "$out/answer.txt" "$STAGE/ref/answer.txt"; then
+    echo "greedy answer: identical to the CPU build's"
+  else
+    echo "greedy answer: DIFFERS from the CPU build's:"; cat "$STAGE/ref/answer.txt"; rc=1
+  fi
+  "$run" "$model" --perplexity "$STAGE/wiki.txt" --ctx 512 --max-windows 8 \
+    2>/dev/null | tee "$out/perplexity.txt" || rc=1
+  echo "CPU build: $(cat "$STAGE/ref/perplexity.txt")"
+  # Decode speed over a longer generation.
+  "$run" "$model" --prompt "Write a story about a cat." --max-new-tokens 200 \
+    2>&1 >/dev/null | tee "$out/speed.log" || rc=1
+  timeout 300 compute-sanitizer --tool memcheck --error-exitcode 3 \
+    "$run" "$model" --ids "$(seq -s, 1000 1065)" --logits /tmp/memcheck.f32 \
+    2>&1 | tail -n 5 | tee "$out/memcheck.log" || rc=1
+  return $rc
+}
+
+# The GPU logits (OUT/logits.f32 of run-model) against the CPU build's.
+compare_model() {
+  python3 - "$1/logits.f32" build/gpu-model-ref/logits.f32 <<'PY'
+import sys, numpy as np
+gpu, cpu = (np.fromfile(f, np.float32).reshape(-1, 49152) for f in sys.argv[1:])
+d = np.abs(gpu - cpu)
+print(f"{gpu.shape[0]} positions: max |gpu - cpu| {d.max():.3g}, "
+      f"mean {d.mean():.3g}, max |cpu| {np.abs(cpu).max():.3g}; "
+      f"argmax equal at {np.mean(gpu.argmax(1) == cpu.argmax(1)) * 100:.1f} %")
+PY
 }
 
 # name:pipeline options (the skinny kernel's warps per block and unroll).
@@ -124,5 +223,8 @@ case "${1:-}" in
   profile) shift; profile "$@" ;;
   run) shift; run "$@" ;;
   report) shift; python3 bench/gpu/report.py "$@" ;;
-  *) echo "usage: scripts/gpu-check.sh prepare | run [OUT] | prepare-sweep | sweep [OUT] | profile [OUT] | report DIR" >&2; exit 2 ;;
+  prepare-model) prepare_model ;;
+  run-model) shift; run_model "$@" ;;
+  compare-model) shift; compare_model "$@" ;;
+  *) echo "usage: scripts/gpu-check.sh prepare | run [OUT] | prepare-sweep | sweep [OUT] | profile [OUT] | report DIR | prepare-model | run-model [OUT] | compare-model OUT" >&2; exit 2 ;;
 esac

@@ -37,6 +37,7 @@ driver::buildCompileRequest(const CompileArgs &args, OptionSpelling spelling) {
   request.target = args.target;
   request.cpu = args.cpu;
   model::CompileOptions &o = request.options;
+  o.cuda = !cudaChip(args.target).empty();
   if (args.maxContext < 1 || args.maxContext > (1 << 20))
     return fail(opt("max-context") + " " + llvm::Twine(args.maxContext) +
                 " is out of range [1, 1048576]");
@@ -52,12 +53,27 @@ driver::buildCompileRequest(const CompileArgs &args, OptionSpelling spelling) {
                   "' is not a valid regex: " + why);
     o.keepFloat = args.keepFloat;
   }
-  if (args.target != "cpu")
-    return fail(opt("target") + " '" + args.target +
-                "' is not supported yet (supported: cpu)");
+  // cpu, or cuda:sm_XX (XX >= 80: the kernels use Ampere's instructions).
+  if (args.target != "cpu") {
+    llvm::StringRef chip = cudaChip(args.target);
+    unsigned arch = 0;
+    if (chip.empty() ||
+        chip.drop_front(3).take_while(llvm::isDigit).getAsInteger(10, arch) ||
+        arch < 80 ||
+        !llvm::is_contained(llvm::ArrayRef<llvm::StringRef>{"", "a"},
+                            chip.drop_front(3).drop_while(llvm::isDigit)))
+      return fail(opt("target") + " '" + args.target +
+                  "' is not supported (supported: cpu, cuda:sm_XX with XX "
+                  ">= 80, e.g. cuda:sm_90)");
+    if (!QMLIR_HAS_CUDA_RUNTIME)
+      return fail(opt("target") + " '" + args.target +
+                  "' needs a quant-mlir built with the CUDA toolkit (this one "
+                  "has no CUDA runtime)");
+  }
   if (args.computeType != "f32")
     return fail(opt("compute-type") + " '" + args.computeType +
-                "' is not supported by the cpu target (supported: f32)");
+                "' is not supported by the " + args.target +
+                " target (supported: f32)");
 
   if (args.scheme == "f32") {
     if (args.asymmetric || args.doubleQuant || args.groupSize >= 0)

@@ -9,14 +9,12 @@
 #include "Common.h"
 
 #include "mlir/IR/Verifier.h"
-#include "mlir/InitAllDialects.h"
-#include "mlir/InitAllExtensions.h"
-#include "qmlir/Dialect/Qnt/IR/QntOps.h"
 #include "qmlir/Import/Gguf.h"
 #include "qmlir/Import/GgufTokenizer.h"
 #include "qmlir/Import/HfConfig.h"
 #include "qmlir/Import/HfTokenizer.h"
 #include "qmlir/Import/Safetensors.h"
+#include "qmlir/InitAll.h"
 #include "qmlir/Numerics/Ggml.h"
 
 #include "llvm/Support/FileSystem.h"
@@ -297,9 +295,6 @@ void driver::printMemoryTable(llvm::raw_ostream &os, const MemoryReport &m,
 llvm::Expected<CompileResult>
 driver::compileModel(const CompileRequest &request) {
   auto start = std::chrono::steady_clock::now();
-  if (request.target != "cpu")
-    return fail("--target '" + request.target +
-                "' is not supported yet (supported: cpu)");
   if (llvm::StringRef(request.modelPath).ends_with(".mlir"))
     return compileMlirModule(request);
   llvm::raw_ostream &log = request.log ? *request.log : llvm::nulls();
@@ -356,9 +351,7 @@ driver::compileModel(const CompileRequest &request) {
   }
 
   DialectRegistry registry;
-  registerAllDialects(registry);
-  registerAllExtensions(registry);
-  registry.insert<qnt::QntDialect>();
+  qmlir::registerAllDialects(registry);
   MLIRContext ctx(registry);
   ctx.loadAllAvailableDialects();
   llvm::Expected<model::ModelPlan> plan =
@@ -426,8 +419,7 @@ driver::compileModel(const CompileRequest &request) {
   }
   if (llvm::Error e = writeText(path("model.mlir"), text))
     return std::move(e);
-  if (llvm::Error e =
-          emitSharedLibrary(*module, request.cpu, path("model.so")))
+  if (llvm::Error e = emitSharedLibrary(*module, request, path("model.so")))
     return std::move(e);
   if (llvm::Error e = writeText(path("model.h"), headerText(c, request.options)))
     return std::move(e);

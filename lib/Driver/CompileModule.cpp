@@ -217,6 +217,11 @@ MemoryReport measureWeights(ModuleOp module) {
 llvm::Expected<CompileResult>
 driver::compileMlirModule(const CompileRequest &request) {
   auto start = std::chrono::steady_clock::now();
+  // Exported functions take host buffers (qmlir.Module passes numpy's).
+  if (!cudaChip(request.target).empty())
+    return fail(request.modelPath + ": --target " + request.target +
+                " compiles GGUF and Hugging Face models; compile an MLIR "
+                "module for the GPU with quant-opt --qnt-cuda-pipeline");
   llvm::raw_ostream &log = request.log ? *request.log : llvm::nulls();
   llvm::ErrorOr<std::unique_ptr<llvm::MemoryBuffer>> buffer =
       llvm::MemoryBuffer::getFile(request.modelPath);
@@ -318,8 +323,8 @@ driver::compileMlirModule(const CompileRequest &request) {
   // Declared (external) functions: MLIR's runner utilities, linked in.
   bool externals = llvm::any_of(module->getOps<func::FuncOp>(),
                                 [](func::FuncOp f) { return f.isExternal(); });
-  if (llvm::Error e = emitSharedLibrary(*module, request.cpu,
-                                        path("model.so"), externals))
+  if (llvm::Error e =
+          emitSharedLibrary(*module, request, path("model.so"), externals))
     return std::move(e);
   if (llvm::Error e = writeText(path("model.h"), headerText(functions)))
     return std::move(e);

@@ -11,9 +11,7 @@
 #include "mlir/ExecutionEngine/OptUtils.h"
 #include "mlir/IR/Diagnostics.h"
 #include "mlir/Pass/PassManager.h"
-#include "mlir/Target/LLVMIR/Dialect/Builtin/BuiltinToLLVMIRTranslation.h"
-#include "mlir/Target/LLVMIR/Dialect/LLVMIR/LLVMToLLVMIRTranslation.h"
-#include "mlir/Target/LLVMIR/Dialect/OpenMP/OpenMPToLLVMIRTranslation.h"
+#include "mlir/Target/LLVMIR/Dialect/All.h"
 #include "mlir/Target/LLVMIR/Export.h"
 #include "qmlir/Pipelines/Pipelines.h"
 
@@ -21,6 +19,7 @@
 #include "llvm/IR/Module.h"
 #include "llvm/MC/TargetRegistry.h"
 #include "llvm/Support/FileSystem.h"
+#include "llvm/Support/Path.h"
 #include "llvm/Support/Program.h"
 #include "llvm/Support/TargetSelect.h"
 #include "llvm/Target/TargetMachine.h"
@@ -30,13 +29,22 @@
 using namespace mlir;
 using namespace qmlir;
 using qmlir::driver::detail::fail;
+using qmlir::driver::detail::joinPath;
+
+/// The CUDA runtime library that GPU models link (lib/Runtime/CUDA).
+static constexpr const char *kCudaRuntimeName = "libQMLIRCudaRuntime.so";
 
 /// The first error diagnostic of a failed pass pipeline, for the message.
 static std::string firstError(const std::vector<std::string> &errors) {
   return errors.empty() ? std::string("(no diagnostic)") : errors.front();
 }
 
-llvm::Error driver::emitSharedLibrary(ModuleOp module, llvm::StringRef cpu,
+llvm::StringRef driver::cudaChip(llvm::StringRef target) {
+  return target.starts_with("cuda:") ? target.drop_front(5) : llvm::StringRef();
+}
+
+llvm::Error driver::emitSharedLibrary(ModuleOp module,
+                                      const CompileRequest &request,
                                       llvm::StringRef soPath,
                                       bool runnerUtils) {
   MLIRContext *ctx = module.getContext();
@@ -46,22 +54,39 @@ llvm::Error driver::emitSharedLibrary(ModuleOp module, llvm::StringRef cpu,
       errors.push_back(diag.str());
     return success();
   });
+  llvm::StringRef chip = cudaChip(request.target);
   PassManager pm(ctx);
-  QntCpuPipelineOptions cpuOptions;
-  cpuOptions.openmp = true;
-  buildQntCpuPipeline(pm, cpuOptions);
+  if (chip.empty()) {
+    QntCpuPipelineOptions cpuOptions;
+    cpuOptions.openmp = true;
+    buildQntCpuPipeline(pm, cpuOptions);
+  } else {
+    // Entry points see strided views and dynamic sizes (the KV cache):
+    // kernels take memref descriptors.
+    QntCudaPipelineOptions cudaOptions;
+    cudaOptions.chip = chip.str();
+    cudaOptions.barePointers = false;
+    buildQntCudaPipeline(pm, cudaOptions);
+  }
   if (failed(pm.run(module)))
-    return fail("the CPU pipeline failed: " + firstError(errors));
+    return fail("the " +
+                (chip.empty() ? std::string("CPU") : "CUDA " + chip.str()) +
+                " pipeline failed: " + firstError(errors));
 
-  registerBuiltinDialectTranslation(*ctx);
-  registerLLVMDialectTranslation(*ctx);
-  registerOpenMPDialectTranslation(*ctx);
+  DialectRegistry translations;
+  registerAllToLLVMIRTranslations(translations);
+  ctx->appendDialectRegistry(translations);
   llvm::LLVMContext llvmContext;
   std::unique_ptr<llvm::Module> llvmModule =
       translateModuleToLLVMIR(module, llvmContext, "qmlir_model");
   if (!llvmModule)
     return fail("translation to LLVM IR failed: " + firstError(errors));
 
+  // The host code of a GPU model runs on the GPU machine's CPU: generic
+  // x86-64 unless a CPU is named.
+  llvm::StringRef cpu = request.cpu;
+  if (!chip.empty() && cpu == "native")
+    cpu = "x86-64";
   llvm::InitializeNativeTarget();
   llvm::InitializeNativeTargetAsmPrinter();
   llvm::Triple triple(llvm::sys::getDefaultTargetTriple());
@@ -102,8 +127,9 @@ llvm::Error driver::emitSharedLibrary(ModuleOp module, llvm::StringRef cpu,
     codegen.run(*llvmModule);
   }
 
-  // Link with the system C compiler: math functions from libm, the OpenMP
-  // runtime of the parallel loops (LLVM's libomp, found next to LLVM).
+  // Link with the system C compiler: math functions from libm; for the CPU
+  // the OpenMP runtime of the parallel loops (LLVM's libomp, found next to
+  // LLVM), for CUDA the quant-mlir CUDA runtime, copied next to the library.
   const char *env = std::getenv("QMLIR_CC");
   llvm::ErrorOr<std::string> cc =
       llvm::sys::findProgramByName(env && *env ? env : "cc");
@@ -112,10 +138,14 @@ llvm::Error driver::emitSharedLibrary(ModuleOp module, llvm::StringRef cpu,
     return fail(std::string("no C compiler to link the model with (") +
                 (env && *env ? env : "cc") + " not found; set QMLIR_CC)");
   }
-  std::string ompDir = QMLIR_OPENMP_LIBDIR;
-  std::string libPath = "-L" + ompDir, rpath = "-Wl,-rpath," + ompDir;
+  std::string libDir =
+      chip.empty() ? QMLIR_OPENMP_LIBDIR : QMLIR_CUDA_RUNTIME_DIR;
+  std::string libPath = "-L" + libDir,
+              rpath = "-Wl,-rpath," + (chip.empty() ? libDir : "$ORIGIN");
+  llvm::StringRef runtimeLib = chip.empty() ? "-lomp" : "-lQMLIRCudaRuntime";
   llvm::SmallVector<llvm::StringRef> args = {
-      *cc, "-shared", "-o", partPath, objPath, libPath, rpath, "-lomp", "-lm"};
+      *cc, "-shared", "-o", partPath, objPath, libPath, rpath, runtimeLib,
+      "-lm"};
   if (runnerUtils) // printMemrefF32 and friends, next to libomp.
     args.append({"-lmlir_c_runner_utils", "-lmlir_runner_utils"});
   std::string message;
@@ -129,5 +159,14 @@ llvm::Error driver::emitSharedLibrary(ModuleOp module, llvm::StringRef cpu,
   }
   if (std::error_code ec = llvm::sys::fs::rename(partPath, soPath))
     return fail(soPath + ": " + ec.message());
+  if (!chip.empty()) {
+    std::string runtime =
+        joinPath(llvm::sys::path::parent_path(soPath), kCudaRuntimeName);
+    std::string from = joinPath(QMLIR_CUDA_RUNTIME_DIR, kCudaRuntimeName);
+    if (std::error_code ec = llvm::sys::fs::copy_file(from, runtime + ".part"))
+      return fail("copying " + from + ": " + ec.message());
+    if (std::error_code ec = llvm::sys::fs::rename(runtime + ".part", runtime))
+      return fail(runtime + ": " + ec.message());
+  }
   return llvm::Error::success();
 }

@@ -493,8 +493,9 @@ OwningOpRef<ModuleOp> LlamaBuilder::build() {
   buildEntry(*module, "qmlir_decode", 1);
 
   // What the runtime checks before calling the entry points.
+  using namespace runtime;
   int64_t info[kInfoCount] = {};
-  info[kInfoVersion] = 1;
+  info[kInfoVersion] = kModelInfoVersion;
   info[kInfoLayers] = c.layers;
   info[kInfoDim] = c.dim;
   info[kInfoHeads] = c.heads;
@@ -504,6 +505,7 @@ OwningOpRef<ModuleOp> LlamaBuilder::build() {
   info[kInfoMaxContext] = options.maxContext;
   info[kInfoPrefillChunk] = options.prefillChunk;
   info[kInfoLayoutHash] = int64_t(plan.layoutHash);
+  info[kInfoMemory] = options.cuda ? kCudaMemory : kHostMemory;
   b.setInsertionPointToEnd(module->getBody());
   auto arrayType = LLVM::LLVMArrayType::get(b.getI64Type(), kInfoCount);
   LLVM::GlobalOp::create(

@@ -24,7 +24,20 @@
 #include "mlir/Transforms/Passes.h"
 #include "qmlir/Conversion/Passes.h"
 
+#include <cstdlib>
+
 using namespace mlir;
+
+/// Where ptxas and libdevice are: the option, the usual environment
+/// variables, or the toolkit CMake found.
+static std::string cudaToolkit(const std::string &option) {
+  if (!option.empty())
+    return option;
+  for (const char *name : {"CUDA_ROOT", "CUDA_HOME", "CUDA_PATH"})
+    if (const char *path = std::getenv(name); path && *path)
+      return path;
+  return QMLIR_CUDA_TOOLKIT_DIR;
+}
 
 void qmlir::buildQntCudaPipeline(OpPassManager &pm,
                                  const QntCudaPipelineOptions &options) {
@@ -75,7 +88,7 @@ void qmlir::buildQntCudaPipeline(OpPassManager &pm,
   pm.addPass(createCSEPass());
 
   ConvertGpuOpsToNVVMOpsOptions device;
-  device.useBarePtrCallConv = true;
+  device.useBarePtrCallConv = options.barePointers;
   device.indexBitwidth = 32;
   pm.addNestedPass<gpu::GPUModuleOp>(createStripDebugInfoPass());
   pm.addNestedPass<gpu::GPUModuleOp>(createConvertGpuOpsToNVVMOps(device));
@@ -85,11 +98,13 @@ void qmlir::buildQntCudaPipeline(OpPassManager &pm,
   pm.addNestedPass<gpu::GPUModuleOp>(createReconcileUnrealizedCastsPass());
 
   GpuToLLVMConversionPassOptions host;
-  host.hostBarePtrCallConv = true;
-  host.kernelBarePtrCallConv = true;
+  // (The host setting overrides the kernel one in gpu-to-llvm.)
+  host.hostBarePtrCallConv = options.barePointers;
+  host.kernelBarePtrCallConv = options.barePointers;
   pm.addPass(createGpuToLLVMConversionPass(host));
   GpuModuleToBinaryPassOptions binary;
   binary.compilationTarget = options.format;
+  binary.toolkitPath = cudaToolkit(options.toolkit);
   pm.addPass(createGpuModuleToBinaryPass(binary));
   pm.addPass(createConvertMathToLLVMPass());
   pm.addPass(createCanonicalizerPass());

@@ -10,6 +10,7 @@
 #include <chrono>
 #include <cmath>
 #include <dlfcn.h>
+#include <type_traits>
 
 using namespace qmlir::runtime;
 
@@ -44,6 +45,51 @@ double since(std::chrono::steady_clock::time_point start) {
 
 } // namespace
 
+/// A CUDA model's buffers in device memory, managed through the quant-mlir
+/// CUDA runtime that the model library links (the gpu-to-llvm host ABI).
+struct ModelRunner::Device {
+  void *(*alloc)(uint64_t, void *, bool) = nullptr;
+  void (*free)(void *, void *) = nullptr;
+  void (*copy)(void *, void *, size_t, void *) = nullptr;
+  void (*fill)(void *, unsigned, size_t, void *) = nullptr;
+  void (*sync)(void *) = nullptr;
+  const char *(*lastError)() = nullptr;
+  void *weights = nullptr, *kCache = nullptr, *vCache = nullptr,
+       *tokens = nullptr, *logits = nullptr;
+
+  ~Device() {
+    for (void *p : {weights, kCache, vCache, tokens, logits})
+      if (p)
+        free(p, nullptr);
+  }
+
+  /// Looks the runtime up in `library`; false if it is not there.
+  bool bind(void *library) {
+    auto get = [&](auto &fn, const char *name) {
+      fn = reinterpret_cast<std::remove_reference_t<decltype(fn)>>(
+          dlsym(library, name));
+      return fn != nullptr;
+    };
+    return get(alloc, "mgpuMemAlloc") && get(free, "mgpuMemFree") &&
+           get(copy, "mgpuMemcpy") && get(fill, "mgpuMemset32") &&
+           get(sync, "mgpuStreamSynchronize") &&
+           get(lastError, "qmlirCudaLastError");
+  }
+
+  /// Waits for the copies and reports the runtime's first error (the driver
+  /// call, what it was for and the driver's message).
+  bool check(const std::string &what, std::string &error) {
+    sync(nullptr);
+    if (const char *e = lastError()) {
+      error = what + ": " + e;
+      return false;
+    }
+    return true;
+  }
+
+  void *allocate(size_t bytes) { return alloc(bytes, nullptr, false); }
+};
+
 std::unique_ptr<ModelRunner> ModelRunner::load(const std::string &dir,
                                                std::string &error) {
   std::unique_ptr<ModelRunner> m(new ModelRunner());
@@ -65,17 +111,18 @@ std::unique_ptr<ModelRunner> ModelRunner::load(const std::string &dir,
     error = so + ": not a quant-compile model library (entry points missing)";
     return nullptr;
   }
-  if (info[0] != 1) {
-    error = so + ": unsupported model library version " +
-            std::to_string(info[0]);
+  if (info[kInfoVersion] != kModelInfoVersion) {
+    error = so + ": model library version " +
+            std::to_string(info[kInfoVersion]) + ", this runtime reads " +
+            std::to_string(kModelInfoVersion) + " (recompile the model)";
     return nullptr;
   }
-  std::copy(info, info + 10, m->info);
+  std::copy(info, info + kInfoCount, m->info);
 
   std::string weights = dir + "/weights.bin";
   if (!m->weights.open(weights, error))
     return nullptr;
-  if (int64_t(m->weights.layoutHash()) != m->info[9]) {
+  if (int64_t(m->weights.layoutHash()) != m->info[kInfoLayoutHash]) {
     error = weights + ": does not belong to " + so +
             " (layout hash mismatch: recompile, or use the weights.bin the "
             "library was compiled with)";
@@ -100,13 +147,42 @@ std::unique_ptr<ModelRunner> ModelRunner::load(const std::string &dir,
   if (m->tok->eos() >= 0)
     m->endIds.push_back(m->tok->eos());
 
-  size_t cache = size_t(m->info[1]) * m->info[7] * m->info[4] * m->info[5];
-  m->kCache.assign(cache, 0.0f);
-  m->vCache.assign(cache, 0.0f);
+  size_t cache = size_t(m->info[kInfoLayers]) * m->maxContext() *
+                 m->info[kInfoKvHeads] * m->info[kInfoHeadDim];
+  if (m->info[kInfoMemory] == kHostMemory) {
+    m->kCache.assign(cache, 0.0f);
+    m->vCache.assign(cache, 0.0f);
+    return m;
+  }
+  // A CUDA model: weights, caches, tokens and logits live on the device.
+  m->device = std::make_unique<Device>();
+  Device &d = *m->device;
+  if (m->info[kInfoMemory] != kCudaMemory || !d.bind(m->library)) {
+    m->device.reset();
+    error = so + ": compiled for device memory kind " +
+            std::to_string(m->info[kInfoMemory]) +
+            " but its library does not provide the quant-mlir CUDA runtime";
+    return nullptr;
+  }
+  size_t chunk = m->prefillTokens();
+  d.weights = d.allocate(m->weights.dataBytes());
+  d.kCache = d.allocate(cache * 4);
+  d.vCache = d.allocate(cache * 4);
+  d.tokens = d.allocate(chunk * 4);
+  d.logits = d.allocate(chunk * m->vocab() * 4);
+  if (!d.check(so + ": cannot allocate the model's device memory", error))
+    return nullptr;
+  d.copy(d.weights, const_cast<uint8_t *>(m->weights.data()),
+         m->weights.dataBytes(), nullptr);
+  d.fill(d.kCache, 0, cache, nullptr);
+  d.fill(d.vCache, 0, cache, nullptr);
+  if (!d.check(weights + ": cannot upload the weights to the GPU", error))
+    return nullptr;
   return m;
 }
 
 ModelRunner::~ModelRunner() {
+  device.reset(); // Its runtime lives in the library.
   if (library)
     dlclose(library);
 }
@@ -144,11 +220,6 @@ bool ModelRunner::forward(const std::vector<int32_t> &ids, int64_t pos,
       return false;
     }
   logits.resize(size_t(n) * v);
-  auto w = describe(const_cast<uint8_t *>(weights.data()),
-                    {int64_t(weights.dataBytes())});
-  int64_t cacheSizes[4] = {info[1], info[7], info[4], info[5]};
-  auto kc = describe(kCache.data(), cacheSizes);
-  auto vc = describe(vCache.data(), cacheSizes);
   // Decode steps one token at a time; longer runs go through prefill in
   // chunks, the last one padded (padding positions are overwritten before
   // any later token can see them).
@@ -166,15 +237,51 @@ bool ModelRunner::forward(const std::vector<int32_t> &ids, int64_t pos,
     }
     tokens.assign(ids.begin() + done, ids.begin() + done + count);
     tokens.resize(width, ids[done + count - 1]);
-    out.resize(size_t(width) * v);
-    auto t = describe(tokens.data(), {width});
-    auto l = describe(out.data(), {width, v});
-    (single ? decode : prefill)(&w, &kc, &vc, &t, pos + done, &l);
+    if (!run(single, tokens, pos + done, out, error))
+      return false;
     std::copy(out.begin(), out.begin() + size_t(count) * v,
               logits.begin() + size_t(done) * v);
     done += count;
   }
   return true;
+}
+
+bool ModelRunner::run(bool single, const std::vector<int32_t> &tokens,
+                      int64_t pos, std::vector<float> &out,
+                      std::string &error) {
+  int64_t width = tokens.size(), v = vocab();
+  out.resize(size_t(width) * v);
+  int64_t cacheSizes[4] = {info[kInfoLayers], maxContext(), info[kInfoKvHeads],
+                           info[kInfoHeadDim]};
+  Entry entry = single ? decode : prefill;
+  if (!device) {
+    auto w = describe(const_cast<uint8_t *>(weights.data()),
+                      {int64_t(weights.dataBytes())});
+    auto kc = describe(kCache.data(), cacheSizes);
+    auto vc = describe(vCache.data(), cacheSizes);
+    auto t = describe(const_cast<int32_t *>(tokens.data()), {width});
+    auto l = describe(out.data(), {width, v});
+    entry(&w, &kc, &vc, &t, pos, &l);
+    return true;
+  }
+  // The same descriptors over device buffers; tokens in, logits out.
+  Device &d = *device;
+  d.copy(d.tokens, const_cast<int32_t *>(tokens.data()), width * 4, nullptr);
+  if (!d.check("copying the tokens to the GPU", error))
+    return false;
+  auto w = describe(static_cast<uint8_t *>(d.weights),
+                    {int64_t(weights.dataBytes())});
+  auto kc = describe(static_cast<float *>(d.kCache), cacheSizes);
+  auto vc = describe(static_cast<float *>(d.vCache), cacheSizes);
+  auto t = describe(static_cast<int32_t *>(d.tokens), {width});
+  auto l = describe(static_cast<float *>(d.logits), {width, v});
+  entry(&w, &kc, &vc, &t, pos, &l);
+  if (!d.check(std::string("running qmlir_") + (single ? "decode" : "prefill") +
+                   " on the GPU",
+               error))
+    return false;
+  d.copy(out.data(), d.logits, out.size() * 4, nullptr);
+  return d.check("copying the logits from the GPU", error);
 }
 
 /// The next token from one row of logits.

@@ -56,7 +56,7 @@ def test_pass_failure_is_an_error():
     (dict(scheme="int3"), ValueError, "scheme 'int3' is not one of f32, int8, int4, nf4, fp4"),
     (dict(scheme="f32", group_size=32), ValueError, "scheme f32 takes no group_size, asymmetric or double_quant"),
     (dict(scheme="int8", double_quant=True), ValueError, "double_quant applies to nf4 and fp4, not int8"),
-    (dict(target="cuda:sm_90"), ValueError, "target 'cuda:sm_90' is not supported yet"),
+    (dict(target="cuda:sm_75"), ValueError, "target 'cuda:sm_75' is not supported"),
     (dict(max_context=0), ValueError, r"max_context 0 is out of range \[1, 1048576\]"),
     (dict(keep_float="a("), ValueError, "keep_float 'a\\(' is not a valid regex"),
     (dict(), qmlir.Error, "missing.gguf"),

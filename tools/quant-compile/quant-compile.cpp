@@ -7,7 +7,7 @@
 //   quant-compile MODEL.gguf|HF_DIR|MODULE.mlir --scheme f32|int8|int4|nf4|fp4
 //       [--group-size N]
 //       [--asymmetric] [--double-quant] [--compute-type f32]
-//       [--target cpu] [--cpu native|NAME] [--keep-float REGEX]
+//       [--target cpu|cuda:sm_XX] [--cpu native|NAME] [--keep-float REGEX]
 //       [--max-context N] [--prefill-tokens N] -o OUTDIR
 //
 // Bad input gets one line naming what is wrong and exit code 1.
@@ -46,11 +46,14 @@ static cl::opt<bool> asymmetric("asymmetric",
 static cl::opt<bool> doubleQuant("double-quant",
                                  cl::desc("Quantize the absmax (nf4, fp4)"),
                                  cl::cat(category));
-static cl::opt<std::string> computeType(
-    "compute-type", cl::desc("Activation type (the CPU target computes in f32)"),
-    cl::init("f32"), cl::cat(category));
-static cl::opt<std::string> target("target", cl::desc("cpu"), cl::init("cpu"),
-                                   cl::cat(category));
+static cl::opt<std::string>
+    computeType("compute-type",
+                cl::desc("Activation type (whole models compute in f32)"),
+                cl::init("f32"), cl::cat(category));
+static cl::opt<std::string>
+    target("target",
+           cl::desc("cpu, or cuda:sm_XX (XX >= 80) for an NVIDIA GPU"),
+           cl::init("cpu"), cl::cat(category));
 static cl::opt<std::string>
     cpu("cpu",
         cl::desc("CPU to generate code for: native (this machine) or an LLVM "

@@ -82,14 +82,20 @@ def QntGpuHostBuffersPass : Pass<"qnt-gpu-host-buffers", "::mlir::ModuleOp"> {
     In the CUDA pipeline a host function's buffers live on the device: the
     caller passes device pointers, and this pass turns the host functions'
     `memref.alloc` / `memref.dealloc` / `memref.copy` into `gpu.alloc` /
-    `gpu.dealloc` / `gpu.memcpy`, and gives every host constant
+    `gpu.dealloc` / `gpu.memcpy` (a copy to or from a strided view becomes
+    `linalg.copy`, a kernel: gpu.memcpy's lowering ignores view offsets),
+    and gives every host constant
     (`memref.get_global`) a device copy made at function entry and freed at
     each return. An allocation that does not leave its block (returned,
     yielded) is freed at the block's end; a returned one belongs to the
-    caller. Runs after bufferization and before kernel outlining.
+    caller. A loop that yields a fresh buffer per iteration from an initial
+    buffer of its own copies each result into that buffer instead, so that
+    no iteration's buffer outlives it. Runs after bufferization and before
+    kernel outlining.
   }];
   let dependentDialects = ["::mlir::gpu::GPUDialect",
-                           "::mlir::memref::MemRefDialect"];
+                           "::mlir::memref::MemRefDialect",
+                           "::mlir::linalg::LinalgDialect"];
 }
 
 def QntGpuMapParallelLoopsPass

@@ -30,7 +30,7 @@ namespace qmlir::driver {
 struct CompileRequest {
   std::string modelPath, outDir;
   model::CompileOptions options;
-  /// "cpu" (the only target so far).
+  /// "cpu" or "cuda:sm_XX".
   std::string target = "cpu";
   /// LLVM CPU name for the code ("native": this machine's CPU and features;
   /// "x86-64": any x86-64).
@@ -86,16 +86,22 @@ enum class OptionSpelling { Flags, Keywords };
 llvm::Expected<CompileRequest> buildCompileRequest(const CompileArgs &args,
                                                    OptionSpelling spelling);
 
-/// Lowers `module` (qnt + linalg on tensors) with the CPU pipeline, and
-/// writes a shared library to `soPath` (an object file through LLVM for
-/// `cpu`, linked by the system C compiler, $QMLIR_CC or cc).
-/// Lowers `module` with qnt-cpu-pipeline (OpenMP) and links it into a shared
-/// library for `cpu` ("native" or an LLVM CPU name). `runnerUtils` links
-/// MLIR's runner utilities too (printMemrefF32, ...), for generic modules
-/// that call them.
-llvm::Error emitSharedLibrary(mlir::ModuleOp module, llvm::StringRef cpu,
-                              llvm::StringRef soPath,
-                              bool runnerUtils = false);
+/// "sm_90" for the target "cuda:sm_90"; empty for "cpu" (or anything else).
+llvm::StringRef cudaChip(llvm::StringRef target);
+
+/// Lowers `module` (qnt + linalg on tensors) for `request.target` and links
+/// it into the shared library `soPath` (an object file through LLVM, linked
+/// by the system C compiler, $QMLIR_CC or cc):
+/// - cpu: qnt-cpu-pipeline with OpenMP, for `request.cpu` ("native" or an
+///   LLVM CPU name); `runnerUtils` links MLIR's runner utilities too
+///   (printMemrefF32, ...), for generic modules that call them;
+/// - cuda:sm_XX: qnt-cuda-pipeline, the kernels embedded as a fatbin, the
+///   host code for generic x86-64 (unless `request.cpu` names a CPU),
+///   linked against the quant-mlir CUDA runtime, which is copied next to
+///   the library.
+llvm::Error emitSharedLibrary(mlir::ModuleOp module,
+                              const CompileRequest &request,
+                              llvm::StringRef soPath, bool runnerUtils = false);
 
 /// The seed-style table: FP32 / FP16 / this scheme, GB and %.
 void printMemoryTable(llvm::raw_ostream &os, const MemoryReport &memory,

@@ -21,7 +21,8 @@
 //      %logits: memref<T x V x f32>)
 //   which run tokens at positions pos .. pos + T - 1 against the cache of
 //   positions < pos, store their keys and values into the cache and their
-//   logits into %logits; plus the constant global `qmlir_model_info`.
+//   logits into %logits; plus the constant global `qmlir_model_info`
+//   (ModelInfo.h).
 //
 //===----------------------------------------------------------------------===//
 
@@ -33,6 +34,7 @@
 #include "qmlir/Dialect/Qnt/IR/QntOps.h"
 #include "qmlir/Import/Gguf.h"
 #include "qmlir/Import/HfConfig.h"
+#include "qmlir/Runtime/ModelInfo.h"
 #include "qmlir/Runtime/WeightsFile.h"
 
 #include <optional>
@@ -64,6 +66,8 @@ struct CompileOptions {
   std::string keepFloat;
   /// KV cache length and the tokens of one prefill call.
   int64_t maxContext = 1024, prefillChunk = 64;
+  /// Compile for a CUDA GPU: the entry points take device buffers.
+  bool cuda = false;
 };
 
 /// One stored tensor of a layer or of the globals.
@@ -108,21 +112,6 @@ struct ModelPlan {
 llvm::Expected<ModelPlan> planModel(mlir::MLIRContext *context,
                                     const LlamaConfig &config,
                                     const CompileOptions &options);
-
-/// The values of the `qmlir_model_info` global, in order.
-enum ModelInfo : int64_t {
-  kInfoVersion,
-  kInfoLayers,
-  kInfoDim,
-  kInfoHeads,
-  kInfoKvHeads,
-  kInfoHeadDim,
-  kInfoVocab,
-  kInfoMaxContext,
-  kInfoPrefillChunk,
-  kInfoLayoutHash,
-  kInfoCount
-};
 
 /// Builds the module (see the file comment).
 mlir::OwningOpRef<mlir::ModuleOp>

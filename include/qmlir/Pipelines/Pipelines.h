@@ -47,6 +47,11 @@ struct QntCudaPipelineOptions
       *this, "format",
       llvm::cl::desc("Embedded GPU binary: fatbin, bin (cubin) or isa (PTX)"),
       llvm::cl::init("fatbin")};
+  PassOptions::Option<std::string> toolkit{
+      *this, "toolkit",
+      llvm::cl::desc("CUDA toolkit (ptxas, libdevice); default: $CUDA_ROOT, "
+                     "$CUDA_HOME, $CUDA_PATH or the one found at build time"),
+      llvm::cl::init("")};
   PassOptions::Option<int> optLevel{
       *this, "opt-level", llvm::cl::desc("Device code optimization level"),
       llvm::cl::init(3)};
@@ -70,6 +75,12 @@ struct QntCudaPipelineOptions
       *this, "skinny-unroll",
       llvm::cl::desc("Skinny-kernel windows loaded at once (0: per shape)"),
       llvm::cl::init(0)};
+  PassOptions::Option<bool> barePointers{
+      *this, "bare-pointers",
+      llvm::cl::desc("Kernels take bare pointers (static shapes only, the "
+                     "ABI of --qnt-dump-gpu-binaries); off: memref "
+                     "descriptors, for dynamic shapes and strided views"),
+      llvm::cl::init(true)};
 };
 
 /// Lowers a module with qnt ops, linalg on tensors, arith, math and func to

@@ -9,12 +9,16 @@
 // library was compiled for), loads tokenizer.bin, owns the KV caches, and
 // runs the entry points: logits of token runs, greedy or sampled
 // generation, perplexity. Plain C++ (dlopen, mmap): no MLIR at run time.
+// A model compiled for a CUDA GPU gets its weights, caches and I/O buffers
+// in device memory through the CUDA runtime that its library links (looked
+// up in the library), so this code needs no CUDA either.
 //
 //===----------------------------------------------------------------------===//
 
 #ifndef QMLIR_RUNTIME_MODELRUNNER_H
 #define QMLIR_RUNTIME_MODELRUNNER_H
 
+#include "qmlir/Runtime/ModelInfo.h"
 #include "qmlir/Runtime/Tokenizer.h"
 #include "qmlir/Runtime/WeightsFile.h"
 
@@ -57,9 +61,13 @@ public:
   ~ModelRunner();
 
   const Tokenizer &tokenizer() const { return *tok; }
-  int64_t vocab() const { return info[6]; }
-  int64_t maxContext() const { return info[7]; }
-  int64_t prefillTokens() const { return info[8]; }
+  int64_t vocab() const { return info[kInfoVocab]; }
+  int64_t maxContext() const { return info[kInfoMaxContext]; }
+  int64_t prefillTokens() const { return info[kInfoPrefillChunk]; }
+  /// "cpu" or "cuda": where the model runs.
+  const char *target() const {
+    return info[kInfoMemory] == kCudaMemory ? "cuda" : "cpu";
+  }
 
   /// Runs `ids` at positions pos.. (the cache must hold positions < pos);
   /// returns their logits, row-major [ids.size(), vocab]. False with
@@ -95,13 +103,22 @@ private:
   ModelRunner() = default;
   using Entry = void (*)(void *, void *, void *, void *, int64_t, void *);
 
+  struct Device;
+
+  /// Runs one entry point on `width` tokens; `out` gets width rows of
+  /// logits.
+  bool run(bool single, const std::vector<int32_t> &tokens, int64_t pos,
+           std::vector<float> &out, std::string &error);
+
   void *library = nullptr;
   Entry prefill = nullptr, decode = nullptr;
-  int64_t info[10] = {};
+  int64_t info[kInfoCount] = {};
   WeightsFile weights;
   std::unique_ptr<Tokenizer> tok;
   std::vector<float> kCache, vCache;
   std::vector<int32_t> endIds;
+  /// The device buffers of a CUDA model (null for the CPU).
+  std::unique_ptr<Device> device;
 };
 
 } // namespace qmlir::runtime

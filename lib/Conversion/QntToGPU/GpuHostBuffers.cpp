@@ -7,6 +7,8 @@
 #include "qmlir/Conversion/QntToGPU/QntToGPU.h"
 
 #include "mlir/Dialect/Func/IR/FuncOps.h"
+#include "mlir/Dialect/Linalg/IR/Linalg.h"
+#include "mlir/Dialect/SCF/IR/SCF.h"
 #include "mlir/IR/Builders.h"
 #include "mlir/Interfaces/ViewLikeInterface.h"
 
@@ -22,13 +24,42 @@ struct QntGpuHostBuffersPass
     : public qmlir::impl::QntGpuHostBuffersPassBase<QntGpuHostBuffersPass> {
   void runOnOperation() override {
     getOperation().walk([&](func::FuncOp func) {
-      if (!func.isDeclaration())
+      if (!func.isDeclaration()) {
+        func.walk([&](scf::ForOp loop) { carryInPlace(loop); });
         moveToDevice(func);
+      }
     });
   }
 
-  /// True when the buffer, or a view of it, reaches a terminator (return,
-  /// yield) or an op this pass cannot see through.
+  /// A loop that yields a new buffer each iteration (a model's hidden state
+  /// over its layers) would leave every iteration's buffer unfreed: where
+  /// the loop starts from a buffer not used after it, the iterations
+  /// copy their result into that buffer instead, and the new buffers stay
+  /// in (and are freed at the end of) their iteration.
+  static void carryInPlace(scf::ForOp loop) {
+    auto yield = cast<scf::YieldOp>(loop.getBody()->getTerminator());
+    OpBuilder b(yield);
+    for (auto [init, iterArg, yielded] :
+         llvm::zip(loop.getInitArgs(), loop.getRegionIterArgs(),
+                   yield.getOperands())) {
+      auto type = dyn_cast<MemRefType>(iterArg.getType());
+      // The initial buffer: allocated here, used before the loop only.
+      auto usedBefore = [&](Operation *user) {
+        return user == loop || (user->getBlock() == loop->getBlock() &&
+                                user->isBeforeInBlock(loop));
+      };
+      if (!type || !type.getLayout().isIdentity() ||
+          !init.getDefiningOp<memref::AllocOp>() ||
+          !llvm::all_of(init.getUsers(), usedBefore) || yielded == iterArg ||
+          !loop.getRegion().isAncestor(yielded.getParentRegion()))
+        continue;
+      memref::CopyOp::create(b, yield.getLoc(), yielded, iterArg);
+      yield->replaceUsesOfWith(yielded, iterArg);
+    }
+  }
+
+  /// True when the buffer, a view of it, or a loop result it starts, reaches
+  /// a terminator (return, yield).
   static bool escapes(Value buffer) {
     SmallVector<Value> work = {buffer};
     while (!work.empty()) {
@@ -39,6 +70,11 @@ struct QntGpuHostBuffersPass
         if (isa<ViewLikeOpInterface, memref::CastOp>(user))
           for (Value r : user->getResults())
             work.push_back(r);
+        // A loop started from it may hand it on as its result.
+        if (auto loop = dyn_cast<scf::ForOp>(user))
+          for (OpOperand &init : loop.getInitArgsMutable())
+            if (init.get() == v)
+              work.push_back(loop.getTiedLoopResult(&init));
       }
     }
     return false;
@@ -78,8 +114,16 @@ struct QntGpuHostBuffersPass
         dealloc.erase();
       } else if (auto copy = dyn_cast<memref::CopyOp>(op)) {
         b.setInsertionPoint(copy);
-        gpu::MemcpyOp::create(b, loc, /*asyncToken=*/Type(), ValueRange{},
-                              copy.getTarget(), copy.getSource());
+        // gpu.memcpy copies whole identity-layout buffers (its lowering
+        // ignores a view's offset); views are copied by a kernel.
+        auto identity = [](Value v) {
+          return cast<MemRefType>(v.getType()).getLayout().isIdentity();
+        };
+        if (identity(copy.getSource()) && identity(copy.getTarget()))
+          gpu::MemcpyOp::create(b, loc, /*asyncToken=*/Type(), ValueRange{},
+                                copy.getTarget(), copy.getSource());
+        else
+          linalg::CopyOp::create(b, loc, copy.getSource(), copy.getTarget());
         copy.erase();
       } else if (auto get = dyn_cast<memref::GetGlobalOp>(op)) {
         Value &dev = deviceGlobals[get.getNameAttr()];

@@ -79,6 +79,26 @@ bool ensureContext() {
   }
   return true;
 }
+
+/// Makes the default memory pool of the device keep freed memory (instead
+/// of returning it at every synchronization), once; false if the device
+/// has no stream-ordered allocator.
+bool keepPoolMemory() {
+  static std::once_flag once;
+  static bool ok = false;
+  std::call_once(once, [] {
+    CUdevice device;
+    CUmemoryPool pool;
+    cuuint64_t keep = ~cuuint64_t(0);
+    ok = check(cuDeviceGet(&device, defaultDevice), "cuDeviceGet", "device") &&
+         check(cuDeviceGetDefaultMemPool(&pool, device),
+               "cuDeviceGetDefaultMemPool", "the stream-ordered allocator") &&
+         check(cuMemPoolSetAttribute(pool, CU_MEMPOOL_ATTR_RELEASE_THRESHOLD,
+                                     &keep),
+               "cuMemPoolSetAttribute", "the release threshold");
+  });
+  return ok;
+}
 } // namespace
 
 //===----------------------------------------------------------------------===//
@@ -210,22 +230,37 @@ void mgpuEventRecord(void *event, void *stream) {
         "cuEventRecord", "an event");
 }
 
-void *mgpuMemAlloc(uint64_t sizeBytes, void * /*stream*/, bool isHostShared) {
+// Buffers of a stream (the temporaries of compiled host code) come from the
+// device's stream-ordered pool, which keeps freed memory for the next call:
+// no device-wide synchronization per temporary. Without a stream, plain
+// cuMemAlloc / cuMemFree.
+void *mgpuMemAlloc(uint64_t sizeBytes, void *stream, bool isHostShared) {
   if (!ensureContext())
     return nullptr;
   CUdeviceptr ptr = 0;
   if (sizeBytes == 0)
     return nullptr;
   std::string what = std::to_string(sizeBytes) + " bytes";
-  bool ok = isHostShared
-                ? check(cuMemAllocManaged(&ptr, sizeBytes, CU_MEM_ATTACH_GLOBAL),
-                        "cuMemAllocManaged", what)
-                : check(cuMemAlloc(&ptr, sizeBytes), "cuMemAlloc", what);
+  bool ok;
+  if (isHostShared)
+    ok = check(cuMemAllocManaged(&ptr, sizeBytes, CU_MEM_ATTACH_GLOBAL),
+               "cuMemAllocManaged", what);
+  else if (stream && keepPoolMemory())
+    ok = check(cuMemAllocAsync(&ptr, sizeBytes, static_cast<CUstream>(stream)),
+               "cuMemAllocAsync", what);
+  else
+    ok = check(cuMemAlloc(&ptr, sizeBytes), "cuMemAlloc", what);
   return ok ? reinterpret_cast<void *>(ptr) : nullptr;
 }
 
-void mgpuMemFree(void *ptr, void * /*stream*/) {
-  if (ptr)
+void mgpuMemFree(void *ptr, void *stream) {
+  if (!ptr)
+    return;
+  if (stream && keepPoolMemory())
+    check(cuMemFreeAsync(reinterpret_cast<CUdeviceptr>(ptr),
+                         static_cast<CUstream>(stream)),
+          "cuMemFreeAsync", "a device buffer");
+  else
     check(cuMemFree(reinterpret_cast<CUdeviceptr>(ptr)), "cuMemFree",
           "a device buffer");
 }
