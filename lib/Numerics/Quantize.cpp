@@ -183,7 +183,8 @@ float quantizeTableBlock(const Codebook &book, const float *w, int64_t count,
   return amax;
 }
 
-/// Value of a stored 4-bit or 8-bit code given its decoded scale.
+} // namespace
+
 float dequantizeCode(const Scheme &scheme, unsigned code, float scale,
                      int zeroPoint) {
   switch (scheme.kind) {
@@ -203,7 +204,22 @@ float dequantizeCode(const Scheme &scheme, unsigned code, float scale,
   }
   return 0.0f;
 }
-} // namespace
+uint8_t encodeWithScale(const Scheme &scheme, const Codebook *book, float x,
+                        float scale, int zeroPoint) {
+  if (isTableKind(scheme.kind))
+    return book->lookup(scale > 0.0f ? std::clamp(x / scale, -1.0f, 1.0f)
+                                     : 0.0f);
+  bool isInt8 = scheme.kind == Kind::Int8;
+  if (scale == 0.0f)
+    return scheme.symmetric ? 0 : static_cast<uint8_t>(zeroPoint);
+  if (scheme.symmetric) {
+    int q = clampRound(x / scale, isInt8 ? -127 : -8, isInt8 ? 127 : 7);
+    return static_cast<uint8_t>(isInt8 ? q : q & 0xF);
+  }
+  int levels = isInt8 ? 255 : 15;
+  float shifted = roundHalfEven(x / scale) + static_cast<float>(zeroPoint);
+  return static_cast<uint8_t>(clampRound(shifted, 0, levels));
+}
 
 //===----------------------------------------------------------------------===//
 // Validation and storage

@@ -121,17 +121,27 @@ def _as_weight(w) -> np.ndarray:
 def quantize(w, scheme: str = "nf4", group_size: Optional[int] = None, *,
              asymmetric: bool = False, double_quant: bool = False,
              codebook: Optional[Sequence[float]] = None,
-             outlier_threshold: float = 0.0) -> QuantizedTensor:
+             outlier_threshold: float = 0.0, hessian=None, damp: float = 0.01,
+             act_order: bool = True) -> QuantizedTensor:
     """Quantizes a weight (rank >= 1; leading dimensions are rows).
 
     group_size: values per scale along K; 0 is one group per row; the
     default is per row for int8 and 64 otherwise (a trailing partial group
     is allowed). Formulas: bitsandbytes for nf4/fp4 (quantize_4bit, with
     double quantization) and int8 (vector-wise); docs/Layouts.md.
+
+    hessian: [K, K], the sum of x x^T over calibration inputs x of the layer
+    (y = x W^T): the codes are chosen by GPTQ (damp: fraction of the mean
+    diagonal added to it; act_order: columns by decreasing diagonal) to
+    minimise the output error; scales, zero points and double quantization
+    stay those of plain rounding, so the result is stored and dequantized
+    like any other.
     """
     scheme = _check_scheme(scheme)
     g = _default_group_size(scheme, group_size)
     a = _as_weight(w)
+    if outlier_threshold and hessian is not None:
+        raise ValueError("hessian (GPTQ) and outlier_threshold do not go together")
     if outlier_threshold:
         # LLM.int8: bitsandbytes.functional.int8_vectorwise_quant(w, threshold)
         if scheme != "int8" or g != 0 or asymmetric:
@@ -144,7 +154,9 @@ def quantize(w, scheme: str = "nf4", group_size: Optional[int] = None, *,
                                symmetric=True, double_quant=False, codes=codes,
                                scales=scales, outlier_cols=cols)
     book = None if codebook is None else [float(v) for v in codebook]
-    r = _qmlir.quantize(a, scheme, g, not asymmetric, bool(double_quant), book)
+    h = None if hessian is None else np.ascontiguousarray(hessian, dtype=np.float64)
+    r = _qmlir.quantize(a, scheme, g, not asymmetric, bool(double_quant), book,
+                        h, float(damp), bool(act_order))
     return QuantizedTensor(
         scheme=scheme, shape=(a.shape[0], a.shape[1]), group_size=g,
         symmetric=not asymmetric, double_quant=bool(double_quant),
@@ -277,7 +289,8 @@ def compile(model_path: Union[str, os.PathLike], out_dir: Union[str, os.PathLike
 
     Writes out_dir/ (model.so, weights.bin, model.h, manifest.json, ...);
     returns the memory figures and the compile time. verbose prints the
-    progress and the memory table.
+    progress and the memory table. target: "cpu" or "cuda:sm_XX" (XX >= 80;
+    Model.load then runs it on the GPU).
     """
     args = _qmlir.CompileArgs()
     args.model_path = os.fspath(model_path)

@@ -20,6 +20,7 @@
 
 #include "qmlir/Driver/Driver.h"
 #include "qmlir/InitAll.h"
+#include "qmlir/Numerics/Gptq.h"
 #include "qmlir/Numerics/Quantize.h"
 #include "qmlir/Runtime/ModelRunner.h"
 
@@ -107,18 +108,33 @@ numerics::Scheme makeScheme(const std::string &kind, int64_t groupSize,
 
 nb::dict quantize(const Input<float> &w, const std::string &kind,
                   int64_t groupSize, bool symmetric, bool doubleQuant,
-                  const std::optional<std::vector<float>> &codebook) {
+                  const std::optional<std::vector<float>> &codebook,
+                  const std::optional<Input<double>> &hessian, double damp,
+                  bool actOrder) {
   if (w.ndim() != 2 || w.shape(0) == 0 || w.shape(1) == 0)
     throw nb::value_error("quantize: the weight must be a non-empty [N, K] "
                           "array");
   int64_t n = w.shape(0), k = w.shape(1);
   numerics::Scheme s =
       makeScheme(kind, groupSize, symmetric, doubleQuant, codebook, k);
+  if (hessian && (hessian->ndim() != 2 || int64_t(hessian->shape(0)) != k ||
+                  int64_t(hessian->shape(1)) != k))
+    throw nb::value_error(("quantize: the hessian must be [K, K] = [" +
+                           std::to_string(k) + ", " + std::to_string(k) +
+                           "] for this weight")
+                              .c_str());
   numerics::QuantizedWeight q;
+  std::string error;
   {
     nb::gil_scoped_release release;
-    q = numerics::quantize(s, w.data(), n, k);
+    if (hessian)
+      numerics::quantizeGptq(s, w.data(), n, k, hessian->data(),
+                             numerics::GptqOptions{damp, actOrder}, q, error);
+    else
+      q = numerics::quantize(s, w.data(), n, k);
   }
+  if (!error.empty())
+    throw nb::value_error(("quantize (GPTQ): " + error).c_str());
   int64_t g = q.groups();
   size_t codeCols = numerics::bitsPerCode(s.kind) == 8 ? k : (k + 1) / 2;
   nb::dict out;
@@ -485,8 +501,9 @@ NB_MODULE(_qmlir, m) {
   m.doc() = "quant-mlir native module (use the qmlir package)";
   nb::exception<QmlirError>(m, "Error", PyExc_RuntimeError);
 
-  m.def("quantize", &quantize, "w"_a, "kind"_a, "group_size"_a,
-        "symmetric"_a, "double_quant"_a, "codebook"_a = nb::none());
+  m.def("quantize", &quantize, "w"_a, "kind"_a, "group_size"_a, "symmetric"_a,
+        "double_quant"_a, "codebook"_a.none(), "hessian"_a.none(), "damp"_a,
+        "act_order"_a);
   m.def("dequantize", &dequantize, "kind"_a, "group_size"_a, "symmetric"_a,
         "double_quant"_a, "codebook"_a.none(), "n"_a, "k"_a, "codes"_a,
         "scales"_a.none(), "zero_points"_a.none(), "dq_codes"_a.none(),

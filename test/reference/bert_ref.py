@@ -91,8 +91,10 @@ def _converted(weights, dtype):
     return _CACHE[key]
 
 
-def embed(cfg, weights, ids, overrides=None, dtype=np.float64):
-    """The normalized sentence embedding of one tokenized sentence."""
+def embed(cfg, weights, ids, overrides=None, dtype=np.float64, capture=None):
+    """The normalized sentence embedding of one tokenized sentence;
+    capture(name, x), if given, sees the input x [T, K] of every Linear
+    (name: its weight's)."""
     W = _converted(weights, dtype)
     if overrides:
         W = dict(W)
@@ -108,6 +110,8 @@ def embed(cfg, weights, ids, overrides=None, dtype=np.float64):
     hd = cfg["hidden_size"] // heads
 
     def lin(name, v):
+        if capture:
+            capture(name + ".weight", v)
         return v @ W[name + ".weight"].T + W[name + ".bias"]
 
     for i in range(cfg["num_hidden_layers"]):

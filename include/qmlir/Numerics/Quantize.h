@@ -164,6 +164,17 @@ std::vector<float> decodeScales(const QuantizedWeight &q);
 /// Dequantizes to a row-major [N, K] fp32 array.
 std::vector<float> dequantize(const QuantizedWeight &q);
 
+/// The value of a stored code given its group's decoded scale (absmax for
+/// nf4/fp4) and zero point.
+float dequantizeCode(const Scheme &scheme, unsigned code, float scale,
+                     int zeroPoint);
+
+/// The code of x in a group of the given decoded scale and zero point: the
+/// nearest table value of x / scale (`book`: the scheme's table, for
+/// nf4/fp4), or round-half-even(x / scale) (+ zero point) clamped.
+uint8_t encodeWithScale(const Scheme &scheme, const Codebook *book, float x,
+                        float scale, int zeroPoint);
+
 /// Dequantizes a single element (n, k). Slow; for references and tests.
 float dequantizeElement(const QuantizedWeight &q,
                         const std::vector<float> &decodedScales, int64_t n,
