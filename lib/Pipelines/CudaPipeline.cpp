@@ -87,6 +87,11 @@ void qmlir::buildQntCudaPipeline(OpPassManager &pm,
   pm.addPass(createCanonicalizerPass());
   pm.addPass(createCSEPass());
 
+  // Index values the host passes (scalars, and without bare pointers the
+  // descriptors' offsets, sizes and strides) are 64-bit; a kernel reads the
+  // low 32 bits of each: cuLaunchKernel copies every parameter from its own
+  // slot with the kernel's size for it (x86-64 is little-endian, and device
+  // buffers stay under 2^31 elements).
   ConvertGpuOpsToNVVMOpsOptions device;
   device.useBarePtrCallConv = options.barePointers;
   device.indexBitwidth = 32;

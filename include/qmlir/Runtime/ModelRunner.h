@@ -64,10 +64,6 @@ public:
   int64_t vocab() const { return info[kInfoVocab]; }
   int64_t maxContext() const { return info[kInfoMaxContext]; }
   int64_t prefillTokens() const { return info[kInfoPrefillChunk]; }
-  /// "cpu" or "cuda": where the model runs.
-  const char *target() const {
-    return info[kInfoMemory] == kCudaMemory ? "cuda" : "cpu";
-  }
 
   /// Runs `ids` at positions pos.. (the cache must hold positions < pos);
   /// returns their logits, row-major [ids.size(), vocab]. False with
