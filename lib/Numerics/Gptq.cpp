@@ -138,7 +138,7 @@ bool quantizeGptq(const Scheme &scheme, const float *w, int64_t n, int64_t k,
   if (isTableKind(scheme.kind))
     book.emplace(schemeTable(scheme), 16);
   bool fourBit = bitsPerCode(scheme.kind) == 4;
-  int64_t bytesPerRow = fourBit ? (k + 1) / 2 : k;
+  int64_t bytesPerRow = rowBytes(scheme.kind, k);
   std::vector<double> row(k);
   std::vector<uint8_t> codes(k);
   for (int64_t r = 0; r < n; ++r) {

@@ -64,11 +64,11 @@ int64_t effectiveGroupSize(int64_t k, int64_t groupSize) {
   return groupSize > 0 ? groupSize : k;
 }
 
-namespace {
-/// Bytes of one row of codes.
 int64_t rowBytes(Kind kind, int64_t k) {
   return bitsPerCode(kind) == 8 ? k : (k + 1) / 2;
 }
+
+namespace {
 
 /// True when the scheme stores zero points.
 bool hasZeroPoints(const Scheme &scheme) {
@@ -139,8 +139,7 @@ float quantizeIntGroup(const Scheme &scheme, const float *w, int64_t count,
       return scale;
     }
     for (int64_t i = 0; i < count; ++i)
-      codes[i] =
-          static_cast<uint8_t>(clampRound(w[i] / scale, qmin, qmax) & 0xF);
+      codes[i] = encodeWithScale(scheme, nullptr, w[i], scale, 0);
     return scale;
   }
 
@@ -153,12 +152,8 @@ float quantizeIntGroup(const Scheme &scheme, const float *w, int64_t count,
     std::fill(codes, codes + count, 0);
     return 0.0f;
   }
-  for (int64_t i = 0; i < count; ++i) {
-    // Round before adding the (integral) zero point so that the half-to-even
-    // decision is taken on w / scale itself, not on an fp32-rounded sum.
-    float shifted = roundHalfEven(w[i] / scale) + static_cast<float>(zp);
-    codes[i] = static_cast<uint8_t>(clampRound(shifted, 0, levels));
-  }
+  for (int64_t i = 0; i < count; ++i)
+    codes[i] = encodeWithScale(scheme, nullptr, w[i], scale, zp);
   return scale;
 }
 
@@ -216,6 +211,8 @@ uint8_t encodeWithScale(const Scheme &scheme, const Codebook *book, float x,
     int q = clampRound(x / scale, isInt8 ? -127 : -8, isInt8 ? 127 : 7);
     return static_cast<uint8_t>(isInt8 ? q : q & 0xF);
   }
+  // Round before adding the (integral) zero point so that the half-to-even
+  // decision is taken on x / scale itself, not on an fp32-rounded sum.
   int levels = isInt8 ? 255 : 15;
   float shifted = roundHalfEven(x / scale) + static_cast<float>(zeroPoint);
   return static_cast<uint8_t>(clampRound(shifted, 0, levels));

@@ -136,7 +136,7 @@ nb::dict quantize(const Input<float> &w, const std::string &kind,
   if (!error.empty())
     throw nb::value_error(("quantize (GPTQ): " + error).c_str());
   int64_t g = q.groups();
-  size_t codeCols = numerics::bitsPerCode(s.kind) == 8 ? k : (k + 1) / 2;
+  size_t codeCols = numerics::rowBytes(s.kind, k);
   nb::dict out;
   out["codes"] = toNumpy(std::move(q.codes), {size_t(n), codeCols});
   if (!s.doubleQuant)
@@ -199,8 +199,7 @@ Array<float> dequantize(const std::string &kind, int64_t groupSize,
   q.n = n;
   q.k = k;
   size_t g = q.groups(), ng = size_t(n) * g;
-  size_t codeBytes =
-      size_t(n) * (numerics::bitsPerCode(q.scheme.kind) == 8 ? k : (k + 1) / 2);
+  size_t codeBytes = size_t(n) * numerics::rowBytes(q.scheme.kind, k);
   expectSize("codes", std::optional<Input<uint8_t>>(codes), codeBytes);
   expectSize("scales", scales, doubleQuant ? 0 : ng);
   expectSize("zero_points", zeroPoints, symmetric ? 0 : ng);

@@ -104,6 +104,9 @@ int64_t numGroups(int64_t k, int64_t groupSize);
 /// Effective group size (groupSize, or K when groupSize == 0).
 int64_t effectiveGroupSize(int64_t k, int64_t groupSize);
 
+/// Bytes of one row of K codes (4-bit kinds: two codes per byte).
+int64_t rowBytes(Kind kind, int64_t k);
+
 /// Result of quantizing an [N, K] weight.
 ///
 ///  codes   8-bit kinds: N*K bytes, row-major [N, K]; int8 symmetric stores the
