@@ -254,34 +254,36 @@ bool ModelRunner::run(bool single, const std::vector<int32_t> &tokens,
   int64_t cacheSizes[4] = {info[kInfoLayers], maxContext(), info[kInfoKvHeads],
                            info[kInfoHeadDim]};
   Entry entry = single ? decode : prefill;
-  if (!device) {
-    auto w = describe(const_cast<uint8_t *>(weights.data()),
-                      {int64_t(weights.dataBytes())});
-    auto kc = describe(kCache.data(), cacheSizes);
-    auto vc = describe(vCache.data(), cacheSizes);
-    auto t = describe(const_cast<int32_t *>(tokens.data()), {width});
-    auto l = describe(out.data(), {width, v});
-    entry(&w, &kc, &vc, &t, pos, &l);
-    return true;
+  // Host buffers, or for a CUDA model their device copies (tokens in,
+  // logits out around the call).
+  Device *d = device.get();
+  if (d) {
+    d->copy(d->tokens, const_cast<int32_t *>(tokens.data()), width * 4,
+            nullptr);
+    if (!d->check("copying the tokens to the GPU", error))
+      return false;
   }
-  // The same descriptors over device buffers; tokens in, logits out.
-  Device &d = *device;
-  d.copy(d.tokens, const_cast<int32_t *>(tokens.data()), width * 4, nullptr);
-  if (!d.check("copying the tokens to the GPU", error))
-    return false;
-  auto w = describe(static_cast<uint8_t *>(d.weights),
+  auto w = describe(d ? static_cast<uint8_t *>(d->weights)
+                      : const_cast<uint8_t *>(weights.data()),
                     {int64_t(weights.dataBytes())});
-  auto kc = describe(static_cast<float *>(d.kCache), cacheSizes);
-  auto vc = describe(static_cast<float *>(d.vCache), cacheSizes);
-  auto t = describe(static_cast<int32_t *>(d.tokens), {width});
-  auto l = describe(static_cast<float *>(d.logits), {width, v});
+  auto kc =
+      describe(d ? static_cast<float *>(d->kCache) : kCache.data(), cacheSizes);
+  auto vc =
+      describe(d ? static_cast<float *>(d->vCache) : vCache.data(), cacheSizes);
+  auto t = describe(d ? static_cast<int32_t *>(d->tokens)
+                      : const_cast<int32_t *>(tokens.data()),
+                    {width});
+  auto l =
+      describe(d ? static_cast<float *>(d->logits) : out.data(), {width, v});
   entry(&w, &kc, &vc, &t, pos, &l);
-  if (!d.check(std::string("running qmlir_") + (single ? "decode" : "prefill") +
-                   " on the GPU",
-               error))
+  if (!d)
+    return true;
+  if (!d->check(std::string("running qmlir_") +
+                    (single ? "decode" : "prefill") + " on the GPU",
+                error))
     return false;
-  d.copy(out.data(), d.logits, out.size() * 4, nullptr);
-  return d.check("copying the logits from the GPU", error);
+  d->copy(out.data(), d->logits, out.size() * 4, nullptr);
+  return d->check("copying the logits from the GPU", error);
 }
 
 /// The next token from one row of logits.
