@@ -92,3 +92,15 @@ wikitext = os.environ.get("QMLIR_WIKITEXT") or os.path.join(
 if os.path.exists(wikitext):
     config.available_features.add("wikitext")
     config.substitutions.append(("%wikitext", os.path.abspath(wikitext)))
+
+# The generated CPU kernels' instruction sets this machine can run.
+try:
+    with open("/proc/cpuinfo") as f:
+        cpu_flags = set(f.read().split())
+except OSError:
+    cpu_flags = set()
+for isa, flag in (("avx2", "avx2"), ("avx512", "avx512f")):
+    if flag in cpu_flags:
+        config.available_features.add("cpu-" + isa)
+config.substitutions.append(
+    ("%omp_lib", os.path.join(config.llvm_lib_dir, "libomp.so")))

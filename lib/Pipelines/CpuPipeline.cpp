@@ -32,13 +32,21 @@ void qmlir::addQntBufferization(OpPassManager &pm) {
 
 void qmlir::buildQntCpuPipeline(OpPassManager &pm,
                                 const QntCpuPipelineOptions &options) {
+  // qnt.matmul -> calls of generated kernels where they apply; the rest of
   // qnt -> linalg on tensors.
+  if (options.kernels) {
+    ConvertQntToCPUPassOptions kernels;
+    kernels.isa = options.isa;
+    pm.addPass(createConvertQntToCPUPass(kernels));
+  }
   pm.addPass(createConvertQntToLinalgPass());
   pm.addPass(createCanonicalizerPass());
 
   // Tensors -> buffers, with deallocation.
   addQntBufferization(pm);
   bufferization::buildBufferDeallocationPipeline(pm);
+  // Clones of returned buffers become alloc + copy.
+  pm.addPass(createConvertBufferizationToMemRefPass());
 
   // Buffers -> loops -> LLVM. With openmp, the parallel dimensions of every
   // linalg op become one omp worksharing loop (collapsed); reductions stay
@@ -53,12 +61,15 @@ void qmlir::buildQntCpuPipeline(OpPassManager &pm,
   } else {
     pm.addNestedPass<func::FuncOp>(createConvertLinalgToLoopsPass());
   }
+  // Masked (tail) transfers become masked loads.
+  pm.addNestedPass<func::FuncOp>(createConvertVectorToSCFPass());
   pm.addPass(memref::createExpandStridedMetadataPass());
   pm.addPass(createLowerAffinePass());
   pm.addPass(createSCFToControlFlowPass());
   arith::ArithExpandOpsPassOptions expand;
   expand.includeBf16 = true; // bf16 casts as integer ops: no libcalls needed.
   pm.addPass(arith::createArithExpandOpsPass(expand));
+  pm.addPass(createConvertVectorToLLVMPass());
   pm.addPass(createConvertMathToLLVMPass());
   // What has no LLVM intrinsic (math.erf, math.tanh, ...) calls libm.
   pm.addPass(createConvertMathToLibmPass());

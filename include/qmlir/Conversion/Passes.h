@@ -7,6 +7,7 @@
 #ifndef QMLIR_CONVERSION_PASSES_H
 #define QMLIR_CONVERSION_PASSES_H
 
+#include "qmlir/Conversion/QntToCPU/QntToCPU.h"
 #include "qmlir/Conversion/QntToGPU/QntToGPU.h"
 #include "qmlir/Conversion/QntToLinalg/QntToLinalg.h"
 

@@ -27,6 +27,48 @@ def ConvertQntToLinalgPass : Pass<"convert-qnt-to-linalg"> {
                            "::mlir::tensor::TensorDialect"];
 }
 
+def ConvertQntToCPUPass : Pass<"convert-qnt-to-cpu", "::mlir::ModuleOp"> {
+  let summary = "Lower qnt.matmul to calls of generated, vectorized CPU kernels";
+  let description = [{
+    Replaces every `qnt.matmul` that a CPU kernel can compute (f32
+    activations, result and compute type; 2-D; static shapes; groups of a
+    multiple of 32 along K, or one group per row) with a call to a function
+    this pass generates, specialised for the layer's scheme and shape and
+    written with the vector dialect on buffers. The kernel dequantizes in
+    registers, 32 weights at a time: a 4-bit chunk is 16 bytes whose high and
+    low nibbles become two 16-lane index vectors, looked up in a 16-entry
+    table already multiplied by the group's scale (nf4/fp4 values, or the
+    int4 values minus the zero point; `vpermps` on AVX-512, two `vpermps` and
+    a blend on AVX2, lane by lane otherwise); 8-bit codes are widened,
+    offset and scaled. The dequantized weights equal the reference
+    lowering's bit for bit; only the order of the f32 sums differs.
+
+    Up to 8 activation rows: a fused GEMV, rows of the weight split among
+    the threads (`scf.parallel`), the activations de-interleaved to the
+    nibble order. More rows: each thread decodes a tile of 16 weight rows ×
+    up to 1024 of K into a buffer of its own and runs a register-blocked
+    dot-product micro-kernel over the activation rows (4 activation rows × 4
+    weight rows of 16 lanes on AVX-512, 3 × 4 of 8 lanes otherwise). Each output element
+    is summed by one thread in a fixed order, so results do not depend on
+    the thread count. Operands reach the kernel through
+    `bufferization.to_buffer`; the result is a copy of `init` that the
+    kernel accumulates into. Other matmuls are left for
+    `convert-qnt-to-linalg`.
+  }];
+  let options = [
+    Option<"isa", "isa", "std::string", /*default=*/"\"native\"",
+           "Instruction set of the kernels: avx512, avx2, generic, or native "
+           "(the best this machine has)">
+  ];
+  let dependentDialects = ["::mlir::func::FuncDialect",
+                           "::mlir::LLVM::LLVMDialect",
+                           "::mlir::bufferization::BufferizationDialect",
+                           "::mlir::memref::MemRefDialect",
+                           "::mlir::vector::VectorDialect",
+                           "::mlir::scf::SCFDialect",
+                           "::mlir::arith::ArithDialect"];
+}
+
 def ConvertQntToGPUPass : Pass<"convert-qnt-to-gpu", "::mlir::ModuleOp"> {
   let summary = "Lower qnt.matmul to launches of generated GPU kernels";
   let description = [{

@@ -26,6 +26,16 @@ struct QntCpuPipelineOptions
                      "(omp dialect; the code then calls the LLVM OpenMP "
                      "runtime, libomp)"),
       llvm::cl::init(false)};
+  PassOptions::Option<bool> kernels{
+      *this, "kernels",
+      llvm::cl::desc("Compute quantized matmuls with generated vector kernels "
+                     "(convert-qnt-to-cpu); off: the reference lowering"),
+      llvm::cl::init(true)};
+  PassOptions::Option<std::string> isa{
+      *this, "isa",
+      llvm::cl::desc("Instruction set of the kernels: avx512, avx2, generic "
+                     "or native"),
+      llvm::cl::init("native")};
 };
 
 /// Lowers a module with qnt ops, linalg on tensors, arith, math and func to

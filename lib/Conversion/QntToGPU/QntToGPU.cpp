@@ -9,6 +9,7 @@
 #include "mlir/Dialect/Arith/IR/Arith.h"
 #include "mlir/IR/Builders.h"
 #include "mlir/IR/SymbolTable.h"
+#include "qmlir/Conversion/KernelOperands.h"
 #include "qmlir/Conversion/QntToGPU/GemmKernel.h"
 #include "qmlir/Conversion/QntToGPU/GemvKernel.h"
 #include "qmlir/Conversion/QntToGPU/SkinnyKernel.h"
@@ -27,30 +28,6 @@ using namespace qmlir;
 using namespace qmlir::qnt;
 
 namespace {
-
-std::string typeName(Type t) {
-  std::string s;
-  llvm::raw_string_ostream os(s);
-  t.print(os);
-  return s;
-}
-
-/// A readable kernel name, unique per scheme, types and shape.
-std::string kernelName(StringRef prefix, SchemeAttr s, Type act, Type out,
-                       int64_t m, int64_t n, int64_t k) {
-  std::string name = (prefix + "_" + stringifyQuantKind(s.getKind())).str();
-  if (!s.getSymmetric())
-    name += "_asym";
-  if (s.getGroupSize())
-    name += "_g" + std::to_string(s.getGroupSize());
-  if (s.getDoubleQuant())
-    name += "_dq";
-  name += "_" + typeName(act) + "_" + typeName(out);
-  if (s.getComputeType() != act)
-    name += "_c" + typeName(s.getComputeType());
-  return name + "_m" + std::to_string(m) + "_n" + std::to_string(n) + "_k" +
-         std::to_string(k);
-}
 
 struct ConvertQntToGPUPass
     : public qmlir::impl::ConvertQntToGPUPassBase<ConvertQntToGPUPass> {
@@ -160,32 +137,16 @@ struct ConvertQntToGPUPass
       kernel = build(key);
 
     // Operands as buffers; the result accumulates into a copy of init.
-    auto buffer = [&](Value tensor, bool readOnly) -> Value {
-      auto type = llvm::cast<RankedTensorType>(tensor.getType());
-      auto memrefType = MemRefType::get(type.getShape(), type.getElementType());
-      return bufferization::ToBufferOp::create(b, loc, memrefType, tensor,
-                                               readOnly);
-    };
-    SmallVector<Value> args = {buffer(input, true), buffer(op.getCodes(), true),
-                               buffer(op.getScales(), true)};
-    for (Value v : {op.getZeroPoints(), op.getDqScales(), op.getDqOffset()})
-      if (v)
-        args.push_back(buffer(v, true));
-    Value outTensor = bufferization::AllocTensorOp::create(
-        b, loc, init2, ValueRange{}, /*copy=*/init);
-    Value out = buffer(outTensor, false);
-    args.push_back(out);
+    KernelOperands operands(b, loc, op, input, init);
 
     auto dim = [&](int64_t v) -> Value {
       return arith::ConstantIndexOp::create(b, loc, v);
     };
     gpu::LaunchFuncOp::create(
-        b, loc, kernel,
-        gpu::KernelDim3{dim(gridX), dim(gridY), dim(1)},
+        b, loc, kernel, gpu::KernelDim3{dim(gridX), dim(gridY), dim(1)},
         gpu::KernelDim3{dim(threads), dim(1), dim(1)},
-        /*dynamicSharedMemorySize=*/Value(), args);
-    Value result = bufferization::ToTensorOp::create(
-        b, loc, init2, out, /*restrict=*/true, /*writable=*/true);
+        /*dynamicSharedMemorySize=*/Value(), operands.args);
+    Value result = operands.result(b, loc);
     if (batched)
       result = tensor::ExpandShapeOp::create(
           b, loc, initType, result,

@@ -97,3 +97,26 @@ WeightAttrs qnt::makeWeightAttrs(SchemeAttr scheme,
                                  q.zeroPoints);
   return attrs;
 }
+
+static std::string typeName(Type t) {
+  std::string s;
+  llvm::raw_string_ostream os(s);
+  t.print(os);
+  return s;
+}
+
+std::string qnt::kernelName(StringRef prefix, SchemeAttr s, Type act, Type out,
+                            int64_t m, int64_t n, int64_t k) {
+  std::string name = (prefix + "_" + stringifyQuantKind(s.getKind())).str();
+  if (!s.getSymmetric())
+    name += "_asym";
+  if (s.getGroupSize())
+    name += "_g" + std::to_string(s.getGroupSize());
+  if (s.getDoubleQuant())
+    name += "_dq";
+  name += "_" + typeName(act) + "_" + typeName(out);
+  if (s.getComputeType() != act)
+    name += "_c" + typeName(s.getComputeType());
+  return name + "_m" + std::to_string(m) + "_n" + std::to_string(n) + "_k" +
+         std::to_string(k);
+}

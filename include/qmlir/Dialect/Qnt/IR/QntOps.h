@@ -54,6 +54,12 @@ struct WeightAttrs {
 WeightAttrs makeWeightAttrs(SchemeAttr scheme,
                             const numerics::QuantizedWeight &q);
 
+/// A readable name for a generated kernel, unique per scheme, element types
+/// and shape (a custom codebook needs a suffix of its own).
+std::string kernelName(llvm::StringRef prefix, SchemeAttr scheme,
+                       mlir::Type act, mlir::Type out, int64_t m, int64_t n,
+                       int64_t k);
+
 } // namespace qmlir::qnt
 
 #endif // QMLIR_DIALECT_QNT_IR_QNTOPS_H

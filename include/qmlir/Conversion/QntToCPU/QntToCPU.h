@@ -1,0 +1,32 @@
+//===- QntToCPU.h - qnt to generated CPU kernels ----------------*- C++ -*-===//
+//
+// Part of the quant-mlir project.
+//
+//===----------------------------------------------------------------------===//
+
+#ifndef QMLIR_CONVERSION_QNTTOCPU_QNTTOCPU_H
+#define QMLIR_CONVERSION_QNTTOCPU_QNTTOCPU_H
+
+#include "mlir/Dialect/Bufferization/IR/Bufferization.h"
+#include "mlir/Dialect/Func/IR/FuncOps.h"
+#include "mlir/Dialect/LLVMIR/LLVMDialect.h"
+#include "mlir/Dialect/MemRef/IR/MemRef.h"
+#include "mlir/Dialect/SCF/IR/SCF.h"
+#include "mlir/Dialect/Vector/IR/VectorOps.h"
+#include "mlir/Pass/Pass.h"
+
+namespace qmlir {
+
+#define GEN_PASS_DECL_CONVERTQNTTOCPUPASS
+#include "qmlir/Conversion/Passes.h.inc"
+
+/// The instruction set the generated CPU kernels are written for.
+enum class CpuIsa { Generic, Avx2, Avx512 };
+
+/// Parses `generic`, `avx2`, `avx512` or `native` (this machine's best).
+std::optional<CpuIsa> parseCpuIsa(llvm::StringRef name);
+llvm::StringRef stringifyCpuIsa(CpuIsa isa);
+
+} // namespace qmlir
+
+#endif // QMLIR_CONVERSION_QNTTOCPU_QNTTOCPU_H

@@ -1,0 +1,38 @@
+//===- CpuKernel.h - Generated CPU matmul kernels ---------------*- C++ -*-===//
+//
+// Part of the quant-mlir project.
+//
+//===----------------------------------------------------------------------===//
+
+#ifndef QMLIR_LIB_CONVERSION_QNTTOCPU_CPUKERNEL_H
+#define QMLIR_LIB_CONVERSION_QNTTOCPU_CPUKERNEL_H
+
+#include "qmlir/Conversion/QntToCPU/QntToCPU.h"
+#include "qmlir/Dialect/Qnt/IR/QntOps.h"
+
+namespace qmlir::qnt {
+
+/// What a CPU kernel computes: out [M, N] += x [M, K] W^T, all f32.
+struct CpuKernelShape {
+  SchemeAttr scheme;
+  int64_t m = 1, n = 0, k = 0;
+};
+
+/// Rows of x up to which the kernel is a GEMV (weights decoded once in
+/// registers and used by every row); more rows go through a decoded tile.
+inline constexpr int64_t kCpuGemvMaxRows = 8;
+
+/// Why no CPU kernel computes `op` (empty when one does).
+std::string cpuKernelUnsupported(MatmulOp op);
+
+/// Builds the kernel as a private function at the end of `module`:
+/// (x, codes, scales[, zero points][, dq scales, dq offset], out) on
+/// identity-layout buffers; `out` holds init on entry.
+mlir::func::FuncOp buildCpuKernel(mlir::OpBuilder &b, mlir::Location loc,
+                                  mlir::ModuleOp module,
+                                  const CpuKernelShape &shape, CpuIsa isa,
+                                  llvm::StringRef name);
+
+} // namespace qmlir::qnt
+
+#endif // QMLIR_LIB_CONVERSION_QNTTOCPU_CPUKERNEL_H

@@ -1,0 +1,109 @@
+//===- QntToCPU.cpp - qnt.matmul to generated CPU kernels -----------------===//
+//
+// Part of the quant-mlir project.
+//
+//===----------------------------------------------------------------------===//
+
+#include "qmlir/Conversion/QntToCPU/QntToCPU.h"
+
+#include "CpuKernel.h"
+
+#include "qmlir/Conversion/KernelOperands.h"
+
+#include "mlir/Dialect/Arith/IR/Arith.h"
+#include "mlir/IR/SymbolTable.h"
+#include "llvm/ADT/StringMap.h"
+#include "llvm/TargetParser/Host.h"
+
+namespace qmlir {
+#define GEN_PASS_DEF_CONVERTQNTTOCPUPASS
+#include "qmlir/Conversion/Passes.h.inc"
+} // namespace qmlir
+
+using namespace mlir;
+using namespace qmlir;
+using namespace qmlir::qnt;
+
+std::optional<CpuIsa> qmlir::parseCpuIsa(StringRef name) {
+  if (name == "generic")
+    return CpuIsa::Generic;
+  if (name == "avx2")
+    return CpuIsa::Avx2;
+  if (name == "avx512")
+    return CpuIsa::Avx512;
+  if (name != "native")
+    return std::nullopt;
+  llvm::StringMap<bool> features = llvm::sys::getHostCPUFeatures();
+  if (features.lookup("avx512f"))
+    return CpuIsa::Avx512;
+  if (features.lookup("avx2") && features.lookup("fma"))
+    return CpuIsa::Avx2;
+  return CpuIsa::Generic;
+}
+
+StringRef qmlir::stringifyCpuIsa(CpuIsa isa) {
+  switch (isa) {
+  case CpuIsa::Generic:
+    return "generic";
+  case CpuIsa::Avx2:
+    return "avx2";
+  case CpuIsa::Avx512:
+    return "avx512";
+  }
+  llvm_unreachable("unknown ISA");
+}
+
+namespace {
+
+struct ConvertQntToCPUPass
+    : public qmlir::impl::ConvertQntToCPUPassBase<ConvertQntToCPUPass> {
+  using Base::Base;
+
+  void runOnOperation() override {
+    ModuleOp module = getOperation();
+    std::optional<CpuIsa> parsed = parseCpuIsa(isa);
+    if (!parsed) {
+      module.emitError() << "convert-qnt-to-cpu: unknown isa '" << isa
+                         << "' (expected avx512, avx2, generic or native)";
+      return signalPassFailure();
+    }
+    SmallVector<MatmulOp> matmuls;
+    module.walk([&](MatmulOp op) {
+      if (cpuKernelUnsupported(op).empty())
+        matmuls.push_back(op);
+    });
+    llvm::StringMap<func::FuncOp> byName;
+    unsigned custom = 0;
+    for (MatmulOp op : matmuls)
+      rewrite(op, module, *parsed, byName, custom);
+  }
+
+  void rewrite(MatmulOp op, ModuleOp module, CpuIsa target,
+               llvm::StringMap<func::FuncOp> &byName, unsigned &custom) {
+    Location loc = op.getLoc();
+    OpBuilder b(op);
+    auto initType = op.getInit().getType();
+    CpuKernelShape shape{op.getScheme(), initType.getDimSize(0), op.getN(),
+                         op.getK()};
+    Type f32 = b.getF32Type();
+    std::string name = kernelName("qnt_cpu", shape.scheme, f32, f32, shape.m,
+                                  shape.n, shape.k) +
+                       "_" + stringifyCpuIsa(target).str();
+    if (shape.scheme.getCodebook()) // Its table is part of the kernel.
+      name += "_cb" + std::to_string(custom++);
+    func::FuncOp &kernel = byName[name];
+    if (!kernel) {
+      OpBuilder kb(module.getContext());
+      kernel = buildCpuKernel(kb, loc, module, shape, target, name);
+    }
+
+    // Operands as buffers; the result accumulates into a copy of init.
+    KernelOperands operands(b, loc, op, op.getInput(), op.getInit());
+    func::CallOp::create(b, loc, kernel, operands.args);
+    Value result = operands.result(b, loc);
+    op.replaceAllUsesWith(result);
+    op.erase();
+  }
+};
+
+} // namespace

@@ -1,0 +1,74 @@
+// RUN: quant-opt %s --convert-qnt-to-cpu=isa=avx512 --split-input-file | FileCheck %s
+// RUN: quant-opt %s --convert-qnt-to-cpu=isa=avx2 --split-input-file | FileCheck %s --check-prefix=AVX2
+// RUN: quant-opt %s --convert-qnt-to-cpu=isa=generic --split-input-file | FileCheck %s --check-prefix=GENERIC
+// RUN: not quant-opt %s --convert-qnt-to-cpu=isa=sse9 --split-input-file 2>&1 | FileCheck %s --check-prefix=BADISA
+// The AVX-512 GEMV (first case) compiles to 512-bit table lookups and FMAs.
+// RUN: sed -n '1,/^\/\/ -----/p' %s | quant-opt --qnt-cpu-pipeline=isa=avx512 | mlir-translate --mlir-to-llvmir | llc -O2 -mattr=+avx512f | FileCheck %s --check-prefix=ASM
+
+// BADISA: convert-qnt-to-cpu: unknown isa 'sse9' (expected avx512, avx2, generic or native)
+// ASM: vpermps {{.*}}%zmm
+// ASM: vfmadd{{.*}}%zmm
+
+// nf4 + double quant, one activation row: a GEMV over the weight rows split
+// among threads, 16-byte code loads, nibbles as two 16-lane table indices.
+// CHECK: llvm.func internal @qnt_cpu_lookup16_avx512({{.*}}) -> vector<16xf32> attributes {always_inline}
+// CHECK: llvm.call_intrinsic "llvm.x86.avx512.permvar.sf.512"
+// CHECK: memref.global "private" constant @qnt_cpu_dynamic_map : memref<256xf32>
+// CHECK-LABEL: func.func @gemv
+// CHECK: %[[X:.*]] = bufferization.to_buffer %{{.*}} read_only
+// CHECK: %[[OUT:.*]] = bufferization.alloc_tensor() copy(%{{.*}})
+// CHECK: %[[OB:.*]] = bufferization.to_buffer %[[OUT]] :
+// CHECK: call @qnt_cpu_nf4_g64_dq_f32_f32_m1_n8_k128_avx512(%[[X]], {{.*}}, %[[OB]])
+// CHECK: bufferization.to_tensor %[[OB]] restrict writable
+// CHECK: func.func private @qnt_cpu_nf4_g64_dq_f32_f32_m1_n8_k128_avx512(%{{.*}}: memref<1x128xf32>, %{{.*}}: memref<8x64xi8>, %{{.*}}: memref<8x2xi8>, %{{.*}}: memref<1xf32>, %{{.*}}: memref<f32>, %{{.*}}: memref<1x8xf32>)
+// CHECK: scf.parallel
+// CHECK: vector.load %{{.*}} : memref<8x64xi8>, vector<16xi8>
+// CHECK: arith.shrui
+// CHECK: arith.andi
+// CHECK: llvm.call @qnt_cpu_lookup16_avx512
+// CHECK: vector.fma
+// CHECK: vector.reduction <add>
+// AVX2: llvm.call_intrinsic "llvm.x86.avx2.permps"
+// AVX2: func.func private @qnt_cpu_nf4_g64_dq_f32_f32_m1_n8_k128_avx2
+// GENERIC-NOT: llvm.call
+// GENERIC: func.func private @qnt_cpu_nf4_g64_dq_f32_f32_m1_n8_k128_generic
+// GENERIC: vector.extract %{{.*}}[%{{.*}}] : f32 from vector<16xf32>
+func.func @gemv(%x: tensor<1x128xf32>, %codes: tensor<8x64xi8>, %sc: tensor<8x2xi8>, %dqs: tensor<1xf32>, %dqo: tensor<f32>) -> tensor<1x8xf32> {
+  %cst = arith.constant 0.0 : f32
+  %e = tensor.empty() : tensor<1x8xf32>
+  %init = linalg.fill ins(%cst : f32) outs(%e : tensor<1x8xf32>) -> tensor<1x8xf32>
+  %y = qnt.matmul <nf4, group = 64, double_quant> %x : tensor<1x128xf32>, %codes : tensor<8x64xi8> scales(%sc : tensor<8x2xi8>) dq(%dqs : tensor<1xf32>, %dqo : tensor<f32>) outs(%init : tensor<1x8xf32>) -> tensor<1x8xf32>
+  return %y : tensor<1x8xf32>
+}
+
+// -----
+
+// int8, many rows: the tiled path decodes 16 weight rows into a buffer and
+// runs the 4 x 4 (16-lane) micro-kernel; 8-bit codes are widened, not looked
+// up.
+// CHECK-LABEL: func.func @tiled
+// CHECK-NOT: llvm.call @qnt_cpu_lookup16
+// CHECK: call @qnt_cpu_int8_f32_f32_m32_n20_k64_avx512
+// CHECK: func.func private @qnt_cpu_int8_f32_f32_m32_n20_k64_avx512
+// CHECK: scf.parallel
+// CHECK: memref.alloc() {alignment = 64 : i64} : memref<16x64xf32>
+// CHECK: arith.sitofp %{{.*}} : vector<16xi8> to vector<16xf32>
+// CHECK-COUNT-16: vector.fma
+func.func @tiled(%x: tensor<32x64xf32>, %codes: tensor<20x64xi8>, %sc: tensor<20x1xf32>, %init: tensor<32x20xf32>) -> tensor<32x20xf32> {
+  %y = qnt.matmul <int8> %x : tensor<32x64xf32>, %codes : tensor<20x64xi8> scales(%sc : tensor<20x1xf32>) outs(%init : tensor<32x20xf32>) -> tensor<32x20xf32>
+  return %y : tensor<32x20xf32>
+}
+
+// -----
+
+// Left to convert-qnt-to-linalg: bf16 compute, groups not a multiple of 32,
+// batched activations.
+// CHECK-LABEL: func.func @fallbacks
+// CHECK-COUNT-3: qnt.matmul
+// CHECK-NOT: call @qnt_cpu
+func.func @fallbacks(%x: tensor<2x96xf32>, %c: tensor<4x48xi8>, %s1: tensor<4x1xf32>, %s2: tensor<4x2xf32>, %xb: tensor<3x2x96xf32>, %i: tensor<2x4xf32>, %ib: tensor<3x2x4xf32>) -> (tensor<2x4xf32>, tensor<2x4xf32>, tensor<3x2x4xf32>) {
+  %a = qnt.matmul <nf4, compute = bf16> %x : tensor<2x96xf32>, %c : tensor<4x48xi8> scales(%s1 : tensor<4x1xf32>) outs(%i : tensor<2x4xf32>) -> tensor<2x4xf32>
+  %b = qnt.matmul <int4, group = 48> %x : tensor<2x96xf32>, %c : tensor<4x48xi8> scales(%s2 : tensor<4x2xf32>) outs(%i : tensor<2x4xf32>) -> tensor<2x4xf32>
+  %d = qnt.matmul <int4> %xb : tensor<3x2x96xf32>, %c : tensor<4x48xi8> scales(%s1 : tensor<4x1xf32>) outs(%ib : tensor<3x2x4xf32>) -> tensor<3x2x4xf32>
+  return %a, %b, %d : tensor<2x4xf32>, tensor<2x4xf32>, tensor<3x2x4xf32>
+}
