@@ -59,6 +59,9 @@ llvm::Error driver::emitSharedLibrary(ModuleOp module,
   if (chip.empty()) {
     QntCpuPipelineOptions cpuOptions;
     cpuOptions.openmp = true;
+    // Kernels for this machine's instruction set, or portable ones for a
+    // named CPU (no runtime dispatch yet).
+    cpuOptions.isa = request.cpu == "native" ? "native" : "generic";
     buildQntCpuPipeline(pm, cpuOptions);
   } else {
     // Entry points see strided views and dynamic sizes (the KV cache):
