@@ -99,8 +99,7 @@ try:
         cpu_flags = set(f.read().split())
 except OSError:
     cpu_flags = set()
-for isa, flag in (("avx2", "avx2"), ("avx512", "avx512f")):
-    if flag in cpu_flags:
-        config.available_features.add("cpu-" + isa)
+if "avx2" in cpu_flags:
+    config.available_features.add("cpu-avx2")
 config.substitutions.append(
     ("%omp_lib", os.path.join(config.llvm_lib_dir, "libomp.so")))

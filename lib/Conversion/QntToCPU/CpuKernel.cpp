@@ -59,7 +59,6 @@ public:
     groups = s.getNumGroups(k);
     fullChunks = k / kChunk;
     chunks = (k + kChunk - 1) / kChunk;
-    tail = k % kChunk != 0;
     chunksPerGroup = groups == 1 ? chunks : groupSize / kChunk;
     // The micro-kernel's accumulators, activations and one weight vector
     // fill the register file: 32 zmm (4 x 4 of 16 lanes) or 16 ymm (3 x 4
@@ -85,7 +84,9 @@ private:
     return arith::ConstantOp::create(
         b, loc, DenseElementsAttr::get(vec(f32, values.size()), values));
   }
-  Value zeroVector() { return floatVector(SmallVector<float>(kLanes, 0.0f)); }
+  Value zeroVector(int64_t lanes = kLanes) {
+    return floatVector(SmallVector<float>(lanes, 0.0f));
+  }
   Value add(Value a, Value c) { return arith::AddIOp::create(b, loc, a, c); }
   Value mul(Value a, int64_t c) {
     return arith::MulIOp::create(b, loc, a, idx(c));
@@ -104,6 +105,8 @@ private:
   std::pair<Value, Value> decodeChunk(const GroupParams &p, Value row,
                                       Value chunk, bool masked);
   Value loadX(Value row, Value col, bool masked, int64_t lanes = kLanes);
+  /// K ends in a partial chunk (per-channel K not a multiple of 32).
+  bool hasTail() const { return fullChunks < chunks; }
   std::pair<Value, Value> xChunk(Value row, Value chunk, bool masked);
   void accumulate(Value row, Value col, Value acc, Value valid);
   void buildGemv();
@@ -123,7 +126,6 @@ private:
   Type f32, i32, i8;
   int64_t bits, groupSize, groups, fullChunks, chunks, chunksPerGroup;
   int64_t microLanes, microRows;
-  bool tail;
   ModuleOp module;
   Value x, codes, scales, zp, dqScales, dqOffset, out, dynMap;
 };
@@ -393,7 +395,7 @@ void CpuKernelEmitter::buildGemv() {
                 return gemvStep(rows, params, c, acc, /*masked=*/false);
               });
             });
-        if (tail)
+        if (hasTail())
           accs = gemvStep(rows, paramsOf(idx(groups - 1)), idx(fullChunks),
                           accs, /*masked=*/true);
         for (int64_t r = 0; r < nr; ++r) {
@@ -442,7 +444,7 @@ void CpuKernelEmitter::decodeTile(Value ws, Value tile, Value firstChunk,
         vector::StoreOp::create(b, loc, w1, ws,
                                 ValueRange{r, add(col, idx(kLanes))});
       };
-      if (!tail) {
+      if (!hasTail()) {
         store(false);
         return SmallVector<Value>();
       }
@@ -465,14 +467,13 @@ void CpuKernelEmitter::decodeTile(Value ws, Value tile, Value firstChunk,
 void CpuKernelEmitter::microKernel(Value ws, Value tile, Value kBase,
                                    Value kLen, Value mBase, int64_t rows) {
   forLoop(idx(0), idx(kTileRows), kMicroCols, {}, [&](Value nb, ValueRange) {
-    Value zero = floatVector(SmallVector<float>(microLanes, 0.0f));
-    SmallVector<Value> accs(rows * kMicroCols, zero);
+    SmallVector<Value> accs(rows * kMicroCols, zeroVector(microLanes));
     accs =
         forLoop(idx(0), kLen, microLanes, accs, [&](Value kk, ValueRange in) {
           SmallVector<Value> xs, wsv, next(in.begin(), in.end());
           for (int64_t i = 0; i < rows; ++i)
-            xs.push_back(
-                loadX(add(mBase, idx(i)), add(kBase, kk), tail, microLanes));
+            xs.push_back(loadX(add(mBase, idx(i)), add(kBase, kk), hasTail(),
+                               microLanes));
           for (int64_t j = 0; j < kMicroCols; ++j)
             wsv.push_back(
                 vector::LoadOp::create(b, loc, vec(f32, microLanes), ws,
@@ -585,23 +586,19 @@ func::FuncOp CpuKernelEmitter::build(ModuleOp into, StringRef name) {
 
 } // namespace
 
-std::string qnt::cpuKernelUnsupported(MatmulOp op) {
+bool qnt::canUseCpuKernel(MatmulOp op) {
   SchemeAttr s = op.getScheme();
   auto in = op.getInput().getType(), init = op.getInit().getType();
   Type f32 = Float32Type::get(op.getContext());
-  if (in.getRank() != 2)
-    return "batched activations";
-  if (!in.hasStaticShape() || !init.hasStaticShape())
-    return "dynamic shapes";
-  if (in.getElementType() != f32 || init.getElementType() != f32 ||
+  // 2-D, static shapes, f32 throughout.
+  if (in.getRank() != 2 || !in.hasStaticShape() || !init.hasStaticShape() ||
+      in.getElementType() != f32 || init.getElementType() != f32 ||
       s.getComputeType() != f32)
-    return "not f32 throughout";
+    return false;
+  // A chunk of 32 weights must lie in one group.
   int64_t k = op.getK();
-  int64_t groupSize = numerics::effectiveGroupSize(k, s.getGroupSize());
-  if (s.getNumGroups(k) > 1 && groupSize % kChunk != 0)
-    return "groups of " + std::to_string(groupSize) +
-           " (the kernels take multiples of 32)";
-  return "";
+  return s.getNumGroups(k) == 1 ||
+         numerics::effectiveGroupSize(k, s.getGroupSize()) % kChunk == 0;
 }
 
 func::FuncOp qnt::buildCpuKernel(OpBuilder &b, Location loc, ModuleOp module,

@@ -22,8 +22,9 @@ struct CpuKernelShape {
 /// registers and used by every row); more rows go through a decoded tile.
 inline constexpr int64_t kCpuGemvMaxRows = 8;
 
-/// Why no CPU kernel computes `op` (empty when one does).
-std::string cpuKernelUnsupported(MatmulOp op);
+/// Whether a CPU kernel computes `op` (2-D, static shapes, f32 activations,
+/// result and compute type, groups of a multiple of 32 or one per row).
+bool canUseCpuKernel(MatmulOp op);
 
 /// Builds the kernel as a private function at the end of `module`:
 /// (x, codes, scales[, zero points][, dq scales, dq offset], out) on

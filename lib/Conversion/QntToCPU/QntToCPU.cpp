@@ -10,8 +10,6 @@
 
 #include "qmlir/Conversion/KernelOperands.h"
 
-#include "mlir/Dialect/Arith/IR/Arith.h"
-#include "mlir/IR/SymbolTable.h"
 #include "llvm/ADT/StringMap.h"
 #include "llvm/TargetParser/Host.h"
 
@@ -69,7 +67,7 @@ struct ConvertQntToCPUPass
     }
     SmallVector<MatmulOp> matmuls;
     module.walk([&](MatmulOp op) {
-      if (cpuKernelUnsupported(op).empty())
+      if (canUseCpuKernel(op))
         matmuls.push_back(op);
     });
     llvm::StringMap<func::FuncOp> byName;
