@@ -35,7 +35,7 @@ llvm_config.with_environment("PATH", config.llvm_tools_dir, append_path=True)
 llvm_config.with_environment("PATH", config.qmlir_tools_dir, append_path=True)
 
 tools = ["quant-opt", "quant-compile", "quant-run", "qnt-tokenize", "qnt-capi-test",
-         "mlir-runner", "mlir-translate", "llc"]
+         "mlir-runner", "mlir-translate", "opt", "llc"]
 llvm_config.add_tool_substitutions(tools, [config.qmlir_tools_dir,
                                            config.llvm_tools_dir])
 
@@ -101,5 +101,10 @@ except OSError:
     cpu_flags = set()
 if "avx2" in cpu_flags:
     config.available_features.add("cpu-avx2")
+# Whether the CPU kernels built for this machine (isa=native) run their GEMV
+# on the integer path (convert-qnt-to-cpu int-dot: AVX2 or AVX-512 only);
+# `qref.py check --int-dot` then checks against that path.
+config.substitutions.append(
+    ("%int_dot", "true" if "avx2" in cpu_flags else "false"))
 config.substitutions.append(
     ("%omp_lib", os.path.join(config.llvm_lib_dir, "libomp.so")))

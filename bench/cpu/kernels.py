@@ -5,8 +5,11 @@ For each scheme, (K, N) and M, writes a module whose main builds a weight
 (codes from an index hash, constant scales), runs R chained qnt.matmul calls
 between two rtclock() calls and prints the mean time; compiles it with
 quant-opt --qnt-cpu-pipeline="openmp=1" and runs it with mlir-runner (libomp,
-both cores). A STREAM-like read (sum of a 1 GiB f32 buffer, parallel rows)
-in the same harness gives the machine's bandwidth. Prints a markdown table:
+both cores). A STREAM-like read (sum of a 1 GiB f32 buffer, parallel rows,
+8-lane vector loads, four accumulators) in the same harness gives the
+machine's bandwidth. M <= 8 runs both GEMV paths: integer (the default,
+int-dot) and f32 activations (int-dot=0); the unquantized f32 layer
+(linalg.matmul through the same pipeline) is the baseline. Prints a markdown table:
 µs per call, GB/s of weight bytes, % of the measured read bandwidth,
 GFLOP/s.
 
@@ -20,20 +23,11 @@ SCHEMES = [("nf4", "nf4, group = 64", 64, False, 4), ("nf4+dq", "nf4, group = 64
 SHAPES = [(4096, 14336), (14336, 4096)]
 
 
-def module(spec, group, dq, bits, m, n, k, reps):
-    groups = 1 if group == 0 else k // group
-    cols = k if bits == 8 else k // 2
-    sc_t = "i8" if dq else "f32"
-    blocks = (n * groups + 255) // 256
-    extra_args, extra_ops = "", ""
-    if dq:
-        extra_ops = f"""
-  %dqe = tensor.empty() : tensor<{blocks}xf32>
-  %dqs = linalg.fill ins(%s001 : f32) outs(%dqe : tensor<{blocks}xf32>) -> tensor<{blocks}xf32>
-  %dqoe = tensor.empty() : tensor<f32>
-  %dqo = linalg.fill ins(%zero : f32) outs(%dqoe : tensor<f32>) -> tensor<f32>"""
-        extra_args = f" dq(%dqs : tensor<{blocks}xf32>, %dqo : tensor<f32>)"
-    sc_fill = "%c7i8" if dq else "%s001"
+def timed(m, n, k, reps, setup, op):
+    """main(): `setup` (defines the weight operands), x [M, K] of ones, y = 0;
+    `op` (text with {{acc}}: y = op(acc)) once to warm up, then `reps` times
+    between two rtclock() calls; prints the seconds and y[0, 0]."""
+    yt = f"tensor<{m}x{n}xf32>"
     return f"""
 func.func private @rtclock() -> f64
 func.func private @printF64(f64)
@@ -45,7 +39,46 @@ func.func @main() {{
   %c7i8 = arith.constant 7 : i8
   %c0 = arith.constant 0 : index
   %c1 = arith.constant 1 : index
-  %reps = arith.constant {reps} : index
+  %reps = arith.constant {reps} : index{setup}
+  %xe = tensor.empty() : tensor<{m}x{k}xf32>
+  %x = linalg.fill ins(%one : f32) outs(%xe : tensor<{m}x{k}xf32>) -> tensor<{m}x{k}xf32>
+  %ye = tensor.empty() : {yt}
+  %y0 = linalg.fill ins(%zero : f32) outs(%ye : {yt}) -> {yt}
+  %warm = {op.format(acc="%y0")}
+  %t0 = call @rtclock() : () -> f64
+  %y = scf.for %it = %c0 to %reps step %c1 iter_args(%acc = %warm) -> {yt} {{
+    %r = {op.format(acc="%acc")}
+    scf.yield %r : {yt}
+  }}
+  %t1 = call @rtclock() : () -> f64
+  %dt = arith.subf %t1, %t0 : f64
+  call @printF64(%dt) : (f64) -> ()
+  call @printNewline() : () -> ()
+  %probe = tensor.extract %y[%c0, %c0] : {yt}
+  %pd = arith.extf %probe : f32 to f64
+  call @printF64(%pd) : (f64) -> ()
+  call @printNewline() : () -> ()
+  return
+}}
+"""
+
+
+def module(spec, group, dq, bits, m, n, k, reps):
+    """A quantized layer: codes from an index hash, constant scales."""
+    groups = 1 if group == 0 else k // group
+    cols = k if bits == 8 else k // 2
+    sc_t = "i8" if dq else "f32"
+    blocks = (n * groups + 255) // 256
+    extra_args, setup = "", ""
+    if dq:
+        setup = f"""
+  %dqe = tensor.empty() : tensor<{blocks}xf32>
+  %dqs = linalg.fill ins(%s001 : f32) outs(%dqe : tensor<{blocks}xf32>) -> tensor<{blocks}xf32>
+  %dqoe = tensor.empty() : tensor<f32>
+  %dqo = linalg.fill ins(%zero : f32) outs(%dqoe : tensor<f32>) -> tensor<f32>"""
+        extra_args = f" dq(%dqs : tensor<{blocks}xf32>, %dqo : tensor<f32>)"
+    sc_fill = "%c7i8" if dq else "%s001"
+    setup = f"""
   %ce = tensor.empty() : tensor<{n}x{cols}xi8>
   %codes = linalg.generic {{indexing_maps = [affine_map<(i, j) -> (i, j)>], iterator_types = ["parallel", "parallel"]}} outs(%ce : tensor<{n}x{cols}xi8>) {{
   ^bb0(%o: i8):
@@ -57,28 +90,22 @@ func.func @main() {{
     linalg.yield %v : i8
   }} -> tensor<{n}x{cols}xi8>
   %se = tensor.empty() : tensor<{n}x{groups}x{sc_t}>
-  %sc = linalg.fill ins({sc_fill} : {sc_t}) outs(%se : tensor<{n}x{groups}x{sc_t}>) -> tensor<{n}x{groups}x{sc_t}>{extra_ops}
-  %xe = tensor.empty() : tensor<{m}x{k}xf32>
-  %x = linalg.fill ins(%one : f32) outs(%xe : tensor<{m}x{k}xf32>) -> tensor<{m}x{k}xf32>
-  %ye = tensor.empty() : tensor<{m}x{n}xf32>
-  %y0 = linalg.fill ins(%zero : f32) outs(%ye : tensor<{m}x{n}xf32>) -> tensor<{m}x{n}xf32>
-  %warm = qnt.matmul <{spec}> %x : tensor<{m}x{k}xf32>, %codes : tensor<{n}x{cols}xi8> scales(%sc : tensor<{n}x{groups}x{sc_t}>){extra_args} outs(%y0 : tensor<{m}x{n}xf32>) -> tensor<{m}x{n}xf32>
-  %t0 = call @rtclock() : () -> f64
-  %y = scf.for %it = %c0 to %reps step %c1 iter_args(%acc = %warm) -> tensor<{m}x{n}xf32> {{
-    %r = qnt.matmul <{spec}> %x : tensor<{m}x{k}xf32>, %codes : tensor<{n}x{cols}xi8> scales(%sc : tensor<{n}x{groups}x{sc_t}>){extra_args} outs(%acc : tensor<{m}x{n}xf32>) -> tensor<{m}x{n}xf32>
-    scf.yield %r : tensor<{m}x{n}xf32>
-  }}
-  %t1 = call @rtclock() : () -> f64
-  %dt = arith.subf %t1, %t0 : f64
-  call @printF64(%dt) : (f64) -> ()
-  call @printNewline() : () -> ()
-  %probe = tensor.extract %y[%c0, %c0] : tensor<{m}x{n}xf32>
-  %pd = arith.extf %probe : f32 to f64
-  call @printF64(%pd) : (f64) -> ()
-  call @printNewline() : () -> ()
-  return
-}}
-"""
+  %sc = linalg.fill ins({sc_fill} : {sc_t}) outs(%se : tensor<{n}x{groups}x{sc_t}>) -> tensor<{n}x{groups}x{sc_t}>""" + setup
+    op = (f"qnt.matmul <{spec}> %x : tensor<{m}x{k}xf32>, %codes : tensor<{n}x{cols}xi8> "
+          f"scales(%sc : tensor<{n}x{groups}x{sc_t}>){extra_args} "
+          f"outs({{acc}} : tensor<{m}x{n}xf32>) -> tensor<{m}x{n}xf32>")
+    return timed(m, n, k, reps, setup, op)
+
+
+def f32_module(m, n, k, reps):
+    """The unquantized layer: x [M, K] times an f32 weight [N, K]^T."""
+    setup = f"""
+  %we = tensor.empty() : tensor<{n}x{k}xf32>
+  %w = linalg.fill ins(%s001 : f32) outs(%we : tensor<{n}x{k}xf32>) -> tensor<{n}x{k}xf32>"""
+    op = ("linalg.matmul indexing_maps = [affine_map<(i, j, l) -> (i, l)>, affine_map<(i, j, l) -> (j, l)>, "
+          f"affine_map<(i, j, l) -> (i, j)>] ins(%x, %w : tensor<{m}x{k}xf32>, tensor<{n}x{k}xf32>) "
+          f"outs({{acc}} : tensor<{m}x{n}xf32>) -> tensor<{m}x{n}xf32>")
+    return timed(m, n, k, reps, setup, op)
 
 
 STREAM = """
@@ -88,33 +115,55 @@ func.func private @printNewline()
 func.func @main() {
   %zero = arith.constant 0.0 : f32
   %one = arith.constant 1.0 : f32
+  %z8 = arith.constant dense<0.0> : vector<8xf32>
+  %c0 = arith.constant 0 : index
+  %c1 = arith.constant 1 : index
+  %c32 = arith.constant 32 : index
+  %rows = arith.constant 256 : index
+  %cols = arith.constant 1048576 : index
   %ae = tensor.empty() : tensor<256x1048576xf32>
   %a = linalg.fill ins(%one : f32) outs(%ae : tensor<256x1048576xf32>) -> tensor<256x1048576xf32>
-  %se = tensor.empty() : tensor<256xf32>
-  %s0 = linalg.fill ins(%zero : f32) outs(%se : tensor<256xf32>) -> tensor<256xf32>
+  %m = bufferization.to_buffer %a read_only : tensor<256x1048576xf32> to memref<256x1048576xf32>
+  %sums = memref.alloc() : memref<256xf32>
   %t0 = call @rtclock() : () -> f64
-  %s = linalg.generic {indexing_maps = [affine_map<(i, j) -> (i, j)>, affine_map<(i, j) -> (i)>], iterator_types = ["parallel", "reduction"]} ins(%a : tensor<256x1048576xf32>) outs(%s0 : tensor<256xf32>) {
-  ^bb0(%v: f32, %acc: f32):
-    %r = arith.addf %acc, %v fastmath<reassoc> : f32
-    linalg.yield %r : f32
-  } -> tensor<256xf32>
+  scf.parallel (%i) = (%c0) to (%rows) step (%c1) {
+    %r:4 = scf.for %j = %c0 to %cols step %c32 iter_args(%s0 = %z8, %s1 = %z8, %s2 = %z8, %s3 = %z8) -> (vector<8xf32>, vector<8xf32>, vector<8xf32>, vector<8xf32>) {
+      %j1 = arith.addi %j, %c8 : index
+      %j2 = arith.addi %j, %c16 : index
+      %j3 = arith.addi %j, %c24 : index
+      %v0 = vector.load %m[%i, %j] : memref<256x1048576xf32>, vector<8xf32>
+      %v1 = vector.load %m[%i, %j1] : memref<256x1048576xf32>, vector<8xf32>
+      %v2 = vector.load %m[%i, %j2] : memref<256x1048576xf32>, vector<8xf32>
+      %v3 = vector.load %m[%i, %j3] : memref<256x1048576xf32>, vector<8xf32>
+      %n0 = arith.addf %s0, %v0 : vector<8xf32>
+      %n1 = arith.addf %s1, %v1 : vector<8xf32>
+      %n2 = arith.addf %s2, %v2 : vector<8xf32>
+      %n3 = arith.addf %s3, %v3 : vector<8xf32>
+      scf.yield %n0, %n1, %n2, %n3 : vector<8xf32>, vector<8xf32>, vector<8xf32>, vector<8xf32>
+    }
+    %p0 = arith.addf %r#0, %r#1 : vector<8xf32>
+    %p1 = arith.addf %r#2, %r#3 : vector<8xf32>
+    %p = arith.addf %p0, %p1 : vector<8xf32>
+    %s = vector.reduction <add>, %p : vector<8xf32> into f32
+    memref.store %s, %sums[%i] : memref<256xf32>
+    scf.reduce
+  }
   %t1 = call @rtclock() : () -> f64
   %dt = arith.subf %t1, %t0 : f64
   call @printF64(%dt) : (f64) -> ()
   call @printNewline() : () -> ()
-  %c0 = arith.constant 0 : index
-  %p = tensor.extract %s[%c0] : tensor<256xf32>
+  %p = memref.load %sums[%c0] : memref<256xf32>
   %pd = arith.extf %p : f32 to f64
   call @printF64(%pd) : (f64) -> ()
   call @printNewline() : () -> ()
   return
 }
-"""
+""".replace("%c32 = arith.constant 32 : index", "%c8 = arith.constant 8 : index\n  %c16 = arith.constant 16 : index\n  %c24 = arith.constant 24 : index\n  %c32 = arith.constant 32 : index")
 
 
-def run(build, text):
+def run(build, text, options="openmp=1"):
     llvm = "/usr/lib/llvm-22"
-    opt = subprocess.run([os.path.join(build, "bin", "quant-opt"), "-", "--qnt-cpu-pipeline=openmp=1"],
+    opt = subprocess.run([os.path.join(build, "bin", "quant-opt"), "-", "--qnt-cpu-pipeline=" + options],
                          input=text, capture_output=True, text=True, check=True).stdout
     libs = ",".join(os.path.join(llvm, "lib", l) for l in
                     ("libmlir_c_runner_utils.so", "libmlir_runner_utils.so", "libomp.so"))
@@ -135,18 +184,30 @@ def main():
     print(f"# Generated CPU kernels (convert-qnt-to-cpu), {time.strftime('%Y-%m-%d')}\n")
     print(f"Machine: {model}, {os.cpu_count()} cores; kernels for this machine (`isa=native`), OpenMP on all cores.")
     print(f"Measured read bandwidth (sum of 1 GiB of f32, same harness): {bw:.1f} GB/s.\n")
-    print("| scheme | K x N | M | µs / call | weight GB/s | % of read bandwidth | GFLOP/s |")
-    print("|---|---|---|---|---|---|---|")
+    print("| scheme | path | K x N | M | µs / call | weight GB/s | % of read bandwidth | GFLOP/s |")
+    print("|---|---|---|---|---|---|---|---|")
+    ms = [1] if a.quick else [1, 8, 512]
+
+    def row(name, path, k, n, m, t, wbytes):
+        gbs = wbytes / t / 1e9
+        gflops = 2 * m * n * k / t / 1e9
+        print(f"| {name} | {path} | {k} x {n} | {m} | {t * 1e6:.0f} | {gbs:.1f} | {100 * gbs / bw:.0f} % | {gflops:.1f} |",
+              flush=True)
+
+    for k, n in SHAPES:
+        for m in ms:
+            reps = 5 if m <= 8 else 1
+            row("f32", "linalg", k, n, m, run(a.build, f32_module(m, n, k, reps)) / reps, n * k * 4)
     for name, spec, group, dq, bits in SCHEMES:
         for k, n in SHAPES:
-            for m in ([1] if a.quick else [1, 8, 512]):
+            for m in ms:
                 reps = 20 if m <= 8 else 2
-                t = run(a.build, module(spec, group, dq, bits, m, n, k, reps)) / reps
                 groups = 1 if group == 0 else k // group
                 wbytes = n * k * bits / 8 + n * groups * (1 if dq else 4)
-                gbs = wbytes / t / 1e9
-                gflops = 2 * m * n * k / t / 1e9
-                print(f"| {name} | {k} x {n} | {m} | {t * 1e6:.0f} | {gbs:.1f} | {100 * gbs / bw:.0f} % | {gflops:.1f} |", flush=True)
+                paths = [("int", "openmp=1"), ("f32", "openmp=1 int-dot=0")] if m <= 8 else [("tiled", "openmp=1")]
+                for path, options in paths:
+                    t = run(a.build, module(spec, group, dq, bits, m, n, k, reps), options) / reps
+                    row(name, path, k, n, m, t, wbytes)
 
 
 if __name__ == "__main__":

@@ -36,6 +36,7 @@ driver::buildCompileRequest(const CompileArgs &args, OptionSpelling spelling) {
   request.outDir = args.outDir;
   request.target = args.target;
   request.cpu = args.cpu;
+  request.intDot = args.intDot;
   model::CompileOptions &o = request.options;
   o.cuda = !cudaChip(args.target).empty();
   if (args.maxContext < 1 || args.maxContext > (1 << 20))

@@ -345,6 +345,7 @@ driver::compileMlirModule(const CompileRequest &request) {
       {"scheme", scheme},
       {"target", request.target},
       {"cpu", request.cpu},
+      {"int_dot", request.intDot},
       {"keep_float", request.options.keepFloat},
       {"functions", std::move(exported)},
       {"files", llvm::json::Object{{"library", "model.so"},

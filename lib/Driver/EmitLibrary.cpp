@@ -62,6 +62,7 @@ llvm::Error driver::emitSharedLibrary(ModuleOp module,
     // Kernels for this machine's instruction set, or portable ones for a
     // named CPU (no runtime dispatch yet).
     cpuOptions.isa = request.cpu == "native" ? "native" : "generic";
+    cpuOptions.intDot = request.intDot;
     buildQntCpuPipeline(pm, cpuOptions);
   } else {
     // Entry points see strided views and dynamic sizes (the KV cache):

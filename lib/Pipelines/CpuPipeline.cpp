@@ -37,6 +37,7 @@ void qmlir::buildQntCpuPipeline(OpPassManager &pm,
   if (options.kernels) {
     ConvertQntToCPUPassOptions kernels;
     kernels.isa = options.isa;
+    kernels.intDot = options.intDot;
     pm.addPass(createConvertQntToCPUPass(kernels));
   }
   pm.addPass(createConvertQntToLinalgPass());

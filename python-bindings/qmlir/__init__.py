@@ -283,14 +283,16 @@ def compile(model_path: Union[str, os.PathLike], out_dir: Union[str, os.PathLike
             scheme: str = "nf4", group_size: Optional[int] = None, *,
             asymmetric: bool = False, double_quant: bool = False,
             compute_type: str = "f32", target: str = "cpu", cpu: str = "native",
-            keep_float: Optional[str] = None, max_context: int = 1024,
+            int_dot: bool = True, keep_float: Optional[str] = None, max_context: int = 1024,
             prefill_tokens: int = 64, verbose: bool = False) -> dict:
     """Compiles a model (GGUF file or Hugging Face directory) as quant-compile.
 
     Writes out_dir/ (model.so, weights.bin, model.h, manifest.json, ...);
     returns the memory figures and the compile time. verbose prints the
     progress and the memory table. target: "cpu" or "cuda:sm_XX" (XX >= 80;
-    Model.load then runs it on the GPU).
+    Model.load then runs it on the GPU). int_dot: decoding layers on the
+    CPU take the integer path (14-bit activations, exact integer sums);
+    False keeps f32 activations.
     """
     args = _qmlir.CompileArgs()
     args.model_path = os.fspath(model_path)
@@ -302,6 +304,7 @@ def compile(model_path: Union[str, os.PathLike], out_dir: Union[str, os.PathLike
     args.compute_type = compute_type
     args.target = target
     args.cpu = cpu
+    args.int_dot = bool(int_dot)
     args.keep_float = keep_float or ""
     args.max_context = int(max_context)
     args.prefill_tokens = int(prefill_tokens)

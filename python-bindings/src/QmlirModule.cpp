@@ -528,6 +528,7 @@ NB_MODULE(_qmlir, m) {
       .def_rw("compute_type", &driver::CompileArgs::computeType)
       .def_rw("target", &driver::CompileArgs::target)
       .def_rw("cpu", &driver::CompileArgs::cpu)
+      .def_rw("int_dot", &driver::CompileArgs::intDot)
       .def_rw("keep_float", &driver::CompileArgs::keepFloat)
       .def_rw("max_context", &driver::CompileArgs::maxContext)
       .def_rw("prefill_tokens", &driver::CompileArgs::prefillTokens);

@@ -31,10 +31,25 @@ def reference(x, w1, b1, w2, b2):
 def compiled(tmp_path_factory):
     out = tmp_path_factory.mktemp("mlp")
     f32 = qmlir.compile(MLP, out / "f32", scheme="f32")
-    nf4 = qmlir.compile(MLP, out / "nf4", scheme="nf4", double_quant=True)
+    nf4 = qmlir.compile(MLP, out / "nf4", scheme="nf4", double_quant=True,
+                        int_dot=False)
     assert f32["parameters"] == nf4["parameters"] == 2 * 128 * 256
     assert nf4["stored_bytes"] == 33816
     return qmlir.Module.load(out / "f32"), qmlir.Module.load(out / "nf4")
+
+
+def int_dot_bound(a, d, block=64, table_max=4096):
+    """Bound on |a @ d (integer path) - a @ d| for d [K, N] nf4-dequantized
+    in groups of 64 (include/qmlir/Numerics/IntDot.h: blocks of 64,
+    activations to +-8191 per block, the nf4 table to +-table_max): half an
+    activation step times |d| + the table's half step, plus |a| times it."""
+    k = a.shape[1]
+    da = np.zeros_like(a, dtype=np.float64)
+    for b in range(0, k, block):
+        da[:, b:b + block] = np.abs(a[:, b:b + block]).max(axis=1, keepdims=True) / (2 * 8191)
+    absmax = np.repeat(np.abs(d).reshape(k // 64, 64, -1).max(axis=1), 64, axis=0)
+    dw = absmax / (2 * table_max)
+    return ((da @ (np.abs(d) + dw) + np.abs(a) @ dw) * 1.01 + 1e-5)
 
 
 def test_f32_module_matches_numpy(compiled):
@@ -60,6 +75,29 @@ def test_nf4_module_matches_dequantized_numpy(compiled):
     assert np.abs(y - reference(x, d1, b1, d2, b2)).max() <= 1e-4
     # ... and it is really quantized: far from the fp32 result.
     assert np.abs(y - reference(x, w1, b1, w2, b2)).max() > 1e-2
+
+
+def test_nf4_module_integer_path(tmp_path, compiled):
+    """The default CPU kernels (int_dot=True: 14-bit activations, integer
+    nf4 table) against the f32-activation build, within the integer path's
+    error bound propagated through both layers."""
+    with open("/proc/cpuinfo") as f:
+        avx2 = "avx2" in f.read()
+    if not avx2:
+        pytest.skip("this CPU has no AVX2: the kernels keep f32 activations")
+    _, exact = compiled
+    qmlir.compile(MLP, tmp_path / "nf4i", scheme="nf4", double_quant=True)
+    m = qmlir.Module.load(tmp_path / "nf4i")
+    x, w1, b1, w2, b2 = mlp_weights()
+    d1 = qmlir.dequantize(qmlir.quantize(w1.T, "nf4", 64, double_quant=True)).T
+    d2 = qmlir.dequantize(qmlir.quantize(w2.T, "nf4", 64, double_quant=True)).T
+    h = np.maximum(x.astype(np.float64) @ d1 + b1, 0.0)
+    e1 = int_dot_bound(x, d1)
+    e2 = e1 @ np.abs(d2) + int_dot_bound(h + e1, d2)
+    y, y_exact = m.mlp(x), exact.mlp(x)
+    diff = np.abs(y - y_exact)
+    assert np.all(diff <= e2 + 1e-4), (diff.max(), e2.min())
+    assert diff.max() > 0  # the integer path ran (it is not bit-equal)
 
 
 def test_call_errors(compiled):

@@ -296,7 +296,7 @@ def quantize(scheme, w):
         sbc = np.repeat(sb, gs, axis=1)[:, :k]
         variants += [t[codes] * sbc, t[alt_codes] * sbc]
     q.codes, q.scales, q.zp = codes, scales, None
-    q.alt_codes = alt_codes
+    q.alt_codes, q.s_lo, q.s_hi = alt_codes, s_lo, s_hi
     q.lo, q.hi = _bounds(variants, rel=4 * U32)
     return q
 
@@ -440,6 +440,7 @@ class Model:
         rng = np.random.default_rng(a.seed)
         b = a.batch if a.form == "batch" else 1
         self.rows = b * a.m
+        self.form = a.form
         self.x = rng.standard_normal((self.rows, a.k)).astype(F32)
         self.w1 = (rng.standard_normal((a.h, a.k)) / math.sqrt(a.k)).astype(F32)
         self.b1 = (0.5 * rng.standard_normal(a.h)).astype(F32)
@@ -644,7 +645,89 @@ def float_as_quantized(w):
     return q
 
 
-def quantized_reference(model, scheme):
+# The CPU GEMV's integer path (spec: include/qmlir/Numerics/IntDot.h):
+# activations per block scaled to +-ACT_MAX and rounded, weights as
+# integers (tables: the code book scaled to +-T and rounded), exact integer
+# sums per block, then float32 scaling and accumulation.
+ACT_MAX = 8191
+ACT_TINY = 2.0 ** -100
+
+
+def int_dot_applies(scheme, rows, k, ct):
+    """Whether a layer with `rows` activation rows takes the integer path."""
+    gs = scheme.group_size
+    return rows <= 8 and ct == "f32" and (num_groups(k, gs) == 1 or gs % 32 == 0)
+
+
+def int_dot_block(scheme, k):
+    """(K per block, T) of the integer path."""
+    table = scheme.kind in ("nf4", "fp4")
+    limit = 64 if table else 256
+    gs = scheme.group_size
+    if num_groups(k, gs) == 1:
+        block = limit
+    else:
+        block = max(b for b in range(32, min(gs, limit) + 1, 32) if gs % b == 0)
+    return block, min((2 ** 31 - 1) // (block * ACT_MAX), 16383)
+
+
+def int_dot_weights(scheme, q, t_int):
+    """The integer path's weights (integer * scale, float64) as (center,
+    deviation, magnitude), like quantized_reference's `wint`: int kinds are
+    the dequantized weights exactly; table kinds use the code book scaled
+    to +-T, rounded, times max|t| / T."""
+    c = q.deq.astype(np.float64)
+    if scheme.kind in ("int8", "int4"):
+        lo, hi = q.lo, q.hi
+    else:
+        k = q.deq.shape[1]
+        gs = scheme.group_size if scheme.group_size > 0 else k
+        tab = table_for(scheme.kind)
+        tmax = np.max(np.abs(tab)).astype(F32)
+        ti = np.round((tab * (F32(t_int) / tmax).astype(F32)).astype(F32))
+        val = ti.astype(np.float64) * float((tmax / F32(t_int)).astype(F32))
+        col = lambda sc: np.repeat(np.asarray(sc, np.float64), gs, axis=1)[:, :k]
+        c = val[q.codes] * col(q.scales)
+        variants = [c]
+        for sc in (q.scales, q.s_lo, q.s_hi):
+            variants += [val[q.codes] * col(sc), val[q.alt_codes] * col(sc)]
+        lo, hi = _bounds(variants, rel=4 * U32)
+    return c, np.maximum(hi - c, c - lo), np.maximum(np.abs(lo), np.abs(hi))
+
+
+def int_dot_activations(a, lo, hi, block):
+    """The integer path's activations (integer * block scale, float64) of
+    an input known to lie in [lo, hi] (elementwise; equal bounds: exactly
+    `a`; otherwise all >= 0) as (center from `a`, deviation, magnitude)."""
+    a, lo, hi = (np.asarray(v, np.float64) for v in (a, lo, hi))
+    exact = np.array_equal(lo, hi)
+    assert exact or np.all(lo >= 0)
+    c, dev, mag = (np.zeros(a.shape) for _ in range(3))
+    for b0 in range(0, a.shape[1], block):
+        sl = slice(b0, b0 + block)
+        am = np.max(np.abs(a[:, sl]), axis=1, keepdims=True).astype(F32)
+        with np.errstate(divide="ignore"):
+            inv = np.where(am >= ACT_TINY, F32(ACT_MAX) / am, F32(0)).astype(F32)
+        qc = np.round((a[:, sl].astype(F32) * inv).astype(F32)).astype(np.float64)
+        sc = (am / F32(ACT_MAX)).astype(F32).astype(np.float64)
+        c[:, sl] = qc * sc
+        if exact:
+            mag[:, sl] = np.abs(c[:, sl])
+            continue
+        # Whatever amax in [max lo, max hi] the input gives, the scale s
+        # and the inverse come from it: round(v * inv) * s lies within
+        # s / 2 of v (v in [lo, hi]) up to the float32 roundings of s, inv
+        # and the product.
+        s_hi = np.max(hi[:, sl], axis=1, keepdims=True) / ACT_MAX * (1 + 2 * U32)
+        v_lo = lo[:, sl] * (1 - 4 * U32) - 0.5 * s_hi
+        v_hi = hi[:, sl] * (1 + 4 * U32) + 0.5 * s_hi
+        v_lo = np.where(s_hi * ACT_MAX < 2 * ACT_TINY, 0.0, v_lo)  # all zero
+        dev[:, sl] = np.maximum(v_hi - c[:, sl], c[:, sl] - v_lo)
+        mag[:, sl] = np.maximum(np.abs(v_lo), np.abs(v_hi))
+    return c, dev, mag
+
+
+def quantized_reference(model, scheme, int_dot=False):
     """The quantized model in float64 with a rigorous elementwise bound on
     the distance of any correct float32 execution from it.
 
@@ -689,6 +772,19 @@ def quantized_reference(model, scheme):
 
     pre = xr @ w1c.T + b
     e1 = np.abs(xr) @ w1d.T + gamma(k + 3) * (np.abs(xr) @ w1m.T + np.abs(b))
+    # Batched (3-D) matmuls do not reach the CPU kernels.
+    rows = xr.shape[0]
+    int_dot = int_dot and model.form != "batch"
+    int1 = (int_dot and is_quantized(scheme, q1.w)
+            and int_dot_applies(scheme, rows, k, ct1))
+    int2 = (int_dot and is_quantized(scheme, q2.w)
+            and int_dot_applies(scheme, rows, hdim, ct2))
+    if int1:  # Integer path: its own activations and weights, exact sums.
+        block, t_int = int_dot_block(scheme, k)
+        wc, wd, wm = int_dot_weights(scheme, q1, t_int)
+        ac, _, am = int_dot_activations(xr, xr, xr, block)
+        pre = ac @ wc.T + b
+        e1 = np.abs(ac) @ wd.T + gamma(k + 11) * (am @ wm.T + np.abs(b))
     hc = round_to(np.maximum(pre, 0.0), ct2)
     hlo = round_to(np.maximum(pre - e1, 0.0), ct2) - 2 * U32 * np.abs(pre - e1)
     hhi = round_to(np.maximum(pre + e1, 0.0), ct2) + 2 * U32 * np.abs(pre + e1)
@@ -698,6 +794,13 @@ def quantized_reference(model, scheme):
     y = hc @ w2c.T
     e2 = (np.abs(hc) @ w2d.T + hd @ np.abs(w2c).T + hd @ w2d.T
           + gamma(hdim + 3) * (hm @ w2m.T))
+    if int2:
+        block, t_int = int_dot_block(scheme, hdim)
+        wc, wd, wm = int_dot_weights(scheme, q2, t_int)
+        ac, ad, am = int_dot_activations(hc, np.maximum(hlo, 0.0), hhi, block)
+        y = ac @ wc.T
+        e2 = (np.abs(ac) @ wd.T + ad @ np.abs(wc).T + ad @ wd.T
+              + gamma(hdim + 11) * (am @ wm.T))
     return y, e2, (q1, q2)
 
 
@@ -752,7 +855,7 @@ def cmd_check(a):
         print("FAIL %s: the group size divides the K of no layer; nothing "
               "would be quantized" % scheme.describe())
         return 1
-    ref, bound, (q1, q2) = quantized_reference(model, scheme)
+    ref, bound, (q1, q2) = quantized_reference(model, scheme, a.int_dot)
     ref, bound = ref.reshape(-1), bound.reshape(-1)
     if out.size != ref.size:
         print("FAIL: %d numbers printed, expected %d" % (out.size, ref.size))
@@ -1137,6 +1240,9 @@ def main(argv=None):
     c.add_argument("--group-size", type=int, default=-1)
     c.add_argument("--double-quant", type=parse_bool, default=False)
     c.add_argument("--compute-type", default="f32", choices=["f32", "bf16", "f16"])
+    c.add_argument("--int-dot", type=parse_bool, default=False,
+                   help="layers with up to 8 activation rows ran the CPU "
+                   "kernels' integer path (adds its error bound)")
     ci = sub.add_parser("check-ir", help="compare the quantized constants of "
                         "quant-opt --qnt-quantize-linear output on stdin")
     add_model_args(ci)

@@ -59,6 +59,12 @@ static cl::opt<std::string>
         cl::desc("CPU to generate code for: native (this machine) or an LLVM "
                  "CPU name such as x86-64"),
         cl::init("native"), cl::cat(category));
+static cl::opt<bool> intDot(
+    "int-dot",
+    cl::desc("CPU: layers with up to 8 activation rows (decoding) multiply "
+             "14-bit integer activations with the integer weights (exact "
+             "int32 sums); --int-dot=false keeps f32 activations"),
+    cl::init(true), cl::cat(category));
 static cl::opt<std::string>
     keepFloat("keep-float",
               cl::desc("Linear layers whose GGUF name (or, in an MLIR "
@@ -94,6 +100,7 @@ int main(int argc, char **argv) {
   args.computeType = computeType;
   args.target = target;
   args.cpu = cpu;
+  args.intDot = intDot;
   args.keepFloat = keepFloat;
   args.maxContext = maxContext;
   args.prefillTokens = prefillTokens;

@@ -35,6 +35,9 @@ struct CompileRequest {
   /// LLVM CPU name for the code ("native": this machine's CPU and features;
   /// "x86-64": any x86-64).
   std::string cpu = "native";
+  /// CPU GEMV kernels (up to 8 rows) on the integer path of
+  /// Numerics/IntDot.h (14-bit activations, exact integer sums).
+  bool intDot = true;
   /// Progress and the memory table go here (null: quiet).
   llvm::raw_ostream *log = nullptr;
 };
@@ -74,6 +77,7 @@ struct CompileArgs {
   int64_t groupSize = -1;
   bool asymmetric = false, doubleQuant = false;
   std::string computeType = "f32", target = "cpu", cpu = "native";
+  bool intDot = true;
   std::string keepFloat;
   int64_t maxContext = 1024, prefillTokens = 64;
 };

@@ -36,6 +36,12 @@ struct QntCpuPipelineOptions
       llvm::cl::desc("Instruction set of the kernels: avx512, avx2, generic "
                      "or native"),
       llvm::cl::init("native")};
+  PassOptions::Option<bool> intDot{
+      *this, "int-dot",
+      llvm::cl::desc("GEMV kernels (up to 8 rows, AVX2/AVX-512) multiply "
+                     "14-bit integer activations with integer weights "
+                     "(convert-qnt-to-cpu int-dot)"),
+      llvm::cl::init(true)};
 };
 
 /// Lowers a module with qnt ops, linalg on tensors, arith, math and func to

@@ -15,12 +15,20 @@
 // decoded weight is table[code] * scale exactly as the reference lowering
 // computes it.
 //
+// The integer GEMV (AVX2/AVX-512, Numerics/IntDot.h) instead quantizes the
+// activations per block into 16-bit integers first, turns each chunk's
+// codes into 16-bit integer weights (two pshufb lookups of the low and high
+// bytes of the 16 integer values, interleaved), multiplies and sums pairs
+// exactly in 32 bits (vpmaddwd) and converts to f32 once per block.
+//
 //===----------------------------------------------------------------------===//
 
 #include "CpuKernel.h"
 
 #include "mlir/Dialect/Arith/IR/Arith.h"
+#include "mlir/Dialect/Math/IR/Math.h"
 #include "mlir/IR/SymbolTable.h"
+#include "qmlir/Numerics/IntDot.h"
 #include "qmlir/Numerics/Quantize.h"
 
 using namespace mlir;
@@ -43,16 +51,23 @@ struct GroupParams {
   Value zp;    ///< 8-bit asymmetric: the zero point, splat i32.
 };
 
+/// The integer decode constants of one (weight row, group).
+struct IntParams {
+  Value tableLo, tableHi; ///< 4-bit: pshufb tables of the integer weights.
+  Value zp;               ///< 8-bit asymmetric: the zero point, splat i16.
+};
+
 using Body = llvm::function_ref<SmallVector<Value>(Value, ValueRange)>;
 
 class CpuKernelEmitter {
 public:
   CpuKernelEmitter(OpBuilder &b, Location loc, const CpuKernelShape &shape,
-                   CpuIsa isa)
+                   CpuIsa isa, bool intDot)
       : b(b), loc(loc), s(shape.scheme), m(shape.m), n(shape.n), k(shape.k),
         isa(isa) {
     f32 = b.getF32Type();
     i32 = b.getI32Type();
+    i16 = b.getI16Type();
     i8 = b.getI8Type();
     bits = s.getBitsPerCode();
     groupSize = numerics::effectiveGroupSize(k, s.getGroupSize());
@@ -66,6 +81,12 @@ public:
     bool wide = isa == CpuIsa::Avx512;
     microLanes = wide ? 16 : 8;
     microRows = wide ? 4 : 3;
+    useIntDot = cpuKernelUsesIntDot(shape, isa, intDot);
+    if (useIntDot) {
+      plan = numerics::planIntDot(s.toNumerics(), k);
+      blockChunks = plan.block / kChunk;
+      blocks = (chunks + blockChunks - 1) / blockChunks;
+    }
   }
 
   func::FuncOp build(ModuleOp module, StringRef name);
@@ -97,11 +118,12 @@ private:
   SmallVector<Value> forLoop(Value lb, Value ub, int64_t step, ValueRange init,
                              Body body);
   Value lookup(Value table, Value index);
+  Value x86(StringRef intrinsic, Type result, ValueRange args);
 
   // The kernel's pieces.
   Value loadScale(Value row, Value group);
   GroupParams groupParams(Value row, Value group);
-  Value loadBytes(Value row, Value col, bool masked);
+  Value loadBytes(Value row, Value col, bool masked, int64_t lanes = kLanes);
   std::pair<Value, Value> decodeChunk(const GroupParams &p, Value row,
                                       Value chunk, bool masked);
   Value loadX(Value row, Value col, bool masked, int64_t lanes = kLanes);
@@ -115,6 +137,15 @@ private:
                               ValueRange accs, bool masked);
   void buildTiled();
   void decodeTile(Value ws, Value tile, Value firstChunk, Value tileChunks);
+  SmallVector<Value> floatRows(ArrayRef<Value> rows);
+  // The integer GEMV (Numerics/IntDot.h).
+  void quantizeActivations();
+  IntParams intParams(Value row, Value group);
+  std::pair<Value, Value> intWeights(const IntParams &p, Value row, Value chunk,
+                                     bool masked);
+  SmallVector<Value> intBlock(ArrayRef<Value> rows, Value block, Value begin,
+                              Value end, bool tail, ValueRange accs);
+  SmallVector<Value> intRows(ArrayRef<Value> rows);
   void microKernel(Value ws, Value tile, Value kBase, Value kLen, Value mBase,
                    int64_t rows);
 
@@ -123,11 +154,16 @@ private:
   SchemeAttr s;
   int64_t m, n, k;
   CpuIsa isa;
-  Type f32, i32, i8;
+  Type f32, i32, i16, i8;
   int64_t bits, groupSize, groups, fullChunks, chunks, chunksPerGroup;
   int64_t microLanes, microRows;
+  bool useIntDot;
+  numerics::IntDotPlan plan;
+  int64_t blockChunks = 0, blocks = 0;
   ModuleOp module;
   Value x, codes, scales, zp, dqScales, dqOffset, out, dynMap;
+  Value xq, xs; ///< Integer GEMV: the activations [M, chunks * 32] i16 and
+                ///< their scales [M, blocks].
 };
 
 SmallVector<Value> CpuKernelEmitter::forLoop(Value lb, Value ub, int64_t step,
@@ -146,10 +182,34 @@ SmallVector<Value> CpuKernelEmitter::forLoop(Value lb, Value ub, int64_t step,
   return SmallVector<Value>(loop.getResults());
 }
 
+/// `intrinsic` through an always-inline llvm.func: an op of unknown
+/// effects (llvm.call_intrinsic) would stop buffer deallocation, which also
+/// visits the kernels.
+Value CpuKernelEmitter::x86(StringRef intrinsic, Type result, ValueRange args) {
+  std::string name = "qnt_cpu_" + intrinsic.drop_front(9).str(); // "llvm.x86."
+  std::replace(name.begin(), name.end(), '.', '_');
+  auto fn = module.lookupSymbol<LLVM::LLVMFuncOp>(name);
+  if (!fn) {
+    OpBuilder::InsertionGuard guard(b);
+    b.setInsertionPointToStart(module.getBody());
+    fn = LLVM::LLVMFuncOp::create(
+        b, loc, name,
+        LLVM::LLVMFunctionType::get(result, llvm::to_vector(args.getTypes())),
+        LLVM::Linkage::Internal);
+    fn.setAlwaysInline(true);
+    Block *body = fn.addEntryBlock(b);
+    b.setInsertionPointToStart(body);
+    Value r = LLVM::CallIntrinsicOp::create(b, loc, result,
+                                            b.getStringAttr(intrinsic),
+                                            body->getArguments())
+                  ->getResult(0);
+    LLVM::ReturnOp::create(b, loc, r);
+  }
+  return LLVM::CallOp::create(b, loc, fn, args).getResult();
+}
+
 /// table[index] for 16 lanes: vpermps on AVX-512; on AVX2 two 8-entry
-/// vpermps and a blend on index bit 3; otherwise lane by lane. The x86
-/// intrinsics sit in an always-inline llvm.func (an op of unknown effects
-/// would stop buffer deallocation, which also visits the kernels).
+/// vpermps and a blend on index bit 3; otherwise lane by lane.
 Value CpuKernelEmitter::lookup(Value table, Value index) {
   VectorType v16 = vec(f32);
   if (isa == CpuIsa::Generic) {
@@ -162,47 +222,25 @@ Value CpuKernelEmitter::lookup(Value table, Value index) {
     }
     return result;
   }
-  std::string name = ("qnt_cpu_lookup16_" + stringifyCpuIsa(isa)).str();
-  auto fn = module.lookupSymbol<LLVM::LLVMFuncOp>(name);
-  if (!fn) {
-    OpBuilder::InsertionGuard guard(b);
-    b.setInsertionPointToStart(module.getBody());
-    fn = LLVM::LLVMFuncOp::create(
-        b, loc, name, LLVM::LLVMFunctionType::get(v16, {v16, vec(i32)}),
-        LLVM::Linkage::Internal);
-    fn.setAlwaysInline(true);
-    Block *body = fn.addEntryBlock(b);
-    b.setInsertionPointToStart(body);
-    Value t = body->getArgument(0), i = body->getArgument(1), r;
-    auto intrinsic = [&](StringRef intr, Type type, ValueRange args) {
-      return LLVM::CallIntrinsicOp::create(b, loc, type, b.getStringAttr(intr),
-                                           args)
-          ->getResult(0);
-    };
-    if (isa == CpuIsa::Avx512) {
-      r = intrinsic("llvm.x86.avx512.permvar.sf.512", v16, {t, i});
-    } else {
-      auto half = [&](Value v, int64_t at) -> Value {
-        return vector::ExtractStridedSliceOp::create(b, loc, v, {at}, {8}, {1});
-      };
-      Value low = half(t, 0), high = half(t, 8), eight = splatInt(i32, 8, 8);
-      SmallVector<Value, 2> parts;
-      for (int64_t h = 0; h < 2; ++h) {
-        Value ih = half(i, 8 * h);
-        Value upper =
-            arith::CmpIOp::create(b, loc, arith::CmpIPredicate::uge, ih, eight);
-        parts.push_back(arith::SelectOp::create(
-            b, loc, upper,
-            intrinsic("llvm.x86.avx2.permps", vec(f32, 8), {high, ih}),
-            intrinsic("llvm.x86.avx2.permps", vec(f32, 8), {low, ih})));
-      }
-      r = vector::ShuffleOp::create(
-          b, loc, parts[0], parts[1],
-          llvm::to_vector(llvm::seq<int64_t>(0, kLanes)));
-    }
-    LLVM::ReturnOp::create(b, loc, r);
+  if (isa == CpuIsa::Avx512)
+    return x86("llvm.x86.avx512.permvar.sf.512", v16, {table, index});
+  auto half = [&](Value v, int64_t at) -> Value {
+    return vector::ExtractStridedSliceOp::create(b, loc, v, {at}, {8}, {1});
+  };
+  Value low = half(table, 0), high = half(table, 8),
+        eight = splatInt(i32, 8, 8);
+  SmallVector<Value, 2> parts;
+  for (int64_t h = 0; h < 2; ++h) {
+    Value ih = half(index, 8 * h);
+    Value upper =
+        arith::CmpIOp::create(b, loc, arith::CmpIPredicate::uge, ih, eight);
+    parts.push_back(arith::SelectOp::create(
+        b, loc, upper, x86("llvm.x86.avx2.permps", vec(f32, 8), {high, ih}),
+        x86("llvm.x86.avx2.permps", vec(f32, 8), {low, ih})));
   }
-  return LLVM::CallOp::create(b, loc, fn, ValueRange{table, index}).getResult();
+  return vector::ShuffleOp::create(
+      b, loc, parts[0], parts[1],
+      llvm::to_vector(llvm::seq<int64_t>(0, kLanes)));
 }
 
 /// The f32 scale of (row, group); a double-quantized one is decoded as the
@@ -258,8 +296,9 @@ GroupParams CpuKernelEmitter::groupParams(Value row, Value group) {
   return p;
 }
 
-Value CpuKernelEmitter::loadBytes(Value row, Value col, bool masked) {
-  VectorType type = vec(i8);
+Value CpuKernelEmitter::loadBytes(Value row, Value col, bool masked,
+                                  int64_t lanes) {
+  VectorType type = vec(i8, lanes);
   if (!masked)
     return vector::LoadOp::create(b, loc, type, codes, ValueRange{row, col});
   Value pad = arith::ConstantIntOp::create(b, loc, i8, 0);
@@ -366,7 +405,31 @@ SmallVector<Value> CpuKernelEmitter::gemvStep(ArrayRef<Value> rows,
   return next;
 }
 
+SmallVector<Value> CpuKernelEmitter::floatRows(ArrayRef<Value> rows) {
+  SmallVector<Value> accs(m * rows.size(), zeroVector());
+  auto paramsOf = [&](Value group) {
+    SmallVector<GroupParams> params;
+    for (Value row : rows)
+      params.push_back(groupParams(row, group));
+    return params;
+  };
+  accs = forLoop(idx(0), idx(groups), 1, accs, [&](Value g, ValueRange in) {
+    SmallVector<GroupParams> params = paramsOf(g);
+    Value begin = mul(g, chunksPerGroup);
+    Value end = minIdx(add(begin, idx(chunksPerGroup)), idx(fullChunks));
+    return forLoop(begin, end, 1, in, [&](Value c, ValueRange acc) {
+      return gemvStep(rows, params, c, acc, /*masked=*/false);
+    });
+  });
+  if (hasTail())
+    accs = gemvStep(rows, paramsOf(idx(groups - 1)), idx(fullChunks), accs,
+                    /*masked=*/true);
+  return accs;
+}
+
 void CpuKernelEmitter::buildGemv() {
+  if (useIntDot)
+    quantizeActivations();
   // Weight rows per iteration: enough independent accumulators to hide the
   // FMA latency, few enough to stay in registers with the activations.
   int64_t nr = m <= 2 ? 4 : m <= 4 ? 2 : 1;
@@ -378,26 +441,7 @@ void CpuKernelEmitter::buildGemv() {
         SmallVector<Value> rows; // Clamped: the last block repeats row N-1.
         for (int64_t r = 0; r < nr; ++r)
           rows.push_back(minIdx(add(first, idx(r)), idx(n - 1)));
-        SmallVector<Value> accs(m * nr, zeroVector());
-        auto paramsOf = [&](Value group) {
-          SmallVector<GroupParams> params;
-          for (Value row : rows)
-            params.push_back(groupParams(row, group));
-          return params;
-        };
-        accs =
-            forLoop(idx(0), idx(groups), 1, accs, [&](Value g, ValueRange in) {
-              SmallVector<GroupParams> params = paramsOf(g);
-              Value begin = mul(g, chunksPerGroup);
-              Value end =
-                  minIdx(add(begin, idx(chunksPerGroup)), idx(fullChunks));
-              return forLoop(begin, end, 1, in, [&](Value c, ValueRange acc) {
-                return gemvStep(rows, params, c, acc, /*masked=*/false);
-              });
-            });
-        if (hasTail())
-          accs = gemvStep(rows, paramsOf(idx(groups - 1)), idx(fullChunks),
-                          accs, /*masked=*/true);
+        SmallVector<Value> accs = useIntDot ? intRows(rows) : floatRows(rows);
         for (int64_t r = 0; r < nr; ++r) {
           Value valid;
           if (r > 0 && n % nr != 0)
@@ -407,6 +451,239 @@ void CpuKernelEmitter::buildGemv() {
             accumulate(idx(i), rows[r], accs[i * nr + r], valid);
         }
       });
+}
+
+//===----------------------------------------------------------------------===//
+// Integer GEMV (Numerics/IntDot.h)
+//===----------------------------------------------------------------------===//
+
+/// The order of a 4-bit chunk's weights out of intWeights: in each half of
+/// 16, the even k then the odd k.
+static SmallVector<int64_t> nibbleOrder() {
+  SmallVector<int64_t> order;
+  for (int64_t half = 0; half < kChunk; half += kLanes)
+    for (int64_t parity = 0; parity < 2; ++parity)
+      for (int64_t i = parity; i < kLanes; i += 2)
+        order.push_back(half + i);
+  return order;
+}
+
+/// xq [M, chunks * 32] and xs [M, blocks]: each block of each activation row
+/// scaled to +-kActivationMax and rounded; 4-bit chunks in nibbleOrder.
+void CpuKernelEmitter::quantizeActivations() {
+  auto buffer = [&](int64_t cols, Type t) -> Value {
+    return memref::AllocOp::create(b, loc, MemRefType::get({m, cols}, t),
+                                   b.getI64IntegerAttr(64));
+  };
+  xq = buffer(chunks * kChunk, i16);
+  xs = buffer(blocks, f32);
+  auto f32Const = [&](float v) -> Value {
+    return arith::ConstantFloatOp::create(b, loc, llvm::cast<FloatType>(f32),
+                                          APFloat(v));
+  };
+  Value limit = f32Const(numerics::kActivationMax);
+  Value tiny = f32Const(numerics::kActivationTiny), zero = f32Const(0.0f);
+  forLoop(idx(0), idx(m), 1, {}, [&](Value i, ValueRange) {
+    forLoop(idx(0), idx(blocks), 1, {}, [&](Value block, ValueRange) {
+      Value begin = mul(block, blockChunks);
+      Value end = minIdx(add(begin, idx(blockChunks)), idx(chunks));
+      auto load = [&](Value c) {
+        return loadX(i, mul(c, kChunk), hasTail(), kChunk);
+      };
+      Value amax =
+          forLoop(begin, end, 1, {zeroVector(kChunk)},
+                  [&](Value c, ValueRange in) -> SmallVector<Value> {
+                    return {arith::MaximumFOp::create(
+                        b, loc, in[0], math::AbsFOp::create(b, loc, load(c)))};
+                  })[0];
+      amax = vector::ReductionOp::create(b, loc,
+                                         vector::CombiningKind::MAXIMUMF, amax);
+      memref::StoreOp::create(b, loc,
+                              arith::DivFOp::create(b, loc, amax, limit), xs,
+                              ValueRange{i, block});
+      Value inverse = arith::SelectOp::create(
+          b, loc,
+          arith::CmpFOp::create(b, loc, arith::CmpFPredicate::OGE, amax, tiny),
+          arith::DivFOp::create(b, loc, limit, amax), zero);
+      inverse = vector::BroadcastOp::create(b, loc, vec(f32, kChunk), inverse);
+      forLoop(begin, end, 1, {}, [&](Value c, ValueRange) {
+        Value q = math::RoundEvenOp::create(
+            b, loc, arith::MulFOp::create(b, loc, load(c), inverse));
+        q = arith::FPToSIOp::create(b, loc, vec(i16, kChunk), q);
+        if (bits == 4)
+          q = vector::ShuffleOp::create(b, loc, q, q, nibbleOrder());
+        vector::StoreOp::create(b, loc, q, xq, ValueRange{i, mul(c, kChunk)});
+        return SmallVector<Value>();
+      });
+      return SmallVector<Value>();
+    });
+    return SmallVector<Value>();
+  });
+}
+
+/// The integer decode constants of (row, group): 4-bit, the 16 integer
+/// weights as low and high bytes (pshufb tables, repeated in both 128-bit
+/// lanes); 8-bit asymmetric, the zero point.
+IntParams CpuKernelEmitter::intParams(Value row, Value group) {
+  IntParams p;
+  Value zeroPoint;
+  if (!s.getSymmetric() && !s.isTable())
+    zeroPoint = memref::LoadOp::create(b, loc, zp, ValueRange{row, group});
+  if (bits == 8) {
+    if (zeroPoint)
+      p.zp = vector::BroadcastOp::create(
+          b, loc, vec(i16, kChunk),
+          arith::ExtUIOp::create(b, loc, i16, zeroPoint));
+    return p;
+  }
+  SmallVector<int8_t> lo, hi;
+  for (int64_t rep = 0; rep < 2; ++rep)
+    for (int16_t v : plan.table) {
+      lo.push_back(static_cast<int8_t>(v & 0xFF));
+      hi.push_back(static_cast<int8_t>(v >> 8));
+    }
+  auto bytes = [&](ArrayRef<int8_t> v) -> Value {
+    return arith::ConstantOp::create(
+        b, loc, DenseElementsAttr::get(vec(i8, kChunk), v));
+  };
+  p.tableLo = bytes(lo);
+  p.tableHi = bytes(hi);
+  if (zeroPoint) { // code - zero point, in 16 bits.
+    Value zpv = vector::BroadcastOp::create(b, loc, vec(i8, kChunk), zeroPoint);
+    Value below = arith::CmpIOp::create(b, loc, arith::CmpIPredicate::ult,
+                                        p.tableLo, zpv);
+    p.tableHi = arith::ExtSIOp::create(b, loc, vec(i8, kChunk), below);
+    p.tableLo = arith::SubIOp::create(b, loc, p.tableLo, zpv);
+  }
+  return p;
+}
+
+/// The chunk's 32 integer weights of `row` as two 16-lane i16 vectors: 4-bit
+/// in nibbleOrder (pshufb of both table bytes, interleaved), 8-bit in k
+/// order.
+std::pair<Value, Value> CpuKernelEmitter::intWeights(const IntParams &p,
+                                                     Value row, Value chunk,
+                                                     bool masked) {
+  VectorType halfType = vec(i16, kLanes);
+  if (bits == 8) {
+    Value bytes = loadBytes(row, mul(chunk, kChunk), masked, kChunk);
+    Value w;
+    if (p.zp)
+      w = arith::SubIOp::create(
+          b, loc, arith::ExtUIOp::create(b, loc, vec(i16, kChunk), bytes),
+          p.zp);
+    else
+      w = arith::ExtSIOp::create(b, loc, vec(i16, kChunk), bytes);
+    auto half = [&](int64_t at) -> Value {
+      return vector::ExtractStridedSliceOp::create(b, loc, w, {at}, {kLanes},
+                                                   {1});
+    };
+    return {half(0), half(kLanes)};
+  }
+  Value bytes = loadBytes(row, mul(chunk, kChunk / 2), masked);
+  Value high = arith::ShRUIOp::create(b, loc, bytes, splatInt(i8, 4));
+  Value low = arith::AndIOp::create(b, loc, bytes, splatInt(i8, 15));
+  // index[j] = code of k: even k (high nibbles) 0..15, odd k 16..31.
+  Value index = vector::ShuffleOp::create(
+      b, loc, high, low, llvm::to_vector(llvm::seq<int64_t>(0, kChunk)));
+  VectorType byteType = vec(i8, kChunk);
+  Value lo = x86("llvm.x86.avx2.pshuf.b", byteType, {p.tableLo, index});
+  Value hi = x86("llvm.x86.avx2.pshuf.b", byteType, {p.tableHi, index});
+  // pshufb and the byte interleave work within 128-bit lanes: the first
+  // half gets index lanes 0-7 and 16-23 (k 0, 2, .., 14, 1, 3, .., 15).
+  auto interleave = [&](int64_t from) -> Value {
+    SmallVector<int64_t> mask;
+    for (int64_t base : {from, from + kLanes})
+      for (int64_t j = base; j < base + 8; ++j)
+        mask.append({j, j + kChunk});
+    Value v = vector::ShuffleOp::create(b, loc, lo, hi, mask);
+    return vector::BitCastOp::create(b, loc, halfType, v);
+  };
+  return {interleave(0), interleave(8)};
+}
+
+/// One block of K (all in one group) of the GEMV's rows: exact int32 sums
+/// of chunks [begin, end) (and the masked tail chunk), then
+/// accs += float(sum) * (activation scale * weight scale).
+SmallVector<Value> CpuKernelEmitter::intBlock(ArrayRef<Value> rows, Value block,
+                                              Value begin, Value end, bool tail,
+                                              ValueRange accs) {
+  int64_t nr = rows.size();
+  Value group = groups == 1
+                    ? idx(0)
+                    : Value(arith::DivUIOp::create(
+                          b, loc, block, idx(chunksPerGroup / blockChunks)));
+  SmallVector<IntParams> params;
+  SmallVector<Value> weightScales;
+  Value step = arith::ConstantFloatOp::create(
+      b, loc, llvm::cast<FloatType>(f32), APFloat(plan.tableStep));
+  for (Value row : rows) {
+    params.push_back(intParams(row, group));
+    weightScales.push_back(
+        arith::MulFOp::create(b, loc, loadScale(row, group), step));
+  }
+  VectorType sumType = vec(i32, 8);
+  auto chunkStep = [&](Value c, ValueRange in, bool masked) {
+    SmallVector<Value> next(in.begin(), in.end());
+    SmallVector<std::pair<Value, Value>> xv;
+    for (int64_t i = 0; i < m; ++i) {
+      Value col = mul(c, kChunk);
+      auto load = [&](Value at) -> Value {
+        return vector::LoadOp::create(b, loc, vec(i16, kLanes), xq,
+                                      ValueRange{idx(i), at});
+      };
+      xv.push_back({load(col), load(add(col, idx(kLanes)))});
+    }
+    for (int64_t r = 0; r < nr; ++r) {
+      auto [w0, w1] = intWeights(params[r], rows[r], c, masked);
+      for (int64_t i = 0; i < m; ++i) {
+        Value &sum = next[i * nr + r];
+        sum = arith::AddIOp::create(
+            b, loc, sum,
+            x86("llvm.x86.avx2.pmadd.wd", sumType, {w0, xv[i].first}));
+        sum = arith::AddIOp::create(
+            b, loc, sum,
+            x86("llvm.x86.avx2.pmadd.wd", sumType, {w1, xv[i].second}));
+      }
+    }
+    return next;
+  };
+  SmallVector<Value> sums(m * nr, splatInt(i32, 0, 8));
+  sums = forLoop(begin, end, 1, sums, [&](Value c, ValueRange in) {
+    return chunkStep(c, in, /*masked=*/false);
+  });
+  if (tail)
+    sums = chunkStep(idx(fullChunks), sums, /*masked=*/true);
+  SmallVector<Value> next(accs.begin(), accs.end());
+  for (int64_t i = 0; i < m; ++i) {
+    Value xScale =
+        memref::LoadOp::create(b, loc, xs, ValueRange{idx(i), block});
+    for (int64_t r = 0; r < nr; ++r) {
+      Value scale = vector::BroadcastOp::create(
+          b, loc, vec(f32, 8),
+          arith::MulFOp::create(b, loc, xScale, weightScales[r]));
+      Value sum =
+          arith::SIToFPOp::create(b, loc, vec(f32, 8), sums[i * nr + r]);
+      Value &acc = next[i * nr + r];
+      acc = vector::FMAOp::create(b, loc, sum, scale, acc);
+    }
+  }
+  return next;
+}
+
+SmallVector<Value> CpuKernelEmitter::intRows(ArrayRef<Value> rows) {
+  SmallVector<Value> accs(m * rows.size(), zeroVector(8));
+  int64_t fullBlocks = fullChunks / blockChunks;
+  accs = forLoop(
+      idx(0), idx(fullBlocks), 1, accs, [&](Value block, ValueRange in) {
+        Value begin = mul(block, blockChunks);
+        return intBlock(rows, block, begin, add(begin, idx(blockChunks)),
+                        /*tail=*/false, in);
+      });
+  if (fullBlocks < blocks) // The last block: fewer chunks, or the tail.
+    accs = intBlock(rows, idx(fullBlocks), idx(fullBlocks * blockChunks),
+                    idx(fullChunks), hasTail(), accs);
+  return accs;
 }
 
 //===----------------------------------------------------------------------===//
@@ -601,8 +878,13 @@ bool qnt::canUseCpuKernel(MatmulOp op) {
          numerics::effectiveGroupSize(k, s.getGroupSize()) % kChunk == 0;
 }
 
+bool qnt::cpuKernelUsesIntDot(const CpuKernelShape &shape, CpuIsa isa,
+                              bool intDot) {
+  return intDot && isa != CpuIsa::Generic && shape.m <= kCpuGemvMaxRows;
+}
+
 func::FuncOp qnt::buildCpuKernel(OpBuilder &b, Location loc, ModuleOp module,
                                  const CpuKernelShape &shape, CpuIsa isa,
-                                 StringRef name) {
-  return CpuKernelEmitter(b, loc, shape, isa).build(module, name);
+                                 bool intDot, StringRef name) {
+  return CpuKernelEmitter(b, loc, shape, isa, intDot).build(module, name);
 }

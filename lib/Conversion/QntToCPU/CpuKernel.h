@@ -26,13 +26,18 @@ inline constexpr int64_t kCpuGemvMaxRows = 8;
 /// result and compute type, groups of a multiple of 32 or one per row).
 bool canUseCpuKernel(MatmulOp op);
 
+/// Whether the kernel of `shape` takes the integer path (a GEMV for AVX2 or
+/// AVX-512 with `intDot` on).
+bool cpuKernelUsesIntDot(const CpuKernelShape &shape, CpuIsa isa, bool intDot);
+
 /// Builds the kernel as a private function at the end of `module`:
 /// (x, codes, scales[, zero points][, dq scales, dq offset], out) on
-/// identity-layout buffers; `out` holds init on entry.
+/// identity-layout buffers; `out` holds init on entry. With `intDot`, a GEMV
+/// for AVX2/AVX-512 takes the integer path of Numerics/IntDot.h.
 mlir::func::FuncOp buildCpuKernel(mlir::OpBuilder &b, mlir::Location loc,
                                   mlir::ModuleOp module,
                                   const CpuKernelShape &shape, CpuIsa isa,
-                                  llvm::StringRef name);
+                                  bool intDot, llvm::StringRef name);
 
 } // namespace qmlir::qnt
 

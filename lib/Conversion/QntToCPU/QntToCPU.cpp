@@ -84,15 +84,17 @@ struct ConvertQntToCPUPass
     CpuKernelShape shape{op.getScheme(), initType.getDimSize(0), op.getN(),
                          op.getK()};
     Type f32 = b.getF32Type();
-    std::string name = kernelName("qnt_cpu", shape.scheme, f32, f32, shape.m,
-                                  shape.n, shape.k) +
-                       "_" + stringifyCpuIsa(target).str();
+    std::string name =
+        kernelName("qnt_cpu", shape.scheme, f32, f32, shape.m, shape.n,
+                   shape.k) +
+        "_" + stringifyCpuIsa(target).str() +
+        (cpuKernelUsesIntDot(shape, target, intDot) ? "_i16" : "");
     if (shape.scheme.getCodebook()) // Its table is part of the kernel.
       name += "_cb" + std::to_string(custom++);
     func::FuncOp &kernel = byName[name];
     if (!kernel) {
       OpBuilder kb(module.getContext());
-      kernel = buildCpuKernel(kb, loc, module, shape, target, name);
+      kernel = buildCpuKernel(kb, loc, module, shape, target, intDot, name);
     }
 
     // Operands as buffers; the result accumulates into a copy of init.

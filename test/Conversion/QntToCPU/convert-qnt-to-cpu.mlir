@@ -1,17 +1,22 @@
-// RUN: quant-opt %s --convert-qnt-to-cpu=isa=avx512 --split-input-file | FileCheck %s
-// RUN: quant-opt %s --convert-qnt-to-cpu=isa=avx2 --split-input-file | FileCheck %s --check-prefix=AVX2
+// RUN: quant-opt %s --convert-qnt-to-cpu="isa=avx512 int-dot=0" --split-input-file | FileCheck %s
+// RUN: quant-opt %s --convert-qnt-to-cpu="isa=avx2 int-dot=0" --split-input-file | FileCheck %s --check-prefix=AVX2
 // RUN: quant-opt %s --convert-qnt-to-cpu=isa=generic --split-input-file | FileCheck %s --check-prefix=GENERIC
+// RUN: quant-opt %s --convert-qnt-to-cpu=isa=avx2 --split-input-file | FileCheck %s --check-prefix=INT
 // RUN: not quant-opt %s --convert-qnt-to-cpu=isa=sse9 --split-input-file 2>&1 | FileCheck %s --check-prefix=BADISA
-// The AVX-512 GEMV (first case) compiles to 512-bit table lookups and FMAs.
-// RUN: sed -n '1,/^\/\/ -----/p' %s | quant-opt --qnt-cpu-pipeline=isa=avx512 | mlir-translate --mlir-to-llvmir | llc -O2 -mattr=+avx512f | FileCheck %s --check-prefix=ASM
+// The AVX-512 GEMV (first case) compiles to 512-bit table lookups and FMAs;
+// on the integer path to byte shuffles and 16-bit multiply-adds.
+// RUN: sed -n '1,/^\/\/ -----/p' %s | quant-opt --qnt-cpu-pipeline="isa=avx512 int-dot=0" | mlir-translate --mlir-to-llvmir | opt -O2 | llc -O2 -mattr=+avx512f | FileCheck %s --check-prefix=ASM
+// RUN: sed -n '1,/^\/\/ -----/p' %s | quant-opt --qnt-cpu-pipeline=isa=avx512 | mlir-translate --mlir-to-llvmir | opt -O2 | llc -O2 -mattr=+avx512f | FileCheck %s --check-prefix=ASMINT
 
 // BADISA: convert-qnt-to-cpu: unknown isa 'sse9' (expected avx512, avx2, generic or native)
-// ASM: vpermps {{.*}}%zmm
+// ASM: vperm{{[a-z0-9]*}} {{.*}}%zmm
 // ASM: vfmadd{{.*}}%zmm
+// ASMINT: vpshufb {{.*}}%ymm
+// ASMINT: vpmaddwd {{.*}}%ymm
 
 // nf4 + double quant, one activation row: a GEMV over the weight rows split
 // among threads, 16-byte code loads, nibbles as two 16-lane table indices.
-// CHECK: llvm.func internal @qnt_cpu_lookup16_avx512({{.*}}) -> vector<16xf32> attributes {always_inline}
+// CHECK: llvm.func internal @qnt_cpu_avx512_permvar_sf_512({{.*}}) -> vector<16xf32> attributes {always_inline}
 // CHECK: llvm.call_intrinsic "llvm.x86.avx512.permvar.sf.512"
 // CHECK: memref.global "private" constant @qnt_cpu_dynamic_map : memref<256xf32>
 // CHECK-LABEL: func.func @gemv
@@ -25,14 +30,36 @@
 // CHECK: vector.load %{{.*}} : memref<8x64xi8>, vector<16xi8>
 // CHECK: arith.shrui
 // CHECK: arith.andi
-// CHECK: llvm.call @qnt_cpu_lookup16_avx512
+// CHECK: llvm.call @qnt_cpu_avx512_permvar_sf_512
 // CHECK: vector.fma
 // CHECK: vector.reduction <add>
 // AVX2: llvm.call_intrinsic "llvm.x86.avx2.permps"
-// AVX2: func.func private @qnt_cpu_nf4_g64_dq_f32_f32_m1_n8_k128_avx2
+// AVX2: func.func private @qnt_cpu_nf4_g64_dq_f32_f32_m1_n8_k128_avx2(
 // GENERIC-NOT: llvm.call
-// GENERIC: func.func private @qnt_cpu_nf4_g64_dq_f32_f32_m1_n8_k128_generic
+// GENERIC: func.func private @qnt_cpu_nf4_g64_dq_f32_f32_m1_n8_k128_generic(
 // GENERIC: vector.extract %{{.*}}[%{{.*}}] : f32 from vector<16xf32>
+// The integer path: activations quantized per block of 64 into a buffer
+// (rounded, 16-bit, reordered to even then odd k), codes looked up in the
+// byte tables of the integer nf4 values, pairs multiplied and summed in
+// 32 bits, converted and scaled once per block.
+// INT-DAG: llvm.call_intrinsic "llvm.x86.avx2.pshuf.b"
+// INT-DAG: llvm.call_intrinsic "llvm.x86.avx2.pmadd.wd"
+// INT: func.func private @qnt_cpu_nf4_g64_dq_f32_f32_m1_n8_k128_avx2_i16(
+// INT: memref.alloc() {alignment = 64 : i64} : memref<1x128xi16>
+// INT: memref.alloc() {alignment = 64 : i64} : memref<1x2xf32>
+// INT: vector.reduction <maximumf>
+// INT: math.roundeven
+// INT: arith.fptosi %{{.*}} : vector<32xf32> to vector<32xi16>
+// INT: vector.shuffle
+// INT: scf.parallel
+// INT: vector.load %{{.*}} : memref<8x64xi8>, vector<16xi8>
+// INT: llvm.call @qnt_cpu_avx2_pshuf_b
+// INT: llvm.call @qnt_cpu_avx2_pshuf_b
+// INT: vector.bitcast %{{.*}} : vector<32xi8> to vector<16xi16>
+// INT: llvm.call @qnt_cpu_avx2_pmadd_wd
+// INT: arith.sitofp %{{.*}} : vector<8xi32> to vector<8xf32>
+// INT: vector.fma
+// INT: vector.reduction <add>
 func.func @gemv(%x: tensor<1x128xf32>, %codes: tensor<8x64xi8>, %sc: tensor<8x2xi8>, %dqs: tensor<1xf32>, %dqo: tensor<f32>) -> tensor<1x8xf32> {
   %cst = arith.constant 0.0 : f32
   %e = tensor.empty() : tensor<1x8xf32>
@@ -47,7 +74,7 @@ func.func @gemv(%x: tensor<1x128xf32>, %codes: tensor<8x64xi8>, %sc: tensor<8x2x
 // runs the 4 x 4 (16-lane) micro-kernel; 8-bit codes are widened, not looked
 // up.
 // CHECK-LABEL: func.func @tiled
-// CHECK-NOT: llvm.call @qnt_cpu_lookup16
+// CHECK-NOT: llvm.call @qnt_cpu_avx512_permvar
 // CHECK: call @qnt_cpu_int8_f32_f32_m32_n20_k64_avx512
 // CHECK: func.func private @qnt_cpu_int8_f32_f32_m32_n20_k64_avx512
 // CHECK: scf.parallel

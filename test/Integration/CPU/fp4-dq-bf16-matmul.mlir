@@ -2,4 +2,4 @@
 // RUN: %python %reference/qref.py gen --seed 14 --m 2 --k 256 --h 256 --n 24 --form matmul --bias none > %t.mlir
 // RUN: quant-opt %t.mlir --qnt-quantize-linear="scheme=fp4 group-size=32 double-quant=true compute-type=bf16" --qnt-cpu-pipeline \
 // RUN:   | mlir-runner -e main -entry-point-result=void %mlir_runner_libs \
-// RUN:   | %python %reference/qref.py check --seed 14 --m 2 --k 256 --h 256 --n 24 --form matmul --bias none --scheme fp4 --group-size 32 --double-quant true --compute-type bf16
+// RUN:   | %python %reference/qref.py check --int-dot %int_dot --seed 14 --m 2 --k 256 --h 256 --n 24 --form matmul --bias none --scheme fp4 --group-size 32 --double-quant true --compute-type bf16

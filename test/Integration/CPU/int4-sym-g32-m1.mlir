@@ -2,4 +2,4 @@
 // RUN: %python %reference/qref.py gen --seed 3 --m 1 --k 96 --h 64 --n 13 --form matmul-tb > %t.mlir
 // RUN: quant-opt %t.mlir --qnt-quantize-linear="scheme=int4 group-size=32" --qnt-cpu-pipeline \
 // RUN:   | mlir-runner -e main -entry-point-result=void %mlir_runner_libs \
-// RUN:   | %python %reference/qref.py check --seed 3 --m 1 --k 96 --h 64 --n 13 --form matmul-tb --scheme int4 --group-size 32
+// RUN:   | %python %reference/qref.py check --int-dot %int_dot --seed 3 --m 1 --k 96 --h 64 --n 13 --form matmul-tb --scheme int4 --group-size 32

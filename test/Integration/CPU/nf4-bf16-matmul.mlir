@@ -2,4 +2,4 @@
 // RUN: %python %reference/qref.py gen --seed 9 --m 4 --k 128 --h 64 --n 16 --form matmul --bias add > %t.mlir
 // RUN: quant-opt %t.mlir --qnt-quantize-linear="scheme=nf4 compute-type=bf16" --qnt-cpu-pipeline \
 // RUN:   | mlir-runner -e main -entry-point-result=void %mlir_runner_libs \
-// RUN:   | %python %reference/qref.py check --seed 9 --m 4 --k 128 --h 64 --n 16 --form matmul --bias add --scheme nf4 --compute-type bf16
+// RUN:   | %python %reference/qref.py check --int-dot %int_dot --seed 9 --m 4 --k 128 --h 64 --n 16 --form matmul --bias add --scheme nf4 --compute-type bf16

@@ -2,4 +2,4 @@
 // RUN: %python %reference/qref.py gen --seed 3 --m 3 --k 128 --h 128 --n 40 --form matmul > %t.mlir
 // RUN: quant-opt %t.mlir --qnt-quantize-linear="scheme=nf4 double-quant=true" --qnt-cpu-pipeline \
 // RUN:   | mlir-runner -e main -entry-point-result=void %mlir_runner_libs \
-// RUN:   | %python %reference/qref.py check --seed 3 --m 3 --k 128 --h 128 --n 40 --form matmul --scheme nf4 --double-quant true
+// RUN:   | %python %reference/qref.py check --int-dot %int_dot --seed 3 --m 3 --k 128 --h 128 --n 40 --form matmul --scheme nf4 --double-quant true
