@@ -59,9 +59,9 @@ llvm::Error driver::emitSharedLibrary(ModuleOp module,
   if (chip.empty()) {
     QntCpuPipelineOptions cpuOptions;
     cpuOptions.openmp = true;
-    // Kernels for this machine's instruction set, or portable ones for a
-    // named CPU (no runtime dispatch yet).
-    cpuOptions.isa = request.cpu == "native" ? "native" : "generic";
+    // Kernels for this machine's instruction set, or, for a named CPU,
+    // AVX-512, AVX2 and portable ones that the runtime chooses among.
+    cpuOptions.isa = request.cpu == "native" ? "native" : "dispatch";
     cpuOptions.intDot = request.intDot;
     buildQntCpuPipeline(pm, cpuOptions);
   } else {

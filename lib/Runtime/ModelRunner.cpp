@@ -5,6 +5,7 @@
 //===----------------------------------------------------------------------===//
 
 #include "qmlir/Runtime/ModelRunner.h"
+#include "qmlir/Runtime/CpuDispatch.h"
 
 #include <algorithm>
 #include <chrono>
@@ -118,6 +119,10 @@ std::unique_ptr<ModelRunner> ModelRunner::load(const std::string &dir,
     return nullptr;
   }
   std::copy(info, info + kInfoCount, m->info);
+  if (!initCpuDispatch(m->library, m->cpuKernelsRun, error)) {
+    error = so + ": " + error;
+    return nullptr;
+  }
 
   std::string weights = dir + "/weights.bin";
   if (!m->weights.open(weights, error))

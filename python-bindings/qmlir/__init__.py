@@ -326,6 +326,13 @@ class Model:
         return self._m.vocab_size
 
     @property
+    def cpu_kernels(self) -> str:
+        """Which CPU kernels run: the runtime-dispatch choice of a library
+        compiled for a named CPU (QMLIR_CPU_ISA overrides it), or that the
+        library was compiled for one CPU."""
+        return self._m.cpu_kernels
+
+    @property
     def max_context(self) -> int:
         return self._m.max_context
 
@@ -477,8 +484,10 @@ class Module:
         y = m.mlp(x)            # or m["mlp"](x); m.functions lists them
     """
 
-    def __init__(self, out_dir, manifest, lib):
+    def __init__(self, out_dir, manifest, lib, cpu_kernels):
         self.out_dir, self.manifest, self._lib = out_dir, manifest, lib
+        #: Which CPU kernels run (see Model.cpu_kernels).
+        self.cpu_kernels = cpu_kernels
         self.functions = {f["name"]: _Function(lib, f) for f in manifest["functions"]}
 
     @classmethod
@@ -500,7 +509,11 @@ class Module:
             lib = ctypes.CDLL(os.path.abspath(so))
         except OSError as e:
             raise Error(f"{so}: cannot load: {e}") from None
-        return cls(out_dir, manifest, lib)
+        try:
+            cpu_kernels = _qmlir.init_cpu_dispatch(lib._handle)
+        except Error as e:
+            raise Error(f"{so}: {e}") from None
+        return cls(out_dir, manifest, lib, cpu_kernels)
 
     def __getitem__(self, name):
         try:

@@ -22,6 +22,7 @@
 #include "qmlir/InitAll.h"
 #include "qmlir/Numerics/Gptq.h"
 #include "qmlir/Numerics/Quantize.h"
+#include "qmlir/Runtime/CpuDispatch.h"
 #include "qmlir/Runtime/ModelRunner.h"
 
 #include "mlir/IR/BuiltinOps.h"
@@ -383,6 +384,8 @@ public:
     return m;
   }
 
+  std::string cpuKernels() const { return runner->cpuKernels(); }
+
   Array<float> forward(const std::vector<int32_t> &ids, int64_t pos) {
     if (ids.empty())
       throw nb::value_error("forward: no tokens given");
@@ -538,13 +541,21 @@ NB_MODULE(_qmlir, m) {
       .def_static("load", &Model::load, "out_dir"_a)
       .def("forward", &Model::forward, "tokens"_a, "pos"_a = 0)
       .def("generate", &Model::generate, "prompt"_a, "max_new_tokens"_a,
-           "temperature"_a, "top_k"_a, "seed"_a, "repeat_penalty"_a,
-           "chat"_a, "on_text"_a.none())
+           "temperature"_a, "top_k"_a, "seed"_a, "repeat_penalty"_a, "chat"_a,
+           "on_text"_a.none())
       .def_prop_ro("last_stats", &Model::lastStats)
-      .def("perplexity", &Model::perplexity, "text"_a, "ctx"_a,
-           "max_windows"_a)
+      .def("perplexity", &Model::perplexity, "text"_a, "ctx"_a, "max_windows"_a)
       .def("tokenize", &Model::tokenize, "text"_a, "special"_a = false)
       .def("detokenize", &Model::detokenize, "ids"_a)
       .def_prop_ro("vocab_size", &Model::vocab)
-      .def_prop_ro("max_context", &Model::maxContext);
+      .def_prop_ro("max_context", &Model::maxContext)
+      .def_prop_ro("cpu_kernels", &Model::cpuKernels);
+  // For qmlir.Module: a library loaded by ctypes (its dlopen handle).
+  m.def("init_cpu_dispatch", [](uintptr_t handle) {
+    std::string description, error;
+    if (!runtime::initCpuDispatch(reinterpret_cast<void *>(handle), description,
+                                  error))
+      throw QmlirError(error);
+    return description;
+  });
 }

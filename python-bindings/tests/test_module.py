@@ -77,27 +77,76 @@ def test_nf4_module_matches_dequantized_numpy(compiled):
     assert np.abs(y - reference(x, w1, b1, w2, b2)).max() > 1e-2
 
 
+def has_avx2():
+    with open("/proc/cpuinfo") as f:
+        return "avx2" in f.read()
+
+
+def nf4_dq_weights():
+    _, w1, _, w2, _ = mlp_weights()
+    d1 = qmlir.dequantize(qmlir.quantize(w1.T, "nf4", 64, double_quant=True)).T
+    d2 = qmlir.dequantize(qmlir.quantize(w2.T, "nf4", 64, double_quant=True)).T
+    return d1, d2
+
+
+def integer_path_bound():
+    """|integer path - f32 activations| of the nf4+dq mlp: int_dot_bound
+    through both layers (layer 2's input moved by layer 1's error)."""
+    x, _, b1, _, _ = mlp_weights()
+    d1, d2 = nf4_dq_weights()
+    h = np.maximum(x.astype(np.float64) @ d1 + b1, 0.0)
+    e1 = int_dot_bound(x, d1)
+    return e1 @ np.abs(d2) + int_dot_bound(h + e1, d2) + 1e-4
+
+
 def test_nf4_module_integer_path(tmp_path, compiled):
     """The default CPU kernels (int_dot=True: 14-bit activations, integer
     nf4 table) against the f32-activation build, within the integer path's
-    error bound propagated through both layers."""
-    with open("/proc/cpuinfo") as f:
-        avx2 = "avx2" in f.read()
-    if not avx2:
+    error bound (+ 1e-4 for the f32 roundings of both)."""
+    if not has_avx2():
         pytest.skip("this CPU has no AVX2: the kernels keep f32 activations")
     _, exact = compiled
     qmlir.compile(MLP, tmp_path / "nf4i", scheme="nf4", double_quant=True)
     m = qmlir.Module.load(tmp_path / "nf4i")
-    x, w1, b1, w2, b2 = mlp_weights()
-    d1 = qmlir.dequantize(qmlir.quantize(w1.T, "nf4", 64, double_quant=True)).T
-    d2 = qmlir.dequantize(qmlir.quantize(w2.T, "nf4", 64, double_quant=True)).T
-    h = np.maximum(x.astype(np.float64) @ d1 + b1, 0.0)
-    e1 = int_dot_bound(x, d1)
-    e2 = e1 @ np.abs(d2) + int_dot_bound(h + e1, d2)
-    y, y_exact = m.mlp(x), exact.mlp(x)
-    diff = np.abs(y - y_exact)
-    assert np.all(diff <= e2 + 1e-4), (diff.max(), e2.min())
+    x = mlp_weights()[0]
+    diff = np.abs(m.mlp(x) - exact.mlp(x))
+    assert np.all(diff <= integer_path_bound()), diff.max()
     assert diff.max() > 0  # the integer path ran (it is not bit-equal)
+
+
+def test_named_cpu_runtime_dispatch(tmp_path, monkeypatch, compiled):
+    """cpu="x86-64": AVX-512, AVX2 and portable kernels in one library, the
+    level chosen at load (QMLIR_CPU_ISA overrides): the portable kernels
+    match the dequantized numpy model, the AVX2 ones (integer path) the
+    f32-activation build within the integer path's bound."""
+    _, exact = compiled
+    qmlir.compile(MLP, tmp_path / "x86", scheme="nf4", double_quant=True,
+                  cpu="x86-64")
+    x, _, b1, _, b2 = mlp_weights()
+    d1, d2 = nf4_dq_weights()
+    monkeypatch.setenv("QMLIR_CPU_ISA", "generic")
+    m = qmlir.Module.load(tmp_path / "x86")
+    assert m.cpu_kernels.startswith("generic (runtime dispatch; this CPU's best: ")
+    assert np.abs(m.mlp(x) - reference(x, d1, b1, d2, b2)).max() <= 1e-4
+    if has_avx2():
+        monkeypatch.setenv("QMLIR_CPU_ISA", "avx2")
+        m = qmlir.Module.load(tmp_path / "x86")
+        assert m.cpu_kernels.startswith("avx2 (runtime dispatch")
+        diff = np.abs(m.mlp(x) - exact.mlp(x))
+        assert np.all(diff <= integer_path_bound()) and diff.max() > 0
+    monkeypatch.setenv("QMLIR_CPU_ISA", "avx9")
+    with pytest.raises(qmlir.Error, match=r"model.so: QMLIR_CPU_ISA=avx9: "
+                       r"unknown \(expected generic, avx2 or avx512\)"):
+        qmlir.Module.load(tmp_path / "x86")
+    with open("/proc/cpuinfo") as f:
+        avx512 = "avx512f" in f.read()
+    if not avx512:
+        monkeypatch.setenv("QMLIR_CPU_ISA", "avx512")
+        with pytest.raises(qmlir.Error, match="QMLIR_CPU_ISA=avx512: this CPU "
+                           "cannot run avx512 kernels"):
+            qmlir.Module.load(tmp_path / "x86")
+    # A library for this machine has one set of kernels.
+    assert exact.cpu_kernels == "compiled for one CPU (no runtime dispatch)"
 
 
 def test_call_errors(compiled):

@@ -37,7 +37,10 @@ const char *kUsage =
     "usage: quant-run OUTDIR --prompt TEXT [--max-new-tokens N] "
     "[--temperature T] [--top-k K] [--seed S] [--repeat-penalty R] [--raw]\n"
     "       quant-run OUTDIR --perplexity FILE [--ctx N] [--max-windows N]\n"
-    "       quant-run OUTDIR --ids ID,ID,... --logits FILE\n";
+    "       quant-run OUTDIR --ids ID,ID,... --logits FILE\n"
+    "options: --verbose  print which CPU kernels run (QMLIR_CPU_ISA=generic|"
+    "avx2|avx512\n"
+    "                    picks them in a library compiled with --cpu NAME)\n";
 
 /// Parses a number flag value; false if it is not one.
 template <typename T> bool number(const char *text, T &out) {
@@ -61,7 +64,7 @@ double peakMemoryMB() {
 int main(int argc, char **argv) {
   std::string dir, prompt, pplFile, logitsFile;
   std::vector<int32_t> givenIds;
-  bool havePrompt = false, raw = false;
+  bool havePrompt = false, raw = false, verbose = false;
   SamplingOptions sampling;
   int64_t ctx = 512, maxWindows = 0;
   for (int i = 1; i < argc; ++i) {
@@ -76,6 +79,8 @@ int main(int argc, char **argv) {
     if (a == "--help" || a == "-h") {
       std::fputs(kUsage, stdout);
       return 0;
+    } else if (a == "--verbose") {
+      verbose = true;
     } else if (a == "--prompt") {
       const char *v = value();
       if (!v)
@@ -165,6 +170,8 @@ int main(int argc, char **argv) {
   std::unique_ptr<ModelRunner> model = ModelRunner::load(dir, error);
   if (!model)
     return fail(error);
+  if (verbose)
+    std::fprintf(stderr, "cpu kernels: %s\n", model->cpuKernels().c_str());
   const Tokenizer &tok = model->tokenizer();
 
   if (!givenIds.empty()) {

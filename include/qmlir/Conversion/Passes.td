@@ -67,8 +67,10 @@ def ConvertQntToCPUPass : Pass<"convert-qnt-to-cpu", "::mlir::ModuleOp"> {
   }];
   let options = [
     Option<"isa", "isa", "std::string", /*default=*/"\"native\"",
-           "Instruction set of the kernels: avx512, avx2, generic, or native "
-           "(the best this machine has)">,
+           "Instruction set of the kernels: avx512, avx2, generic, native "
+           "(the best this machine has), or dispatch (all three, chosen at "
+           "run time through the qnt_cpu_isa global, see "
+           "Runtime/CpuDispatch.h)">,
     Option<"intDot", "int-dot", "bool", /*default=*/"true",
            "Up to 8 activation rows on AVX2/AVX-512: quantize the activations "
            "per block to 14-bit integers and sum integer products exactly "

@@ -33,8 +33,8 @@ struct QntCpuPipelineOptions
       llvm::cl::init(true)};
   PassOptions::Option<std::string> isa{
       *this, "isa",
-      llvm::cl::desc("Instruction set of the kernels: avx512, avx2, generic "
-                     "or native"),
+      llvm::cl::desc("Instruction set of the kernels: avx512, avx2, generic, "
+                     "native, or dispatch (all three, chosen at run time)"),
       llvm::cl::init("native")};
   PassOptions::Option<bool> intDot{
       *this, "int-dot",

@@ -64,6 +64,8 @@ public:
   int64_t vocab() const { return info[kInfoVocab]; }
   int64_t maxContext() const { return info[kInfoMaxContext]; }
   int64_t prefillTokens() const { return info[kInfoPrefillChunk]; }
+  /// Which CPU kernels run (see CpuDispatch.h), for --verbose.
+  const std::string &cpuKernels() const { return cpuKernelsRun; }
 
   /// Runs `ids` at positions pos.. (the cache must hold positions < pos);
   /// returns their logits, row-major [ids.size(), vocab]. False with
@@ -113,6 +115,7 @@ private:
   std::unique_ptr<Tokenizer> tok;
   std::vector<float> kCache, vCache;
   std::vector<int32_t> endIds;
+  std::string cpuKernelsRun;
   /// The device buffers of a CUDA model (null for the CPU).
   std::unique_ptr<Device> device;
 };

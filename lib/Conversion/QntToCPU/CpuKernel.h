@@ -9,6 +9,7 @@
 
 #include "qmlir/Conversion/QntToCPU/QntToCPU.h"
 #include "qmlir/Dialect/Qnt/IR/QntOps.h"
+#include "qmlir/Runtime/CpuDispatch.h"
 
 namespace qmlir::qnt {
 
@@ -38,6 +39,19 @@ mlir::func::FuncOp buildCpuKernel(mlir::OpBuilder &b, mlir::Location loc,
                                   mlir::ModuleOp module,
                                   const CpuKernelShape &shape, CpuIsa isa,
                                   bool intDot, llvm::StringRef name);
+
+/// The runtime level (CpuDispatch.h) at which `isa`'s kernels run.
+inline runtime::CpuLevel cpuLevelOf(CpuIsa isa) {
+  return static_cast<runtime::CpuLevel>(isa);
+}
+
+/// A private function at the end of `module` with the signature of the
+/// `variants` (best ISA first, generic last) that calls the best one the
+/// runtime's `qnt_cpu_isa` global allows; creates the global (0: generic).
+mlir::func::FuncOp buildCpuDispatcher(
+    mlir::OpBuilder &b, mlir::Location loc, mlir::ModuleOp module,
+    llvm::ArrayRef<std::pair<CpuIsa, mlir::func::FuncOp>> variants,
+    llvm::StringRef name);
 
 } // namespace qmlir::qnt
 

@@ -59,10 +59,16 @@ struct ConvertQntToCPUPass
 
   void runOnOperation() override {
     ModuleOp module = getOperation();
-    std::optional<CpuIsa> parsed = parseCpuIsa(isa);
-    if (!parsed) {
+    // The ISAs to build kernels for, best first; several: dispatch.
+    SmallVector<CpuIsa> targets;
+    if (isa == "dispatch") {
+      targets = {CpuIsa::Avx512, CpuIsa::Avx2, CpuIsa::Generic};
+    } else if (std::optional<CpuIsa> parsed = parseCpuIsa(isa)) {
+      targets = {*parsed};
+    } else {
       module.emitError() << "convert-qnt-to-cpu: unknown isa '" << isa
-                         << "' (expected avx512, avx2, generic or native)";
+                         << "' (expected avx512, avx2, generic, native or "
+                            "dispatch)";
       return signalPassFailure();
     }
     SmallVector<MatmulOp> matmuls;
@@ -73,10 +79,10 @@ struct ConvertQntToCPUPass
     llvm::StringMap<func::FuncOp> byName;
     unsigned custom = 0;
     for (MatmulOp op : matmuls)
-      rewrite(op, module, *parsed, byName, custom);
+      rewrite(op, module, targets, byName, custom);
   }
 
-  void rewrite(MatmulOp op, ModuleOp module, CpuIsa target,
+  void rewrite(MatmulOp op, ModuleOp module, ArrayRef<CpuIsa> targets,
                llvm::StringMap<func::FuncOp> &byName, unsigned &custom) {
     Location loc = op.getLoc();
     OpBuilder b(op);
@@ -84,22 +90,39 @@ struct ConvertQntToCPUPass
     CpuKernelShape shape{op.getScheme(), initType.getDimSize(0), op.getN(),
                          op.getK()};
     Type f32 = b.getF32Type();
-    std::string name =
-        kernelName("qnt_cpu", shape.scheme, f32, f32, shape.m, shape.n,
-                   shape.k) +
-        "_" + stringifyCpuIsa(target).str() +
-        (cpuKernelUsesIntDot(shape, target, intDot) ? "_i16" : "");
-    if (shape.scheme.getCodebook()) // Its table is part of the kernel.
-      name += "_cb" + std::to_string(custom++);
-    func::FuncOp &kernel = byName[name];
-    if (!kernel) {
-      OpBuilder kb(module.getContext());
-      kernel = buildCpuKernel(kb, loc, module, shape, target, intDot, name);
+    std::string base = kernelName("qnt_cpu", shape.scheme, f32, f32, shape.m,
+                                  shape.n, shape.k);
+    std::string codebook; // Its table is part of the kernel.
+    if (shape.scheme.getCodebook())
+      codebook = "_cb" + std::to_string(custom++);
+    OpBuilder kb(module.getContext());
+    auto kernelFor = [&](CpuIsa isa) {
+      std::string name =
+          base + "_" + stringifyCpuIsa(isa).str() +
+          (cpuKernelUsesIntDot(shape, isa, intDot) ? "_i16" : "") + codebook;
+      func::FuncOp &kernel = byName[name];
+      if (!kernel)
+        kernel = buildCpuKernel(kb, loc, module, shape, isa, intDot, name);
+      return kernel;
+    };
+    func::FuncOp callee;
+    if (targets.size() == 1) {
+      callee = kernelFor(targets.front());
+    } else {
+      func::FuncOp &dispatcher = byName[base + "_dispatch" + codebook];
+      if (!dispatcher) {
+        SmallVector<std::pair<CpuIsa, func::FuncOp>> variants;
+        for (CpuIsa isa : targets)
+          variants.push_back({isa, kernelFor(isa)});
+        dispatcher = buildCpuDispatcher(kb, loc, module, variants,
+                                        base + "_dispatch" + codebook);
+      }
+      callee = dispatcher;
     }
 
     // Operands as buffers; the result accumulates into a copy of init.
     KernelOperands operands(b, loc, op, op.getInput(), op.getInit());
-    func::CallOp::create(b, loc, kernel, operands.args);
+    func::CallOp::create(b, loc, callee, operands.args);
     Value result = operands.result(b, loc);
     op.replaceAllUsesWith(result);
     op.erase();

@@ -2,13 +2,14 @@
 // RUN: quant-opt %s --convert-qnt-to-cpu="isa=avx2 int-dot=0" --split-input-file | FileCheck %s --check-prefix=AVX2
 // RUN: quant-opt %s --convert-qnt-to-cpu=isa=generic --split-input-file | FileCheck %s --check-prefix=GENERIC
 // RUN: quant-opt %s --convert-qnt-to-cpu=isa=avx2 --split-input-file | FileCheck %s --check-prefix=INT
+// RUN: quant-opt %s --convert-qnt-to-cpu=isa=dispatch --split-input-file | FileCheck %s --check-prefix=DISPATCH
 // RUN: not quant-opt %s --convert-qnt-to-cpu=isa=sse9 --split-input-file 2>&1 | FileCheck %s --check-prefix=BADISA
 // The AVX-512 GEMV (first case) compiles to 512-bit table lookups and FMAs;
 // on the integer path to byte shuffles and 16-bit multiply-adds.
 // RUN: sed -n '1,/^\/\/ -----/p' %s | quant-opt --qnt-cpu-pipeline="isa=avx512 int-dot=0" | mlir-translate --mlir-to-llvmir | opt -O2 | llc -O2 -mattr=+avx512f | FileCheck %s --check-prefix=ASM
 // RUN: sed -n '1,/^\/\/ -----/p' %s | quant-opt --qnt-cpu-pipeline=isa=avx512 | mlir-translate --mlir-to-llvmir | opt -O2 | llc -O2 -mattr=+avx512f | FileCheck %s --check-prefix=ASMINT
 
-// BADISA: convert-qnt-to-cpu: unknown isa 'sse9' (expected avx512, avx2, generic or native)
+// BADISA: convert-qnt-to-cpu: unknown isa 'sse9' (expected avx512, avx2, generic, native or dispatch)
 // ASM: vperm{{[a-z0-9]*}} {{.*}}%zmm
 // ASM: vfmadd{{.*}}%zmm
 // ASMINT: vpshufb {{.*}}%ymm
@@ -16,7 +17,7 @@
 
 // nf4 + double quant, one activation row: a GEMV over the weight rows split
 // among threads, 16-byte code loads, nibbles as two 16-lane table indices.
-// CHECK: llvm.func internal @qnt_cpu_avx512_permvar_sf_512({{.*}}) -> vector<16xf32> attributes {always_inline}
+// CHECK: llvm.func internal @qnt_cpu_avx512_permvar_sf_512({{.*}}) -> vector<16xf32> attributes {always_inline, target_features = #llvm.target_features<["+avx512f", "+avx2", "+fma"]>}
 // CHECK: llvm.call_intrinsic "llvm.x86.avx512.permvar.sf.512"
 // CHECK: memref.global "private" constant @qnt_cpu_dynamic_map : memref<256xf32>
 // CHECK-LABEL: func.func @gemv
@@ -60,6 +61,28 @@
 // INT: arith.sitofp %{{.*}} : vector<8xi32> to vector<8xf32>
 // INT: vector.fma
 // INT: vector.reduction <add>
+// Runtime dispatch: the three kernels (the AVX ones marked with their
+// target features, so that a library for a generic CPU can hold them) and
+// a dispatcher that calls the best one the runtime's level global allows.
+// DISPATCH: memref.global "public" @qnt_cpu_isa : memref<i32> = dense<0>
+// DISPATCH-LABEL: func.func @gemv
+// DISPATCH: call @qnt_cpu_nf4_g64_dq_f32_f32_m1_n8_k128_dispatch(
+// DISPATCH: func.func private @qnt_cpu_nf4_g64_dq_f32_f32_m1_n8_k128_avx512_i16({{.*}}) attributes {target_features = #llvm.target_features<["+avx512f", "+avx2", "+fma"]>}
+// DISPATCH: func.func private @qnt_cpu_nf4_g64_dq_f32_f32_m1_n8_k128_avx2_i16({{.*}}) attributes {target_features = #llvm.target_features<["+avx2", "+fma"]>}
+// DISPATCH: func.func private @qnt_cpu_nf4_g64_dq_f32_f32_m1_n8_k128_generic(
+// DISPATCH-NOT: target_features
+// DISPATCH: func.func private @qnt_cpu_nf4_g64_dq_f32_f32_m1_n8_k128_dispatch(
+// DISPATCH: %[[G:.*]] = memref.get_global @qnt_cpu_isa : memref<i32>
+// DISPATCH: %[[L:.*]] = memref.load %[[G]][] : memref<i32>
+// DISPATCH: %[[C2:.*]] = arith.constant 2 : i32
+// DISPATCH: %[[A:.*]] = arith.cmpi sge, %[[L]], %[[C2]] : i32
+// DISPATCH: scf.if %[[A]] {
+// DISPATCH: call @qnt_cpu_nf4_g64_dq_f32_f32_m1_n8_k128_avx512_i16(
+// DISPATCH: } else {
+// DISPATCH: arith.cmpi sge, %[[L]], %{{.*}} : i32
+// DISPATCH: call @qnt_cpu_nf4_g64_dq_f32_f32_m1_n8_k128_avx2_i16(
+// DISPATCH: } else {
+// DISPATCH: call @qnt_cpu_nf4_g64_dq_f32_f32_m1_n8_k128_generic(
 func.func @gemv(%x: tensor<1x128xf32>, %codes: tensor<8x64xi8>, %sc: tensor<8x2xi8>, %dqs: tensor<1xf32>, %dqo: tensor<f32>) -> tensor<1x8xf32> {
   %cst = arith.constant 0.0 : f32
   %e = tensor.empty() : tensor<1x8xf32>

@@ -21,8 +21,9 @@ namespace qmlir {
 #define GEN_PASS_DECL_CONVERTQNTTOCPUPASS
 #include "qmlir/Conversion/Passes.h.inc"
 
-/// The instruction set the generated CPU kernels are written for.
-enum class CpuIsa { Generic, Avx2, Avx512 };
+/// The instruction set the generated CPU kernels are written for; the
+/// values are the runtime's dispatch levels (Runtime/CpuDispatch.h).
+enum class CpuIsa { Generic = 0, Avx2 = 1, Avx512 = 2 };
 
 /// Parses `generic`, `avx2`, `avx512` or `native` (this machine's best).
 std::optional<CpuIsa> parseCpuIsa(llvm::StringRef name);
