@@ -290,9 +290,9 @@ def compile(model_path: Union[str, os.PathLike], out_dir: Union[str, os.PathLike
     Writes out_dir/ (model.so, weights.bin, model.h, manifest.json, ...);
     returns the memory figures and the compile time. verbose prints the
     progress and the memory table. target: "cpu" or "cuda:sm_XX" (XX >= 80;
-    Model.load then runs it on the GPU). int_dot: decoding layers on the
-    CPU take the integer path (14-bit activations, exact integer sums);
-    False keeps f32 activations.
+    Model.load then runs it on the GPU). int_dot: quantized layers on the
+    CPU (AVX2/AVX-512) take the integer path (14-bit activations, exact
+    integer sums); False keeps f32 activations.
     """
     args = _qmlir.CompileArgs()
     args.model_path = os.fspath(model_path)

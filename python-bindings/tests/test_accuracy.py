@@ -65,7 +65,11 @@ def test_reference_model_is_sane(minilm_dir):
 def test_compiled_encoder_matches_numpy(bert, tmp_path):
     """The encoder as a generic MLIR module (examples/minilm_mlir.py),
     quant-compiled for f32 and nf4+dq and called through qmlir.Module,
-    against the numpy model with the same (dequantized) weights."""
+    against the numpy model with the same (dequantized) weights; nf4 with
+    f32 activations (int_dot=False) to 1e-5, and with the default integer
+    path (14-bit activations per block) to 5e-4 (1.1e-4 observed), 60x
+    below the 0.03-0.04 by which nf4 itself moves the embedding from the
+    fp32 one."""
     import minilm_mlir
     cfg, weights, ids, ref = bert
     tokens = 32
@@ -73,9 +77,10 @@ def test_compiled_encoder_matches_numpy(bert, tmp_path):
     src.write_text(minilm_mlir.emit(cfg, weights, tokens))
     word = weights["embeddings.word_embeddings.weight"]
     nf4 = dict(scheme="nf4", group_size=64, double_quant=True)
-    for kw in (dict(scheme="f32"), nf4):
-        out = tmp_path / kw["scheme"]
-        qmlir.compile(src, out, **kw)
+    for kw, int_dot, tol in ((dict(scheme="f32"), False, 1e-5), (nf4, False, 1e-5),
+                             (nf4, True, 5e-4)):
+        out = tmp_path / (kw["scheme"] + str(int_dot))
+        qmlir.compile(src, out, int_dot=int_dot, **kw)
         m = qmlir.Module.load(out)
         over = {} if kw["scheme"] == "f32" else {
             n: qmlir.dequantize(qmlir.quantize(weights[n], **kw))
@@ -88,4 +93,4 @@ def test_compiled_encoder_matches_numpy(bert, tmp_path):
             mask[:len(i)] = 1.0
             expected = bert_ref.embed(cfg, weights, i, overrides=over)
             # fp32 through 6 layers vs float64: ~1e-7 observed.
-            assert np.abs(m.encode(emb, mask) - expected).max() <= 1e-5
+            assert np.abs(m.encode(emb, mask) - expected).max() <= tol

@@ -653,10 +653,10 @@ ACT_MAX = 8191
 ACT_TINY = 2.0 ** -100
 
 
-def int_dot_applies(scheme, rows, k, ct):
-    """Whether a layer with `rows` activation rows takes the integer path."""
+def int_dot_applies(scheme, k, ct):
+    """Whether a (2-D) layer takes the integer path."""
     gs = scheme.group_size
-    return rows <= 8 and ct == "f32" and (num_groups(k, gs) == 1 or gs % 32 == 0)
+    return ct == "f32" and (num_groups(k, gs) == 1 or gs % 32 == 0)
 
 
 def int_dot_block(scheme, k):
@@ -773,12 +773,11 @@ def quantized_reference(model, scheme, int_dot=False):
     pre = xr @ w1c.T + b
     e1 = np.abs(xr) @ w1d.T + gamma(k + 3) * (np.abs(xr) @ w1m.T + np.abs(b))
     # Batched (3-D) matmuls do not reach the CPU kernels.
-    rows = xr.shape[0]
     int_dot = int_dot and model.form != "batch"
     int1 = (int_dot and is_quantized(scheme, q1.w)
-            and int_dot_applies(scheme, rows, k, ct1))
+            and int_dot_applies(scheme, k, ct1))
     int2 = (int_dot and is_quantized(scheme, q2.w)
-            and int_dot_applies(scheme, rows, hdim, ct2))
+            and int_dot_applies(scheme, hdim, ct2))
     if int1:  # Integer path: its own activations and weights, exact sums.
         block, t_int = int_dot_block(scheme, k)
         wc, wd, wm = int_dot_weights(scheme, q1, t_int)
@@ -1241,8 +1240,8 @@ def main(argv=None):
     c.add_argument("--double-quant", type=parse_bool, default=False)
     c.add_argument("--compute-type", default="f32", choices=["f32", "bf16", "f16"])
     c.add_argument("--int-dot", type=parse_bool, default=False,
-                   help="layers with up to 8 activation rows ran the CPU "
-                   "kernels' integer path (adds its error bound)")
+                   help="the layers ran the CPU kernels' integer path "
+                   "(emulated: its activations and weights, exact sums)")
     ci = sub.add_parser("check-ir", help="compare the quantized constants of "
                         "quant-opt --qnt-quantize-linear output on stdin")
     add_model_args(ci)

@@ -61,9 +61,9 @@ static cl::opt<std::string>
         cl::init("native"), cl::cat(category));
 static cl::opt<bool> intDot(
     "int-dot",
-    cl::desc("CPU: layers with up to 8 activation rows (decoding) multiply "
-             "14-bit integer activations with the integer weights (exact "
-             "int32 sums); --int-dot=false keeps f32 activations"),
+    cl::desc("CPU (AVX2/AVX-512): quantized layers multiply 14-bit integer "
+             "activations with the integer weights (exact int32 sums); "
+             "--int-dot=false keeps f32 activations"),
     cl::init(true), cl::cat(category));
 static cl::opt<std::string>
     keepFloat("keep-float",

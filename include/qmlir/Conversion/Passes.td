@@ -45,8 +45,8 @@ def ConvertQntToCPUPass : Pass<"convert-qnt-to-cpu", "::mlir::ModuleOp"> {
 
     Up to 8 activation rows: a fused GEMV, rows of the weight split among
     the threads (`scf.parallel`), the activations de-interleaved to the
-    nibble order. With `int-dot` (the default; AVX2/AVX-512 only) the GEMV
-    works in integers instead (include/qmlir/Numerics/IntDot.h): each block
+    nibble order. With `int-dot` (the default; AVX2/AVX-512 only) the
+    kernels work in integers instead (include/qmlir/Numerics/IntDot.h): each block
     of K of each activation row (32 to 256 values, inside one group) is
     scaled to 14-bit integers and rounded; 4-bit codes become 16-bit integer
     weights through two `pshufb` lookups (the low and high bytes of the 16
@@ -55,7 +55,10 @@ def ConvertQntToCPUPass : Pass<"convert-qnt-to-cpu", "::mlir::ModuleOp"> {
     multiplies and sums pairs exactly in 32 bits, and each block's sum is
     converted and scaled by (activation scale x weight scale). Results
     differ from the f32 path by the activation rounding (half a step of the
-    block's largest value / 8191) and, for tables, the table rounding. More rows: each thread decodes a tile of 16 weight rows ×
+    block's largest value / 8191) and, for tables, the table rounding.
+    With more than 8 activation rows the integer path runs this GEMV on
+    tiles of 16 weight rows for each group of 8 activation rows (weights
+    decoded again per group). More rows: each thread decodes a tile of 16 weight rows ×
     up to 1024 of K into a buffer of its own and runs a register-blocked
     dot-product micro-kernel over the activation rows (4 activation rows × 4
     weight rows of 16 lanes on AVX-512, 3 × 4 of 8 lanes otherwise). Each output element
@@ -72,9 +75,9 @@ def ConvertQntToCPUPass : Pass<"convert-qnt-to-cpu", "::mlir::ModuleOp"> {
            "run time through the qnt_cpu_isa global, see "
            "Runtime/CpuDispatch.h)">,
     Option<"intDot", "int-dot", "bool", /*default=*/"true",
-           "Up to 8 activation rows on AVX2/AVX-512: quantize the activations "
-           "per block to 14-bit integers and sum integer products exactly "
-           "(vpmaddwd), see Numerics/IntDot.h; off: f32 dequantization">
+           "On AVX2/AVX-512: quantize the activations per block to 14-bit "
+           "integers and sum integer products exactly (vpmaddwd), see "
+           "Numerics/IntDot.h; off: f32 dequantization">
   ];
   let dependentDialects = ["::mlir::func::FuncDialect",
                            "::mlir::LLVM::LLVMDialect",

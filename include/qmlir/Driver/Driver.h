@@ -35,8 +35,8 @@ struct CompileRequest {
   /// LLVM CPU name for the code ("native": this machine's CPU and features;
   /// "x86-64": any x86-64).
   std::string cpu = "native";
-  /// CPU GEMV kernels (up to 8 rows) on the integer path of
-  /// Numerics/IntDot.h (14-bit activations, exact integer sums).
+  /// CPU kernels on the integer path of Numerics/IntDot.h (14-bit
+  /// activations, exact integer sums).
   bool intDot = true;
   /// Progress and the memory table go here (null: quiet).
   llvm::raw_ostream *log = nullptr;

@@ -4,7 +4,7 @@
 //
 //===----------------------------------------------------------------------===//
 //
-// The integer path of the CPU GEMV (up to 8 activation rows): instead of
+// The integer path of the CPU kernels (AVX2/AVX-512): instead of
 // dequantizing weights to f32, the kernel multiplies integer weights by
 // integer activations in 16 bits and sums the products exactly in int32
 // (vpmaddwd), converting to f32 once per block of K. Formulas:

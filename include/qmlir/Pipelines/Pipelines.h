@@ -38,9 +38,9 @@ struct QntCpuPipelineOptions
       llvm::cl::init("native")};
   PassOptions::Option<bool> intDot{
       *this, "int-dot",
-      llvm::cl::desc("GEMV kernels (up to 8 rows, AVX2/AVX-512) multiply "
-                     "14-bit integer activations with integer weights "
-                     "(convert-qnt-to-cpu int-dot)"),
+      llvm::cl::desc("AVX2/AVX-512 kernels multiply 14-bit integer "
+                     "activations with integer weights (convert-qnt-to-cpu "
+                     "int-dot)"),
       llvm::cl::init(true)};
 };
 

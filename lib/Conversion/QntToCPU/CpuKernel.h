@@ -27,8 +27,8 @@ inline constexpr int64_t kCpuGemvMaxRows = 8;
 /// result and compute type, groups of a multiple of 32 or one per row).
 bool canUseCpuKernel(MatmulOp op);
 
-/// Whether the kernel of `shape` takes the integer path (a GEMV for AVX2 or
-/// AVX-512 with `intDot` on).
+/// Whether the kernel of `shape` takes the integer path (AVX2 or AVX-512
+/// with `intDot` on).
 bool cpuKernelUsesIntDot(const CpuKernelShape &shape, CpuIsa isa, bool intDot);
 
 /// Builds the kernel as a private function at the end of `module`:
