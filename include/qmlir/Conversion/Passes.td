@@ -31,8 +31,8 @@ def ConvertQntToCPUPass : Pass<"convert-qnt-to-cpu", "::mlir::ModuleOp"> {
   let summary = "Lower qnt.matmul to calls of generated, vectorized CPU kernels";
   let description = [{
     Replaces every `qnt.matmul` that a CPU kernel can compute (f32
-    activations, result and compute type; 2-D; static shapes; groups of a
-    multiple of 32 along K, or one group per row) with a call to a function
+    activations and result; 2-D; static shapes; groups of a multiple of 32
+    along K, or one group per row) with a call to a function
     this pass generates, specialised for the layer's scheme and shape and
     written with the vector dialect on buffers. The kernel dequantizes in
     registers, 32 weights at a time: a 4-bit chunk is 16 bytes whose high and
@@ -41,7 +41,10 @@ def ConvertQntToCPUPass : Pass<"convert-qnt-to-cpu", "::mlir::ModuleOp"> {
     int4 values minus the zero point; `vpermps` on AVX-512, two `vpermps` and
     a blend on AVX2, lane by lane otherwise); 8-bit codes are widened,
     offset and scaled. The dequantized weights equal the reference
-    lowering's bit for bit; only the order of the f32 sums differs.
+    lowering's bit for bit; only the order of the f32 sums differs. A bf16
+    or f16 compute type rounds activations and dequantized weights to it
+    (and back) before the f32 products, as the reference lowering does; the
+    integer path below is for f32 compute only.
 
     Up to 8 activation rows: a fused GEMV, rows of the weight split among
     the threads (`scf.parallel`), the activations de-interleaved to the

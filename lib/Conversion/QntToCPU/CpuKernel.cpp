@@ -126,6 +126,7 @@ private:
   Value loadBytes(Value row, Value col, bool masked, int64_t lanes = kLanes);
   std::pair<Value, Value> decodeChunk(const GroupParams &p, Value row,
                                       Value chunk, bool masked);
+  Value toCompute(Value v);
   Value loadX(Value row, Value col, bool masked, int64_t lanes = kLanes);
   /// K ends in a partial chunk (per-channel K not a multiple of 32).
   bool hasTail() const { return fullChunks < chunks; }
@@ -188,9 +189,10 @@ SmallVector<Value> CpuKernelEmitter::forLoop(Value lb, Value ub, int64_t step,
 static LLVM::TargetFeaturesAttr featuresOf(MLIRContext *ctx, CpuIsa isa) {
   switch (isa) {
   case CpuIsa::Avx512:
-    return LLVM::TargetFeaturesAttr::get(ctx, {"+avx512f", "+avx2", "+fma"});
+    return LLVM::TargetFeaturesAttr::get(
+        ctx, {"+avx512f", "+avx2", "+fma", "+f16c"});
   case CpuIsa::Avx2:
-    return LLVM::TargetFeaturesAttr::get(ctx, {"+avx2", "+fma"});
+    return LLVM::TargetFeaturesAttr::get(ctx, {"+avx2", "+fma", "+f16c"});
   case CpuIsa::Generic:
     return {};
   }
@@ -337,8 +339,9 @@ std::pair<Value, Value> CpuKernelEmitter::decodeChunk(const GroupParams &p,
     Value bytes = loadBytes(row, mul(chunk, kChunk / 2), masked);
     Value high = arith::ShRUIOp::create(b, loc, bytes, splatInt(i8, 4));
     Value low = arith::AndIOp::create(b, loc, bytes, splatInt(i8, 15));
-    return {lookup(p.table, arith::ExtUIOp::create(b, loc, wide, high)),
-            lookup(p.table, arith::ExtUIOp::create(b, loc, wide, low))};
+    return {
+        toCompute(lookup(p.table, arith::ExtUIOp::create(b, loc, wide, high))),
+        toCompute(lookup(p.table, arith::ExtUIOp::create(b, loc, wide, low)))};
   }
   Value halves[2];
   for (int64_t h = 0; h < 2; ++h) {
@@ -354,19 +357,32 @@ std::pair<Value, Value> CpuKernelEmitter::decodeChunk(const GroupParams &p,
       q = arith::SIToFPOp::create(b, loc, vec(f32), bytes);
     halves[h] = arith::MulFOp::create(b, loc, q, p.scale);
   }
-  return {halves[0], halves[1]};
+  return {toCompute(halves[0]), toCompute(halves[1])};
 }
 
+/// `v` rounded to the scheme's compute type and back (the reference
+/// lowering rounds activations and dequantized weights so, then multiplies
+/// and sums in f32); f32 compute leaves it.
+Value CpuKernelEmitter::toCompute(Value v) {
+  Type compute = s.getComputeType();
+  if (compute == f32)
+    return v;
+  auto type = llvm::cast<VectorType>(v.getType());
+  Value rounded = arith::TruncFOp::create(b, loc, type.clone(compute), v);
+  return arith::ExtFOp::create(b, loc, type, rounded);
+}
+
+/// Activations [row, col ..) in the compute type's precision.
 Value CpuKernelEmitter::loadX(Value row, Value col, bool masked,
                               int64_t lanes) {
   if (!masked)
-    return vector::LoadOp::create(b, loc, vec(f32, lanes), x,
-                                  ValueRange{row, col});
+    return toCompute(vector::LoadOp::create(b, loc, vec(f32, lanes), x,
+                                            ValueRange{row, col}));
   Value pad = arith::ConstantFloatOp::create(b, loc, llvm::cast<FloatType>(f32),
                                              APFloat(0.0f));
-  return vector::TransferReadOp::create(b, loc, vec(f32, lanes), x,
-                                        ValueRange{row, col}, pad,
-                                        ArrayRef<bool>{false});
+  return toCompute(vector::TransferReadOp::create(b, loc, vec(f32, lanes), x,
+                                                  ValueRange{row, col}, pad,
+                                                  ArrayRef<bool>{false}));
 }
 
 /// The chunk's 32 activations of `row` in the order of decodeChunk.
@@ -939,10 +955,9 @@ bool qnt::canUseCpuKernel(MatmulOp op) {
   SchemeAttr s = op.getScheme();
   auto in = op.getInput().getType(), init = op.getInit().getType();
   Type f32 = Float32Type::get(op.getContext());
-  // 2-D, static shapes, f32 throughout.
+  // 2-D, static shapes, f32 activations and result (any compute type).
   if (in.getRank() != 2 || !in.hasStaticShape() || !init.hasStaticShape() ||
-      in.getElementType() != f32 || init.getElementType() != f32 ||
-      s.getComputeType() != f32)
+      in.getElementType() != f32 || init.getElementType() != f32)
     return false;
   // A chunk of 32 weights must lie in one group.
   int64_t k = op.getK();
@@ -999,7 +1014,8 @@ qnt::buildCpuDispatcher(OpBuilder &b, Location loc, ModuleOp module,
 
 bool qnt::cpuKernelUsesIntDot(const CpuKernelShape &shape, CpuIsa isa,
                               bool intDot) {
-  return intDot && isa != CpuIsa::Generic;
+  return intDot && isa != CpuIsa::Generic &&
+         shape.scheme.getComputeType().isF32();
 }
 
 func::FuncOp qnt::buildCpuKernel(OpBuilder &b, Location loc, ModuleOp module,

@@ -23,12 +23,12 @@ struct CpuKernelShape {
 /// registers and used by every row); more rows go through a decoded tile.
 inline constexpr int64_t kCpuGemvMaxRows = 8;
 
-/// Whether a CPU kernel computes `op` (2-D, static shapes, f32 activations,
-/// result and compute type, groups of a multiple of 32 or one per row).
+/// Whether a CPU kernel computes `op` (2-D, static shapes, f32 activations
+/// and result, groups of a multiple of 32 or one per row).
 bool canUseCpuKernel(MatmulOp op);
 
 /// Whether the kernel of `shape` takes the integer path (AVX2 or AVX-512
-/// with `intDot` on).
+/// with `intDot` on, f32 compute type).
 bool cpuKernelUsesIntDot(const CpuKernelShape &shape, CpuIsa isa, bool intDot);
 
 /// Builds the kernel as a private function at the end of `module`:

@@ -17,7 +17,7 @@
 
 // nf4 + double quant, one activation row: a GEMV over the weight rows split
 // among threads, 16-byte code loads, nibbles as two 16-lane table indices.
-// CHECK: llvm.func internal @qnt_cpu_avx512_permvar_sf_512({{.*}}) -> vector<16xf32> attributes {always_inline, target_features = #llvm.target_features<["+avx512f", "+avx2", "+fma"]>}
+// CHECK: llvm.func internal @qnt_cpu_avx512_permvar_sf_512({{.*}}) -> vector<16xf32> attributes {always_inline, target_features = #llvm.target_features<["+avx512f", "+avx2", "+fma", "+f16c"]>}
 // CHECK: llvm.call_intrinsic "llvm.x86.avx512.permvar.sf.512"
 // CHECK: memref.global "private" constant @qnt_cpu_dynamic_map : memref<256xf32>
 // CHECK-LABEL: func.func @gemv
@@ -67,8 +67,8 @@
 // DISPATCH: memref.global "public" @qnt_cpu_isa : memref<i32> = dense<0>
 // DISPATCH-LABEL: func.func @gemv
 // DISPATCH: call @qnt_cpu_nf4_g64_dq_f32_f32_m1_n8_k128_dispatch(
-// DISPATCH: func.func private @qnt_cpu_nf4_g64_dq_f32_f32_m1_n8_k128_avx512_i16({{.*}}) attributes {target_features = #llvm.target_features<["+avx512f", "+avx2", "+fma"]>}
-// DISPATCH: func.func private @qnt_cpu_nf4_g64_dq_f32_f32_m1_n8_k128_avx2_i16({{.*}}) attributes {target_features = #llvm.target_features<["+avx2", "+fma"]>}
+// DISPATCH: func.func private @qnt_cpu_nf4_g64_dq_f32_f32_m1_n8_k128_avx512_i16({{.*}}) attributes {target_features = #llvm.target_features<["+avx512f", "+avx2", "+fma", "+f16c"]>}
+// DISPATCH: func.func private @qnt_cpu_nf4_g64_dq_f32_f32_m1_n8_k128_avx2_i16({{.*}}) attributes {target_features = #llvm.target_features<["+avx2", "+fma", "+f16c"]>}
 // DISPATCH: func.func private @qnt_cpu_nf4_g64_dq_f32_f32_m1_n8_k128_generic(
 // DISPATCH-NOT: target_features
 // DISPATCH: func.func private @qnt_cpu_nf4_g64_dq_f32_f32_m1_n8_k128_dispatch(
@@ -111,14 +111,31 @@ func.func @tiled(%x: tensor<32x64xf32>, %codes: tensor<20x64xi8>, %sc: tensor<20
 
 // -----
 
-// Left to convert-qnt-to-linalg: bf16 compute, groups not a multiple of 32,
-// batched activations.
+// Left to convert-qnt-to-linalg: groups not a multiple of 32, batched
+// activations.
 // CHECK-LABEL: func.func @fallbacks
-// CHECK-COUNT-3: qnt.matmul
+// CHECK-COUNT-2: qnt.matmul
 // CHECK-NOT: call @qnt_cpu
-func.func @fallbacks(%x: tensor<2x96xf32>, %c: tensor<4x48xi8>, %s1: tensor<4x1xf32>, %s2: tensor<4x2xf32>, %xb: tensor<3x2x96xf32>, %i: tensor<2x4xf32>, %ib: tensor<3x2x4xf32>) -> (tensor<2x4xf32>, tensor<2x4xf32>, tensor<3x2x4xf32>) {
-  %a = qnt.matmul <nf4, compute = bf16> %x : tensor<2x96xf32>, %c : tensor<4x48xi8> scales(%s1 : tensor<4x1xf32>) outs(%i : tensor<2x4xf32>) -> tensor<2x4xf32>
+func.func @fallbacks(%x: tensor<2x96xf32>, %c: tensor<4x48xi8>, %s1: tensor<4x1xf32>, %s2: tensor<4x2xf32>, %xb: tensor<3x2x96xf32>, %i: tensor<2x4xf32>, %ib: tensor<3x2x4xf32>) -> (tensor<2x4xf32>, tensor<3x2x4xf32>) {
   %b = qnt.matmul <int4, group = 48> %x : tensor<2x96xf32>, %c : tensor<4x48xi8> scales(%s2 : tensor<4x2xf32>) outs(%i : tensor<2x4xf32>) -> tensor<2x4xf32>
   %d = qnt.matmul <int4> %xb : tensor<3x2x96xf32>, %c : tensor<4x48xi8> scales(%s1 : tensor<4x1xf32>) outs(%ib : tensor<3x2x4xf32>) -> tensor<3x2x4xf32>
-  return %a, %b, %d : tensor<2x4xf32>, tensor<2x4xf32>, tensor<3x2x4xf32>
+  return %b, %d : tensor<2x4xf32>, tensor<3x2x4xf32>
+}
+
+// -----
+
+// bf16 compute: activations and dequantized weights are rounded to bf16
+// (and back) before the f32 FMAs, as in the reference lowering; never the
+// integer path (the f32 kernel even with int-dot on).
+// CHECK-LABEL: func.func @bf16_compute
+// CHECK: call @qnt_cpu_nf4_f32_f32_cbf16_m2_n4_k96_avx512(
+// CHECK: func.func private @qnt_cpu_nf4_f32_f32_cbf16_m2_n4_k96_avx512(
+// CHECK-DAG: arith.truncf %{{.*}} : vector<16xf32> to vector<16xbf16>
+// CHECK-DAG: arith.extf %{{.*}} : vector<16xbf16> to vector<16xf32>
+// CHECK: vector.fma
+// INT-LABEL: func.func @bf16_compute
+// INT: call @qnt_cpu_nf4_f32_f32_cbf16_m2_n4_k96_avx2(
+func.func @bf16_compute(%x: tensor<2x96xf32>, %c: tensor<4x48xi8>, %s: tensor<4x1xf32>, %i: tensor<2x4xf32>) -> tensor<2x4xf32> {
+  %a = qnt.matmul <nf4, compute = bf16> %x : tensor<2x96xf32>, %c : tensor<4x48xi8> scales(%s : tensor<4x1xf32>) outs(%i : tensor<2x4xf32>) -> tensor<2x4xf32>
+  return %a : tensor<2x4xf32>
 }
