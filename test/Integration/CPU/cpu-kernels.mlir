@@ -15,6 +15,8 @@
 // RUN: %python %reference/qref.py gen --seed 7 --m 70 --k 1152 --h 96 --n 21 --form matmul-tb > %t/7.mlir
 // RUN: %python %reference/qref.py gen --seed 8 --m 2 --k 2080 --h 96 --n 24 --form matmul-tb > %t/8.mlir
 // RUN: %python %reference/qref.py gen --seed 9 --m 40 --k 1100 --h 300 --n 5 --form matmul-tb > %t/9.mlir
+// RUN: %python %reference/qref.py gen --seed 10 --m 8 --k 2085 --h 64 --n 9 --form matmul-tb > %t/10.mlir
+// RUN: %python %reference/qref.py gen --seed 11 --m 8 --k 1024 --h 64 --n 9 --form matmul-tb > %t/11.mlir
 
 // RUN: %if cpu-avx2 %{ quant-opt %t/1.mlir --qnt-quantize-linear="scheme=nf4 group-size=32" --qnt-cpu-pipeline=isa=avx2 | mlir-runner -e main -entry-point-result=void %mlir_runner_libs | %python %reference/qref.py check --seed 1 --m 1 --k 128 --h 96 --n 19 --form matmul-tb --int-dot true --scheme nf4 --group-size 32 %}
 // RUN: %if cpu-avx2 %{ quant-opt %t/2.mlir --qnt-quantize-linear="scheme=nf4 group-size=64 double-quant=true" --qnt-cpu-pipeline=isa=avx2 | mlir-runner -e main -entry-point-result=void %mlir_runner_libs | %python %reference/qref.py check --seed 2 --m 9 --k 192 --h 64 --n 19 --form matmul-tb --int-dot true --scheme nf4 --group-size 64 --double-quant true %}
@@ -25,6 +27,11 @@
 // RUN: %if cpu-avx2 %{ quant-opt %t/7.mlir --qnt-quantize-linear="scheme=int4 group-size=32" --qnt-cpu-pipeline=isa=avx2 | mlir-runner -e main -entry-point-result=void %mlir_runner_libs | %python %reference/qref.py check --seed 7 --m 70 --k 1152 --h 96 --n 21 --form matmul-tb --int-dot true --scheme int4 --group-size 32 %}
 // RUN: %if cpu-avx2 %{ quant-opt %t/8.mlir --qnt-quantize-linear="scheme=int4 group-size=0" --qnt-cpu-pipeline=isa=avx2 | mlir-runner -e main -entry-point-result=void %mlir_runner_libs | %python %reference/qref.py check --seed 8 --m 2 --k 2080 --h 96 --n 24 --form matmul-tb --int-dot true --scheme int4 --group-size 0 %}
 // RUN: %if cpu-avx2 %{ quant-opt %t/9.mlir --qnt-quantize-linear="scheme=int8 symmetric=false" --qnt-cpu-pipeline=isa=avx2 | mlir-runner -e main -entry-point-result=void %mlir_runner_libs | %python %reference/qref.py check --seed 9 --m 40 --k 1100 --h 300 --n 5 --form matmul-tb --int-dot true --scheme int8 --symmetric false %}
+// The integer GEMV at its widest (8 activation rows): per channel with a
+// long K ending in a partial block and a masked tail chunk, and nf4 in
+// groups of 32 (one block per group).
+// RUN: %if cpu-avx2 %{ quant-opt %t/10.mlir --qnt-quantize-linear="scheme=int4 group-size=0" --qnt-cpu-pipeline=isa=avx2 | mlir-runner -e main -entry-point-result=void %mlir_runner_libs | %python %reference/qref.py check --seed 10 --m 8 --k 2085 --h 64 --n 9 --form matmul-tb --int-dot true --scheme int4 --group-size 0 %}
+// RUN: %if cpu-avx2 %{ quant-opt %t/11.mlir --qnt-quantize-linear="scheme=nf4 group-size=32" --qnt-cpu-pipeline=isa=avx2 | mlir-runner -e main -entry-point-result=void %mlir_runner_libs | %python %reference/qref.py check --seed 11 --m 8 --k 1024 --h 64 --n 9 --form matmul-tb --int-dot true --scheme nf4 --group-size 32 %}
 
 // The portable kernels, same cases.
 // RUN: quant-opt %t/1.mlir --qnt-quantize-linear="scheme=nf4 group-size=32" --qnt-cpu-pipeline=isa=generic | mlir-runner -e main -entry-point-result=void %mlir_runner_libs | %python %reference/qref.py check --seed 1 --m 1 --k 128 --h 96 --n 19 --form matmul-tb --scheme nf4 --group-size 32
