@@ -46,29 +46,33 @@ def ConvertQntToCPUPass : Pass<"convert-qnt-to-cpu", "::mlir::ModuleOp"> {
     (and back) before the f32 products, as the reference lowering does; the
     integer path below is for f32 compute only.
 
-    Up to 8 activation rows: a fused GEMV, rows of the weight split among
-    the threads (`scf.parallel`), the activations de-interleaved to the
-    nibble order. With `int-dot` (the default; AVX2/AVX-512 only) the
-    kernels work in integers instead (include/qmlir/Numerics/IntDot.h): each block
-    of K of each activation row (32 to 256 values, inside one group) is
-    scaled to 14-bit integers and rounded; 4-bit codes become 16-bit integer
-    weights through two `pshufb` lookups (the low and high bytes of the 16
-    integer values: int4 codes minus the zero point, or the nf4/fp4 table
-    scaled to a 12-14-bit integer range), 8-bit codes are widened; `vpmaddwd`
-    multiplies and sums pairs exactly in 32 bits, and each block's sum is
-    converted and scaled by (activation scale x weight scale). Results
-    differ from the f32 path by the activation rounding (half a step of the
-    block's largest value / 8191) and, for tables, the table rounding.
-    With more than 8 activation rows the integer path runs this GEMV on
+    f32 path: up to 8 activation rows, a fused GEMV, rows of the weight
+    split among the threads (`scf.parallel`), the activations
+    de-interleaved to the nibble order; more rows, each thread decodes a
+    tile of 16 weight rows x up to 1024 of K into a buffer of its own and
+    runs a register-blocked dot-product micro-kernel over the activation
+    rows (4 activation rows x 4 weight rows of 16 lanes on AVX-512, 3 x 4
+    of 8 lanes otherwise).
+
+    Integer path (`int-dot`, the default; AVX2/AVX-512, f32 compute;
+    include/qmlir/Numerics/IntDot.h): each block of K of each activation
+    row (32 to 256 values, inside one group) is scaled to 14-bit integers
+    and rounded; 4-bit codes become 16-bit integer weights through two
+    `pshufb` lookups (the low and high bytes of the 16 integer values: int4
+    codes minus the zero point, or the nf4/fp4 table scaled to a 12-14-bit
+    integer range), 8-bit codes are widened; `vpmaddwd` multiplies and sums
+    pairs exactly in 32 bits, and each block's sum is converted and scaled
+    by (activation scale x weight scale). Results differ from the f32 path
+    by the activation rounding (half a step of the block's largest value /
+    8191) and, for tables, the table rounding. Up to 8 activation rows: a
+    GEMV, one weight row per thread iteration; more rows: the same GEMV on
     tiles of 16 weight rows for each group of 8 activation rows (weights
-    decoded again per group). More rows: each thread decodes a tile of 16 weight rows ×
-    up to 1024 of K into a buffer of its own and runs a register-blocked
-    dot-product micro-kernel over the activation rows (4 activation rows × 4
-    weight rows of 16 lanes on AVX-512, 3 × 4 of 8 lanes otherwise). Each output element
-    is summed by one thread in a fixed order, so results do not depend on
-    the thread count. Operands reach the kernel through
-    `bufferization.to_buffer`; the result is a copy of `init` that the
-    kernel accumulates into. Other matmuls are left for
+    decoded again per group).
+
+    Each output element is summed by one thread in a fixed order, so
+    results do not depend on the thread count. Operands reach the kernel
+    through `bufferization.to_buffer`; the result is a copy of `init` that
+    the kernel accumulates into. Other matmuls are left for
     `convert-qnt-to-linalg`.
   }];
   let options = [
