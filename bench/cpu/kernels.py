@@ -97,7 +97,7 @@ def module(spec, group, dq, bits, m, n, k, reps):
   %dqo = linalg.fill ins(%zero : f32) outs(%dqoe : tensor<f32>) -> tensor<f32>"""
         extra_args = f" dq(%dqs : tensor<{blocks}xf32>, %dqo : tensor<f32>)"
     sc_fill = "%c7i8" if dq else "%s001"
-    copies = -(-64 * 2 ** 20 // (n * cols))  # 64 MiB of codes: twice the L3.
+    copies = min(8, -(-64 * 2 ** 20 // (n * cols)))  # 64 MiB of codes: twice the L3.
     for w in range(copies):
         setup += f"""
   %ce{w} = tensor.empty() : tensor<{n}x{cols}xi8>
