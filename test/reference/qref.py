@@ -14,6 +14,8 @@ Sub-commands
   check-ir  read `quant-opt --qnt-quantize-linear` output on stdin and compare
             the stored codes / scales / zero points / double-quant pieces of
             each qnt.matmul with this reference, bit for bit
+  compare   two mlir-runner outputs (printMemrefF32) agree elementwise
+            within --tol (same shape)
   selftest  hand-computed checks of this reference itself
 
 Example:
@@ -842,6 +844,24 @@ def quant_error_bound(model, scheme, q1, q2):
     return eh @ (a2 + d2).T + np.abs(hf) @ d2.T + rr2 * ((hf + eh) @ (a2 + d2).T)
 
 
+def cmd_compare(a):
+    shapes, vals = [], []
+    for path in (a.first, a.second):
+        with open(path) as f:
+            shape, v = parse_runner_output(f.read())
+        shapes.append(shape)
+        vals.append(v)
+    if shapes[0] != shapes[1] or vals[0].size != vals[1].size:
+        print("FAIL shapes differ: %s vs %s" % (shapes[0], shapes[1]))
+        return 1
+    err = float(np.max(np.abs(vals[0] - vals[1]))) if vals[0].size else 0.0
+    if not err <= a.tol:
+        print("FAIL max |a - b| = %.3g > tol %.3g" % (err, a.tol))
+        return 1
+    print("PASS max |a - b| = %.3g <= tol %.3g" % (err, a.tol))
+    return 0
+
+
 def cmd_check(a):
     scheme = scheme_from_args(a)
     model = Model(a)
@@ -1252,6 +1272,10 @@ def main(argv=None):
             sp.add_argument("--group-size", type=int, default=-1)
             sp.add_argument("--double-quant", type=parse_bool, default=False)
             sp.add_argument("--compute-type", default="f32", choices=["f32", "bf16", "f16"])
+    cmp = sub.add_parser("compare", help="two mlir-runner outputs agree within --tol")
+    cmp.add_argument("first")
+    cmp.add_argument("second")
+    cmp.add_argument("--tol", type=float, required=True)
     sub.add_parser("selftest", help="check the reference on hand cases")
     a = p.parse_args(argv)
     if a.cmd == "check-ir":
@@ -1261,6 +1285,8 @@ def main(argv=None):
         return 0
     if a.cmd == "check":
         return cmd_check(a)
+    if a.cmd == "compare":
+        return cmd_compare(a)
     return cmd_selftest(a)
 
 
