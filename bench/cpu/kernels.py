@@ -25,10 +25,48 @@ SCHEMES = [("nf4", "nf4, group = 64", 64, False, 4), ("nf4+dq", "nf4, group = 64
 SHAPES = [(4096, 14336), (14336, 4096)]
 
 
+def main_module(body, seconds, probe):
+    """The harness's main(): `body` (MLIR, may use %c0 and %c1) defines the
+    f64 %`seconds` and the f32 %`probe` (a result value, printed so that the
+    work cannot be dropped); main prints both."""
+    return f"""
+func.func private @rtclock() -> f64
+func.func private @printF64(f64)
+func.func private @printNewline()
+func.func @main() {{
+  %c0 = arith.constant 0 : index
+  %c1 = arith.constant 1 : index
+{body}
+  %probe_f64 = arith.extf {probe} : f32 to f64
+  call @printF64({seconds}) : (f64) -> ()
+  call @printNewline() : () -> ()
+  call @printF64(%probe_f64) : (f64) -> ()
+  call @printNewline() : () -> ()
+  return
+}}
+"""
+
+
+def fastest(reps, iter_args, types, body, yields):
+    """An scf.for of `reps` rounds carrying `iter_args` (with %bst, the
+    fastest round's seconds, last), each round's `body` between two
+    rtclock() calls; the results are named %res (a multi-result value)."""
+    return f"""  %inf = arith.constant 1.0e9 : f64
+  %rounds = arith.constant {reps} : index
+  %res:{len(types) + 1} = scf.for %it = %c0 to %rounds step %c1 iter_args({iter_args}, %bst = %inf) -> ({", ".join(types)}, f64) {{
+    %t0 = func.call @rtclock() : () -> f64
+{body}
+    %t1 = func.call @rtclock() : () -> f64
+    %dt = arith.subf %t1, %t0 : f64
+    %nb = arith.minimumf %bst, %dt : f64
+    scf.yield {yields}, %nb : {", ".join(types)}, f64
+  }}"""
+
+
 def timed(m, n, k, reps, setup, ops):
     """main(): `setup` (defines the weight operands), x [M, K] of ones, y = 0;
     `ops` (texts with {{acc}} and {{w}}: y = op(acc), one per weight copy w
-    = 0, 1, ..., chained) once to warm up, then `reps` times, each between
+    = 0, 1, ..., chained) once to warm up, then `reps` rounds, each between
     two rtclock() calls; prints the fastest round's seconds per op (this
     shared VM's speed varies from second to second) and y[0, 0]. Several
     weight copies keep a small weight from staying in the 32 MiB L3."""
@@ -43,43 +81,20 @@ def timed(m, n, k, reps, setup, ops):
 
     warm, warm_out = chain("%y0", "warm")
     step, step_out = chain("%acc", "r")
-    return f"""
-func.func private @rtclock() -> f64
-func.func private @printF64(f64)
-func.func private @printNewline()
-func.func @main() {{
-  %zero = arith.constant 0.0 : f32
+    body = f"""  %zero = arith.constant 0.0 : f32
   %one = arith.constant 1.0 : f32
   %s001 = arith.constant 0.01 : f32
-  %c7i8 = arith.constant 7 : i8
-  %c0 = arith.constant 0 : index
-  %c1 = arith.constant 1 : index
-  %reps = arith.constant {reps} : index{setup}
+  %c7i8 = arith.constant 7 : i8{setup}
   %xe = tensor.empty() : tensor<{m}x{k}xf32>
   %x = linalg.fill ins(%one : f32) outs(%xe : tensor<{m}x{k}xf32>) -> tensor<{m}x{k}xf32>
   %ye = tensor.empty() : {yt}
   %y0 = linalg.fill ins(%zero : f32) outs(%ye : {yt}) -> {yt}
   {warm}
-  %inf = arith.constant 1.0e9 : f64
+{fastest(reps, f"%acc = {warm_out}", [yt], "    " + step, step_out)}
   %nops = arith.constant {float(len(ops))} : f64
-  %y, %best = scf.for %it = %c0 to %reps step %c1 iter_args(%acc = {warm_out}, %bst = %inf) -> ({yt}, f64) {{
-    %t0 = func.call @rtclock() : () -> f64
-    {step}
-    %t1 = func.call @rtclock() : () -> f64
-    %dt = arith.subf %t1, %t0 : f64
-    %nb = arith.minimumf %bst, %dt : f64
-    scf.yield {step_out}, %nb : {yt}, f64
-  }}
-  %per = arith.divf %best, %nops : f64
-  call @printF64(%per) : (f64) -> ()
-  call @printNewline() : () -> ()
-  %probe = tensor.extract %y[%c0, %c0] : {yt}
-  %pd = arith.extf %probe : f32 to f64
-  call @printF64(%pd) : (f64) -> ()
-  call @printNewline() : () -> ()
-  return
-}}
-"""
+  %per = arith.divf %res#1, %nops : f64
+  %probe = tensor.extract %res#0[%c0, %c0] : {yt}"""
+    return main_module(body, "%per", "%probe")
 
 
 def module(spec, group, dq, bits, m, n, k, reps):
@@ -138,16 +153,11 @@ def f32_module(m, n, k, reps):
     return timed(m, n, k, reps, setup, [op])
 
 
-STREAM = """
-func.func private @rtclock() -> f64
-func.func private @printF64(f64)
-func.func private @printNewline()
-func.func @main() {
-  %zero = arith.constant 0.0 : f32
-  %one = arith.constant 1.0 : f32
+STREAM = main_module("""  %one = arith.constant 1.0 : f32
   %z8 = arith.constant dense<0.0> : vector<8xf32>
-  %c0 = arith.constant 0 : index
-  %c1 = arith.constant 1 : index
+  %c8 = arith.constant 8 : index
+  %c16 = arith.constant 16 : index
+  %c24 = arith.constant 24 : index
   %c32 = arith.constant 32 : index
   %rows = arith.constant 256 : index
   %cols = arith.constant 1048576 : index
@@ -155,46 +165,29 @@ func.func @main() {
   %a = linalg.fill ins(%one : f32) outs(%ae : tensor<256x1048576xf32>) -> tensor<256x1048576xf32>
   %m = bufferization.to_buffer %a read_only : tensor<256x1048576xf32> to memref<256x1048576xf32>
   %sums = memref.alloc() : memref<256xf32>
-  %inf = arith.constant 1.0e9 : f64
-  %passes = arith.constant 5 : index
-  %best = scf.for %pass = %c0 to %passes step %c1 iter_args(%bst = %inf) -> f64 {
-  %t0 = func.call @rtclock() : () -> f64
-  scf.parallel (%i) = (%c0) to (%rows) step (%c1) {
-    %r:4 = scf.for %j = %c0 to %cols step %c32 iter_args(%s0 = %z8, %s1 = %z8, %s2 = %z8, %s3 = %z8) -> (vector<8xf32>, vector<8xf32>, vector<8xf32>, vector<8xf32>) {
-      %j1 = arith.addi %j, %c8 : index
-      %j2 = arith.addi %j, %c16 : index
-      %j3 = arith.addi %j, %c24 : index
-      %v0 = vector.load %m[%i, %j] : memref<256x1048576xf32>, vector<8xf32>
-      %v1 = vector.load %m[%i, %j1] : memref<256x1048576xf32>, vector<8xf32>
-      %v2 = vector.load %m[%i, %j2] : memref<256x1048576xf32>, vector<8xf32>
-      %v3 = vector.load %m[%i, %j3] : memref<256x1048576xf32>, vector<8xf32>
-      %n0 = arith.addf %s0, %v0 : vector<8xf32>
-      %n1 = arith.addf %s1, %v1 : vector<8xf32>
-      %n2 = arith.addf %s2, %v2 : vector<8xf32>
-      %n3 = arith.addf %s3, %v3 : vector<8xf32>
-      scf.yield %n0, %n1, %n2, %n3 : vector<8xf32>, vector<8xf32>, vector<8xf32>, vector<8xf32>
+""" + fastest(5, "%pass_sum = %one", ["f32"], """    scf.parallel (%i) = (%c0) to (%rows) step (%c1) {
+      %r:4 = scf.for %j = %c0 to %cols step %c32 iter_args(%s0 = %z8, %s1 = %z8, %s2 = %z8, %s3 = %z8) -> (vector<8xf32>, vector<8xf32>, vector<8xf32>, vector<8xf32>) {
+        %j1 = arith.addi %j, %c8 : index
+        %j2 = arith.addi %j, %c16 : index
+        %j3 = arith.addi %j, %c24 : index
+        %v0 = vector.load %m[%i, %j] : memref<256x1048576xf32>, vector<8xf32>
+        %v1 = vector.load %m[%i, %j1] : memref<256x1048576xf32>, vector<8xf32>
+        %v2 = vector.load %m[%i, %j2] : memref<256x1048576xf32>, vector<8xf32>
+        %v3 = vector.load %m[%i, %j3] : memref<256x1048576xf32>, vector<8xf32>
+        %n0 = arith.addf %s0, %v0 : vector<8xf32>
+        %n1 = arith.addf %s1, %v1 : vector<8xf32>
+        %n2 = arith.addf %s2, %v2 : vector<8xf32>
+        %n3 = arith.addf %s3, %v3 : vector<8xf32>
+        scf.yield %n0, %n1, %n2, %n3 : vector<8xf32>, vector<8xf32>, vector<8xf32>, vector<8xf32>
+      }
+      %p0 = arith.addf %r#0, %r#1 : vector<8xf32>
+      %p1 = arith.addf %r#2, %r#3 : vector<8xf32>
+      %p = arith.addf %p0, %p1 : vector<8xf32>
+      %s = vector.reduction <add>, %p : vector<8xf32> into f32
+      memref.store %s, %sums[%i] : memref<256xf32>
+      scf.reduce
     }
-    %p0 = arith.addf %r#0, %r#1 : vector<8xf32>
-    %p1 = arith.addf %r#2, %r#3 : vector<8xf32>
-    %p = arith.addf %p0, %p1 : vector<8xf32>
-    %s = vector.reduction <add>, %p : vector<8xf32> into f32
-    memref.store %s, %sums[%i] : memref<256xf32>
-    scf.reduce
-  }
-  %t1 = func.call @rtclock() : () -> f64
-  %dt = arith.subf %t1, %t0 : f64
-  %nb = arith.minimumf %bst, %dt : f64
-  scf.yield %nb : f64
-  }
-  call @printF64(%best) : (f64) -> ()
-  call @printNewline() : () -> ()
-  %p = memref.load %sums[%c0] : memref<256xf32>
-  %pd = arith.extf %p : f32 to f64
-  call @printF64(%pd) : (f64) -> ()
-  call @printNewline() : () -> ()
-  return
-}
-""".replace("%c32 = arith.constant 32 : index", "%c8 = arith.constant 8 : index\n  %c16 = arith.constant 16 : index\n  %c24 = arith.constant 24 : index\n  %c32 = arith.constant 32 : index")
+    %sum0 = memref.load %sums[%c0] : memref<256xf32>""", "%sum0"), "%res#1", "%res#0")
 
 
 def fma_peak_module(iters=20_000_000, accs=12):
@@ -212,14 +205,7 @@ def fma_peak_module(iters=20_000_000, accs=12):
         total = f"%s{j}"
     sums = "\n    ".join(lines)
     inits = "\n  ".join(f"%v{j} = arith.constant dense<{1.0 + j / 64}> : vector<8xf32>" for j in range(accs))
-    return f"""
-func.func private @rtclock() -> f64
-func.func private @printF64(f64)
-func.func private @printNewline()
-func.func @main() {{
-  %c0 = arith.constant 0 : index
-  %c1 = arith.constant 1 : index
-  %threads = arith.constant 64 : index
+    return main_module(f"""  %threads = arith.constant 64 : index
   %iters = arith.constant {iters // 32} : index
   {inits}
   %mul = arith.constant dense<0.999999> : vector<8xf32>
@@ -238,15 +224,7 @@ func.func @main() {{
   }}
   %t1 = call @rtclock() : () -> f64
   %dt = arith.subf %t1, %t0 : f64
-  call @printF64(%dt) : (f64) -> ()
-  call @printNewline() : () -> ()
-  %p = memref.load %out[%c0] : memref<64xf32>
-  %pd = arith.extf %p : f32 to f64
-  call @printF64(%pd) : (f64) -> ()
-  call @printNewline() : () -> ()
-  return
-}}
-"""
+  %p = memref.load %out[%c0] : memref<64xf32>""", "%dt", "%p")
 
 
 def run(build, text, options="openmp=1"):

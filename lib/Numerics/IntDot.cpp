@@ -40,21 +40,17 @@ IntDotPlan qmlir::numerics::planIntDot(const Scheme &scheme, int64_t k) {
     for (int c = 0; c < 16; ++c)
       tmax = std::max(tmax, std::fabs(t[c]));
     plan.tableMax = static_cast<int32_t>(std::min<int64_t>(sumLimit, 16383));
-    plan.weightMax = plan.tableMax;
     plan.tableStep = tmax > 0.0f ? tmax / plan.tableMax : 0.0f;
     for (int c = 0; c < 16; ++c)
       plan.table[c] = static_cast<int16_t>(
           tmax > 0.0f ? roundHalfEven(t[c] * (plan.tableMax / tmax)) : 0.0f);
     return plan;
   }
-  if (scheme.kind == Kind::Int8) {
-    plan.weightMax = scheme.symmetric ? 128 : 255;
-  } else {
-    plan.weightMax = scheme.symmetric ? 8 : 15;
+  // |integer weight| <= 255 (an int8 code minus its zero point).
+  assert(255 <= sumLimit && "int32 sums stay exact");
+  if (scheme.kind == Kind::Int4)
     for (int c = 0; c < 16; ++c)
       plan.table[c] =
           static_cast<int16_t>(scheme.symmetric && c >= 8 ? c - 16 : c);
-  }
-  assert(plan.weightMax <= sumLimit && "int32 sums stay exact");
   return plan;
 }

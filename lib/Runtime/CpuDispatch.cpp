@@ -11,30 +11,6 @@
 
 using namespace qmlir::runtime;
 
-const char *qmlir::runtime::cpuLevelName(CpuLevel level) {
-  switch (level) {
-  case CpuLevel::Generic:
-    return "generic";
-  case CpuLevel::Avx2:
-    return "avx2";
-  case CpuLevel::Avx512:
-    return "avx512";
-  }
-  return "unknown";
-}
-
-CpuLevel qmlir::runtime::detectCpuLevel() {
-#if defined(__x86_64__) || defined(__i386__)
-  __builtin_cpu_init();
-  bool avx2 = __builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma");
-  if (avx2 && __builtin_cpu_supports("avx512f"))
-    return CpuLevel::Avx512;
-  if (avx2)
-    return CpuLevel::Avx2;
-#endif
-  return CpuLevel::Generic;
-}
-
 bool qmlir::runtime::chooseCpuLevel(CpuLevel &level, std::string &error) {
   CpuLevel best = detectCpuLevel();
   const char *asked = std::getenv("QMLIR_CPU_ISA");
@@ -43,20 +19,19 @@ bool qmlir::runtime::chooseCpuLevel(CpuLevel &level, std::string &error) {
     return true;
   }
   std::string name = asked;
-  for (CpuLevel l : {CpuLevel::Generic, CpuLevel::Avx2, CpuLevel::Avx512}) {
-    if (name != cpuLevelName(l))
-      continue;
-    if (l > best) {
-      error = "QMLIR_CPU_ISA=" + name + ": this CPU cannot run " + name +
-              " kernels (best: " + cpuLevelName(best) + ")";
-      return false;
-    }
-    level = l;
-    return true;
+  std::optional<CpuLevel> named = parseCpuLevel(name);
+  if (!named) {
+    error = "QMLIR_CPU_ISA=" + name + ": unknown (expected generic, avx2 or " +
+            "avx512)";
+    return false;
   }
-  error = "QMLIR_CPU_ISA=" + name + ": unknown (expected generic, avx2 or " +
-          "avx512)";
-  return false;
+  if (*named > best) {
+    error = "QMLIR_CPU_ISA=" + name + ": this CPU cannot run " + name +
+            " kernels (best: " + cpuLevelName(best) + ")";
+    return false;
+  }
+  level = *named;
+  return true;
 }
 
 bool qmlir::runtime::initCpuDispatch(void *library, std::string &description,

@@ -77,9 +77,9 @@ def test_nf4_module_matches_dequantized_numpy(compiled):
     assert np.abs(y - reference(x, w1, b1, w2, b2)).max() > 1e-2
 
 
-def has_avx2():
+def cpu_has(flag):
     with open("/proc/cpuinfo") as f:
-        return "avx2" in f.read()
+        return flag in f.read().split()
 
 
 def nf4_dq_weights():
@@ -103,7 +103,7 @@ def test_nf4_module_integer_path(tmp_path, compiled):
     """The default CPU kernels (int_dot=True: 14-bit activations, integer
     nf4 table) against the f32-activation build, within the integer path's
     error bound (+ 1e-4 for the f32 roundings of both)."""
-    if not has_avx2():
+    if not cpu_has("avx2"):
         pytest.skip("this CPU has no AVX2: the kernels keep f32 activations")
     _, exact = compiled
     qmlir.compile(MLP, tmp_path / "nf4i", scheme="nf4", double_quant=True)
@@ -128,7 +128,7 @@ def test_named_cpu_runtime_dispatch(tmp_path, monkeypatch, compiled):
     m = qmlir.Module.load(tmp_path / "x86")
     assert m.cpu_kernels.startswith("generic (runtime dispatch; this CPU's best: ")
     assert np.abs(m.mlp(x) - reference(x, d1, b1, d2, b2)).max() <= 1e-4
-    if has_avx2():
+    if cpu_has("avx2"):
         monkeypatch.setenv("QMLIR_CPU_ISA", "avx2")
         m = qmlir.Module.load(tmp_path / "x86")
         assert m.cpu_kernels.startswith("avx2 (runtime dispatch")
@@ -138,9 +138,7 @@ def test_named_cpu_runtime_dispatch(tmp_path, monkeypatch, compiled):
     with pytest.raises(qmlir.Error, match=r"model.so: QMLIR_CPU_ISA=avx9: "
                        r"unknown \(expected generic, avx2 or avx512\)"):
         qmlir.Module.load(tmp_path / "x86")
-    with open("/proc/cpuinfo") as f:
-        avx512 = "avx512f" in f.read()
-    if not avx512:
+    if not cpu_has("avx512f"):
         monkeypatch.setenv("QMLIR_CPU_ISA", "avx512")
         with pytest.raises(qmlir.Error, match="QMLIR_CPU_ISA=avx512: this CPU "
                            "cannot run avx512 kernels"):

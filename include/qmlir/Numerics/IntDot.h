@@ -49,8 +49,6 @@ constexpr float kActivationTiny = 0x1p-100f;
 struct IntDotPlan {
   /// K per block: one activation scale and one exact int32 sum per block.
   int64_t block = 0;
-  /// Bound on |integer weight|.
-  int32_t weightMax = 0;
   /// 4-bit codes: the integer weight of each code (int4 asymmetric: the code
   /// itself; the kernel subtracts the zero point).
   std::array<int16_t, 16> table{};

@@ -18,7 +18,9 @@
 #define QMLIR_RUNTIME_CPUDISPATCH_H
 
 #include <cstdint>
+#include <optional>
 #include <string>
+#include <string_view>
 
 namespace qmlir::runtime {
 
@@ -28,11 +30,40 @@ inline constexpr const char *kCpuIsaSymbol = "qnt_cpu_isa";
 /// Kernel levels, in the global's encoding.
 enum class CpuLevel : int32_t { Generic = 0, Avx2 = 1, Avx512 = 2 };
 
-/// "generic", "avx2" or "avx512".
-const char *cpuLevelName(CpuLevel level);
+/// "generic", "avx2" or "avx512" (also the compiler's `isa` names).
+inline const char *cpuLevelName(CpuLevel level) {
+  switch (level) {
+  case CpuLevel::Generic:
+    return "generic";
+  case CpuLevel::Avx2:
+    return "avx2";
+  case CpuLevel::Avx512:
+    return "avx512";
+  }
+  return "unknown";
+}
 
-/// The best level this CPU runs (AVX-512: avx512f; AVX2: avx2 and fma).
-CpuLevel detectCpuLevel();
+/// The level `name` (a cpuLevelName) stands for.
+inline std::optional<CpuLevel> parseCpuLevel(std::string_view name) {
+  for (CpuLevel level : {CpuLevel::Generic, CpuLevel::Avx2, CpuLevel::Avx512})
+    if (name == cpuLevelName(level))
+      return level;
+  return std::nullopt;
+}
+
+/// The best level this CPU runs (AVX-512: avx512f; AVX2: avx2 and fma);
+/// the compiler's `isa=native` asks the same.
+inline CpuLevel detectCpuLevel() {
+#if defined(__x86_64__) || defined(__i386__)
+  __builtin_cpu_init();
+  bool avx2 = __builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma");
+  if (avx2 && __builtin_cpu_supports("avx512f"))
+    return CpuLevel::Avx512;
+  if (avx2)
+    return CpuLevel::Avx2;
+#endif
+  return CpuLevel::Generic;
+}
 
 /// The level to run: QMLIR_CPU_ISA's if set (an error if unknown or beyond
 /// this CPU), else detectCpuLevel().

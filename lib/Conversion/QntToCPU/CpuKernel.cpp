@@ -101,6 +101,10 @@ private:
     return arith::ConstantOp::create(
         b, loc, DenseElementsAttr::get(vec(t, lanes), IntegerAttr::get(t, v)));
   }
+  Value f32Scalar(float v) {
+    return arith::ConstantFloatOp::create(b, loc, llvm::cast<FloatType>(f32),
+                                          APFloat(v));
+  }
   Value floatVector(ArrayRef<float> values) {
     return arith::ConstantOp::create(
         b, loc, DenseElementsAttr::get(vec(f32, values.size()), values));
@@ -124,6 +128,8 @@ private:
   Value loadScale(Value row, Value group);
   GroupParams groupParams(Value row, Value group);
   Value loadBytes(Value row, Value col, bool masked, int64_t lanes = kLanes);
+  Value loadZeroPoint(Value row, Value group);
+  std::pair<Value, Value> loadNibbles(Value row, Value chunk, bool masked);
   std::pair<Value, Value> decodeChunk(const GroupParams &p, Value row,
                                       Value chunk, bool masked);
   Value toCompute(Value v);
@@ -131,6 +137,7 @@ private:
   /// K ends in a partial chunk (per-channel K not a multiple of 32).
   bool hasTail() const { return fullChunks < chunks; }
   std::pair<Value, Value> xChunk(Value row, Value chunk, bool masked);
+  Value rowInRange(Value at, int64_t step);
   void accumulate(Value row, Value col, Value acc, Value valid);
   void buildGemv();
   SmallVector<Value> gemvStep(ArrayRef<Value> rows,
@@ -289,11 +296,9 @@ GroupParams CpuKernelEmitter::groupParams(Value row, Value group) {
   Value scale =
       vector::BroadcastOp::create(b, loc, vec(f32), loadScale(row, group));
   Value zpSplat;
-  if (!s.getSymmetric() && !s.isTable()) {
-    Value stored = memref::LoadOp::create(b, loc, zp, ValueRange{row, group});
+  if (Value stored = loadZeroPoint(row, group))
     zpSplat = vector::BroadcastOp::create(
         b, loc, vec(i32), arith::ExtUIOp::create(b, loc, i32, stored));
-  }
   if (bits == 8) {
     p.scale = scale;
     p.zp = zpSplat;
@@ -328,6 +333,22 @@ Value CpuKernelEmitter::loadBytes(Value row, Value col, bool masked,
       b, loc, type, codes, ValueRange{row, col}, pad, ArrayRef<bool>{false});
 }
 
+/// The zero point stored for (row, group); null without zero points.
+Value CpuKernelEmitter::loadZeroPoint(Value row, Value group) {
+  if (!zp)
+    return {};
+  return memref::LoadOp::create(b, loc, zp, ValueRange{row, group});
+}
+
+/// The 16 bytes of a 4-bit chunk of `row` split into their high nibbles
+/// (even k) and low nibbles (odd k).
+std::pair<Value, Value> CpuKernelEmitter::loadNibbles(Value row, Value chunk,
+                                                      bool masked) {
+  Value bytes = loadBytes(row, mul(chunk, kChunk / 2), masked);
+  return {arith::ShRUIOp::create(b, loc, bytes, splatInt(i8, 4)),
+          arith::AndIOp::create(b, loc, bytes, splatInt(i8, 15))};
+}
+
 /// The chunk's 32 weights of `row` as two 16-lane vectors (4-bit: even and
 /// odd k; 8-bit: first and second half). Masked reads past the row's end
 /// give code 0, finite weights that meet zero activations.
@@ -336,9 +357,7 @@ std::pair<Value, Value> CpuKernelEmitter::decodeChunk(const GroupParams &p,
                                                       bool masked) {
   VectorType wide = vec(i32);
   if (bits == 4) {
-    Value bytes = loadBytes(row, mul(chunk, kChunk / 2), masked);
-    Value high = arith::ShRUIOp::create(b, loc, bytes, splatInt(i8, 4));
-    Value low = arith::AndIOp::create(b, loc, bytes, splatInt(i8, 15));
+    auto [high, low] = loadNibbles(row, chunk, masked);
     return {
         toCompute(lookup(p.table, arith::ExtUIOp::create(b, loc, wide, high))),
         toCompute(lookup(p.table, arith::ExtUIOp::create(b, loc, wide, low)))};
@@ -378,11 +397,9 @@ Value CpuKernelEmitter::loadX(Value row, Value col, bool masked,
   if (!masked)
     return toCompute(vector::LoadOp::create(b, loc, vec(f32, lanes), x,
                                             ValueRange{row, col}));
-  Value pad = arith::ConstantFloatOp::create(b, loc, llvm::cast<FloatType>(f32),
-                                             APFloat(0.0f));
-  return toCompute(vector::TransferReadOp::create(b, loc, vec(f32, lanes), x,
-                                                  ValueRange{row, col}, pad,
-                                                  ArrayRef<bool>{false}));
+  return toCompute(vector::TransferReadOp::create(
+      b, loc, vec(f32, lanes), x, ValueRange{row, col}, f32Scalar(0.0f),
+      ArrayRef<bool>{false}));
 }
 
 /// The chunk's 32 activations of `row` in the order of decodeChunk.
@@ -400,6 +417,15 @@ std::pair<Value, Value> CpuKernelEmitter::xChunk(Value row, Value chunk,
   }
   return {vector::ShuffleOp::create(b, loc, first, second, even),
           vector::ShuffleOp::create(b, loc, first, second, odd)};
+}
+
+/// Whether weight row `at` exists (at < N), for rows taken in blocks of
+/// `step` (clamped to N - 1 past the end); null when N is a multiple of
+/// `step`, so that every row exists.
+Value CpuKernelEmitter::rowInRange(Value at, int64_t step) {
+  if (n % step == 0)
+    return {};
+  return arith::CmpIOp::create(b, loc, arith::CmpIPredicate::slt, at, idx(n));
 }
 
 /// out[row, col] += the sum of the lanes of `acc`, if `valid` (or always).
@@ -482,10 +508,7 @@ void CpuKernelEmitter::buildGemv() {
         SmallVector<Value> accs =
             useIntDot ? intRows(rows, idx(0), m) : floatRows(rows);
         for (int64_t r = 0; r < nr; ++r) {
-          Value valid;
-          if (r > 0 && n % nr != 0)
-            valid = arith::CmpIOp::create(b, loc, arith::CmpIPredicate::slt,
-                                          add(first, idx(r)), idx(n));
+          Value valid = r > 0 ? rowInRange(add(first, idx(r)), nr) : Value();
           for (int64_t i = 0; i < m; ++i)
             accumulate(idx(i), rows[r], accs[i * nr + r], valid);
         }
@@ -516,12 +539,8 @@ void CpuKernelEmitter::quantizeActivations() {
   };
   xq = buffer(chunks * kChunk, i16);
   xs = buffer(blocks, f32);
-  auto f32Const = [&](float v) -> Value {
-    return arith::ConstantFloatOp::create(b, loc, llvm::cast<FloatType>(f32),
-                                          APFloat(v));
-  };
-  Value limit = f32Const(numerics::kActivationMax);
-  Value tiny = f32Const(numerics::kActivationTiny), zero = f32Const(0.0f);
+  Value limit = f32Scalar(numerics::kActivationMax);
+  Value tiny = f32Scalar(numerics::kActivationTiny), zero = f32Scalar(0.0f);
   forLoop(idx(0), idx(m), 1, {}, [&](Value i, ValueRange) {
     forLoop(idx(0), idx(blocks), 1, {}, [&](Value block, ValueRange) {
       Value begin = mul(block, blockChunks);
@@ -565,9 +584,7 @@ void CpuKernelEmitter::quantizeActivations() {
 /// lanes); 8-bit asymmetric, the zero point.
 IntParams CpuKernelEmitter::intParams(Value row, Value group) {
   IntParams p;
-  Value zeroPoint;
-  if (!s.getSymmetric() && !s.isTable())
-    zeroPoint = memref::LoadOp::create(b, loc, zp, ValueRange{row, group});
+  Value zeroPoint = loadZeroPoint(row, group);
   if (bits == 8) {
     if (zeroPoint)
       p.zp = vector::BroadcastOp::create(
@@ -619,9 +636,7 @@ std::pair<Value, Value> CpuKernelEmitter::intWeights(const IntParams &p,
     };
     return {half(0), half(kLanes)};
   }
-  Value bytes = loadBytes(row, mul(chunk, kChunk / 2), masked);
-  Value high = arith::ShRUIOp::create(b, loc, bytes, splatInt(i8, 4));
-  Value low = arith::AndIOp::create(b, loc, bytes, splatInt(i8, 15));
+  auto [high, low] = loadNibbles(row, chunk, masked);
   // index[j] = code of k: even k (high nibbles) 0..15, odd k 16..31.
   Value index = vector::ShuffleOp::create(
       b, loc, high, low, llvm::to_vector(llvm::seq<int64_t>(0, kChunk)));
@@ -656,8 +671,7 @@ SmallVector<Value> CpuKernelEmitter::intBlock(ArrayRef<Value> rows, Value mBase,
                           b, loc, block, idx(chunksPerGroup / blockChunks)));
   SmallVector<IntParams> params;
   SmallVector<Value> weightScales;
-  Value step = arith::ConstantFloatOp::create(
-      b, loc, llvm::cast<FloatType>(f32), APFloat(plan.tableStep));
+  Value step = f32Scalar(plan.tableStep);
   for (Value row : rows) {
     params.push_back(intParams(row, group));
     weightScales.push_back(
@@ -749,10 +763,7 @@ void CpuKernelEmitter::buildIntTiled() {
             Value at = add(first, r);
             Value row = minIdx(at, idx(n - 1));
             SmallVector<Value> accs = intRows({row}, mBase, mr);
-            Value valid;
-            if (n % kTileRows != 0)
-              valid = arith::CmpIOp::create(b, loc, arith::CmpIPredicate::slt,
-                                            at, idx(n));
+            Value valid = rowInRange(at, kTileRows);
             for (int64_t i = 0; i < mr; ++i)
               accumulate(add(mBase, idx(i)), row, accs[i], valid);
             return SmallVector<Value>();
@@ -846,10 +857,7 @@ void CpuKernelEmitter::microKernel(Value ws, Value tile, Value kBase,
         });
     for (int64_t j = 0; j < kMicroCols; ++j) {
       Value col = add(add(mul(tile, kTileRows), nb), idx(j));
-      Value valid;
-      if (n % kTileRows != 0)
-        valid = arith::CmpIOp::create(b, loc, arith::CmpIPredicate::slt, col,
-                                      idx(n));
+      Value valid = rowInRange(col, kTileRows);
       for (int64_t i = 0; i < rows; ++i)
         accumulate(add(mBase, idx(i)), col, accs[i * kMicroCols + j], valid);
     }

@@ -11,7 +11,6 @@
 #include "qmlir/Conversion/KernelOperands.h"
 
 #include "llvm/ADT/StringMap.h"
-#include "llvm/TargetParser/Host.h"
 
 namespace qmlir {
 #define GEN_PASS_DEF_CONVERTQNTTOCPUPASS
@@ -23,32 +22,16 @@ using namespace qmlir;
 using namespace qmlir::qnt;
 
 std::optional<CpuIsa> qmlir::parseCpuIsa(StringRef name) {
-  if (name == "generic")
-    return CpuIsa::Generic;
-  if (name == "avx2")
-    return CpuIsa::Avx2;
-  if (name == "avx512")
-    return CpuIsa::Avx512;
-  if (name != "native")
+  std::optional<runtime::CpuLevel> level =
+      name == "native" ? runtime::detectCpuLevel()
+                       : runtime::parseCpuLevel(name.str());
+  if (!level)
     return std::nullopt;
-  llvm::StringMap<bool> features = llvm::sys::getHostCPUFeatures();
-  if (features.lookup("avx512f"))
-    return CpuIsa::Avx512;
-  if (features.lookup("avx2") && features.lookup("fma"))
-    return CpuIsa::Avx2;
-  return CpuIsa::Generic;
+  return static_cast<CpuIsa>(*level);
 }
 
 StringRef qmlir::stringifyCpuIsa(CpuIsa isa) {
-  switch (isa) {
-  case CpuIsa::Generic:
-    return "generic";
-  case CpuIsa::Avx2:
-    return "avx2";
-  case CpuIsa::Avx512:
-    return "avx512";
-  }
-  llvm_unreachable("unknown ISA");
+  return runtime::cpuLevelName(cpuLevelOf(isa));
 }
 
 namespace {
