@@ -3,8 +3,10 @@
 #
 #   scripts/gpu-check.sh prepare   (build machine: LLVM/MLIR + CUDA toolkit)
 #       builds quant-opt and qnt-gpu-harness, generates the test and bench
-#       cases, compiles their kernels for sm_90 and puts everything the GPU
-#       machine needs into .gpu/ (git-ignored; carry it with the device tool).
+#       cases, compiles their kernels for sm_90a (wgmma GEMM from M = 64) and
+#       the test cases also for sm_90 (mma.sync GEMM), and puts everything
+#       the GPU machine needs into .gpu/ (git-ignored; carry it with the
+#       device tool).
 #   scripts/gpu-check.sh run [OUT]  (GPU machine: driver, python3 + torch)
 #       runs the correctness cases, a whole compiled function (bench/gpu/e2e),
 #       compute-sanitizer memcheck on a subset,
@@ -38,12 +40,16 @@ G=.gpu
 prepare() {
   scripts/setup.sh
   ninja -C build qnt-gpu-harness
-  rm -rf "$G" && mkdir -p "$G/test" "$G/bench" "$G/bin"
-  for set in test bench; do
-    python3 bench/gpu/gen_cases.py --set $set "$G/$set"
-    build/bin/quant-opt "$G/$set/cases.mlir" \
-      --qnt-cuda-pipeline="chip=sm_90 format=bin" \
-      --qnt-dump-gpu-binaries="dir=$G/$set" -o /dev/null
+  rm -rf "$G" && mkdir -p "$G/bin"
+  # directory:chip; the case set is the directory's name up to a '-'.
+  for v in test:sm_90a test-sm90:sm_90 bench:sm_90a; do
+    local name=${v%%:*} chip=${v#*:}
+    local d="$G/$name"
+    mkdir -p "$d"
+    python3 bench/gpu/gen_cases.py --set "${name%%-*}" "$d"
+    build/bin/quant-opt "$d/cases.mlir" \
+      --qnt-cuda-pipeline="chip=$chip format=bin" \
+      --qnt-dump-gpu-binaries="dir=$d" -o /dev/null
   done
   cp build/bin/qnt-gpu-harness build/lib/libQMLIRCudaRuntime.so "$G/bin/"
   cp bench/gpu/anchors.py "$G/"
@@ -207,10 +213,13 @@ run() {
   nvidia-smi --query-gpu=name,driver_version,memory.total --format=csv,noheader | tee "$out/device.txt"
   local rc=0
   "$G/bin/qnt-gpu-harness" "$G/test" 2>&1 | tee "$out/test.log" || rc=1
+  "$G/bin/qnt-gpu-harness" "$G/test-sm90" --filter _m2048_ 2>&1 | tee -a "$out/test.log" || rc=1
   "$G/bin/e2e-layer" 2>&1 | tee -a "$out/test.log" || rc=1
-  # memcheck every scheme's M=16 case (the sanitizer is slow).
-  compute-sanitizer --tool memcheck --error-exitcode 3 \
-    "$G/bin/qnt-gpu-harness" "$G/test" --filter _m16_ 2>&1 | tail -n 25 | tee "$out/memcheck.log" || rc=1
+  # memcheck every scheme's M=16 and M=130 case (the sanitizer is slow).
+  for f in _m16_ _m130_; do
+    compute-sanitizer --tool memcheck --error-exitcode 3 \
+      "$G/bin/qnt-gpu-harness" "$G/test" --filter $f 2>&1 | tail -n 25
+  done | tee "$out/memcheck.log" || rc=1
   "$G/bin/qnt-gpu-harness" "$G/bench" --bench 2>&1 | tee "$out/bench.log" || rc=1
   python3 "$G/anchors.py" 2>&1 | tee "$out/anchors.log" || rc=1
   return $rc

@@ -94,6 +94,11 @@ def cases(which):
             yield label, "bf16", "bf16", m, 1000, 1408
         yield label, "f16", "f16", 3, 77, 640
         yield label, "bf16", "bf16", 2048, 136, 384
+        # Partial tiles of the large-M kernels (on sm_90a: 128 rows of M per
+        # block at M = 100, 256 at M = 130); an odd number of 64-wide steps
+        # of K where the group allows (K = 576).
+        yield label, "bf16", "bf16", 100, 200, 640 if SCHEMES[label][2] == 128 else 576
+        yield label, "f16", "f16", 130, 77, 640
     # The scalar path: K not a multiple of 32 (8-bit codes: of 16).
     yield "int8", "f32", "f32", 2, 9, 40
     yield "nf4g8", "f32", "f32", 2, 9, 72

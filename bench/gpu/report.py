@@ -45,9 +45,13 @@ def main():
              "triton do_bench, L2 flushed), all from one run of "
              "`scripts/gpu-check.sh run`. Ratio = cuBLAS bf16 time / ours.", ""]
     if tests:
-        lines.append(f"Correctness: {tests[-1][0]} of {tests[-1][1]} cases passed "
-                     "(every scheme, M = 1/3/16/2048, odd shapes, f32/bf16/f16); "
-                     f"compute-sanitizer memcheck: {memcheck[-1] if memcheck else '?'} errors.")
+        passed = sum(int(t[0]) for t in tests)
+        total = sum(int(t[1]) for t in tests)
+        errors = sum(int(e) for e in memcheck) if memcheck else "?"
+        lines.append(f"Correctness: {passed} of {total} cases passed "
+                     "(every scheme, M = 1/3/16/100/130/2048, odd shapes, "
+                     "f32/bf16/f16; sm_90a kernels, and the sm_90 GEMM at "
+                     f"M = 2048); compute-sanitizer memcheck: {errors} errors.")
         lines.append("")
     head = "| K x N | M | cuBLAS bf16 us | tinygemm int4 us |"
     sep = "|---|---|---|---|"

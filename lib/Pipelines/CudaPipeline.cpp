@@ -48,6 +48,8 @@ void qmlir::buildQntCudaPipeline(OpPassManager &pm,
   gemv.unroll = options.gemvUnroll;
   gemv.skinnyWarps = options.skinnyWarps;
   gemv.skinnyUnroll = options.skinnyUnroll;
+  // The architecture-specific Hopper target has the warpgroup MMA.
+  gemv.wgmma = options.chip == "sm_90a";
   pm.addPass(createConvertQntToGPUPass(gemv));
   pm.addPass(createConvertQntToLinalgPass());
   pm.addPass(createCanonicalizerPass());

@@ -1,11 +1,15 @@
 // The CUDA pipeline end to end on a quantized layer followed by an
 // elementwise op: host code that launches the generated kernels (skinny
 // tensor-core GEMV, GEMV, GEMM) and the tiled elementwise kernel, and PTX
-// that ptxas accepts for sm_80 and sm_90.
+// that ptxas accepts for sm_80, sm_90 and sm_90a (the wgmma GEMM).
 // REQUIRES: ptxas
-// RUN: rm -rf %t && mkdir -p %t/sm80 %t/sm90
+// RUN: rm -rf %t && mkdir -p %t/sm80 %t/sm90 %t/sm90a
 // RUN: quant-opt %s --qnt-cuda-pipeline="chip=sm_80 format=isa" --qnt-dump-gpu-binaries=dir=%t/sm80 -o %t/host.mlir
 // RUN: quant-opt %s --qnt-cuda-pipeline="chip=sm_90 format=isa" --qnt-dump-gpu-binaries=dir=%t/sm90 -o /dev/null
+// RUN: quant-opt %s --qnt-cuda-pipeline="chip=sm_90a format=isa" --qnt-dump-gpu-binaries=dir=%t/sm90a -o /dev/null
+// RUN: %ptxas -arch=sm_90a %t/sm90a/qnt_kernels.sm_90a.ptx -o %t/gemm90a.cubin
+// RUN: FileCheck %s --check-prefix=WGMMA < %t/sm90a/qnt_kernels.sm_90a.ptx
+// RUN: FileCheck %s --check-prefix=LAUNCHA < %t/sm90a/launches.txt
 // RUN: %ptxas -arch=sm_80 %t/sm80/qnt_kernels.sm_80.ptx -o %t/gemv80.cubin
 // RUN: %ptxas -arch=sm_90 %t/sm90/qnt_kernels.sm_90.ptx -o %t/gemv90.cubin
 // RUN: %ptxas -arch=sm_90 %t/sm90/layer_kernel.sm_90.ptx -o %t/relu90.cubin
@@ -34,6 +38,22 @@
 // MMA: .visible .entry qnt_gemm_int8_bf16_bf16_m64_n128_k256_t64(
 // MMA: ldmatrix.sync.aligned.m8n8.x4.shared.b16
 // MMA: mma.sync.aligned.m16n8k16.row.col.f32.bf16.bf16.f32
+
+// On sm_90a @block (M = 64) takes the warpgroup GEMM: cp.async of the
+// activations, the dequantized weights stored as 16-byte chunks, the async
+// proxy fence and barrier, 4 wgmma per 64-wide step of K (one m64 tile per
+// warpgroup), the previous step awaited; one block of 2 warpgroups with
+// 4 stages x 32 KiB + 1 KiB of dynamic shared memory.
+// WGMMA: .visible .entry qnt_wgmma_int8_bf16_bf16_m64_n128_k256_t128(
+// WGMMA: cp.async.cg.shared.global
+// WGMMA: st.shared.v4.b32
+// WGMMA: fence.proxy.async.shared::cta
+// WGMMA: bar.sync
+// WGMMA: wgmma.fence.sync.aligned
+// WGMMA-COUNT-4: wgmma.mma_async.sync.aligned.m64n128k16.f32.bf16.bf16
+// WGMMA: wgmma.commit_group.sync.aligned
+// WGMMA: wgmma.wait_group.sync.aligned 1
+// LAUNCHA: block qnt_kernels qnt_wgmma_int8_bf16_bf16_m64_n128_k256_t128 1 1 1 256 1 1 132096
 
 // One launch of each kernel with its grid and block: 256 channels / 16 per
 // block for the skinny kernel, K split over 4 warps (4 windows of 128);

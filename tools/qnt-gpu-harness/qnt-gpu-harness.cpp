@@ -215,9 +215,16 @@ int run(const Options &o) {
   if (!readCases(o.dir + "/cases.txt", cases) ||
       !readLaunches(o.dir + "/launches.txt", launches))
     return 2;
-  std::ifstream bin(o.dir + "/qnt_kernels.sm_90.cubin", std::ios::binary);
-  std::string image((std::istreambuf_iterator<char>(bin)),
-                    std::istreambuf_iterator<char>());
+  // The one cubin in DIR, whichever chip it was built for.
+  std::string image;
+  for (const char *chip : {"sm_90a", "sm_90", "sm_80"}) {
+    std::ifstream bin(o.dir + "/qnt_kernels." + chip + ".cubin",
+                      std::ios::binary);
+    image.assign(std::istreambuf_iterator<char>(bin),
+                 std::istreambuf_iterator<char>());
+    if (!image.empty())
+      break;
+  }
   if (image.empty()) {
     std::fprintf(stderr, "qnt-gpu-harness: no kernels in '%s'\n",
                  o.dir.c_str());

@@ -132,7 +132,10 @@ def ConvertQntToGPUPass : Pass<"convert-qnt-to-gpu", "::mlir::ModuleOp"> {
            "Skinny-kernel warps per block, splitting K (0: chosen per shape)">,
     Option<"skinnyUnroll", "skinny-unroll", "int64_t", /*default=*/"0",
            "Skinny-kernel windows loaded at once, at most (the largest count "
-           "up to this that divides the windows of K; 0: chosen per shape)">
+           "up to this that divides the windows of K; 0: chosen per shape)">,
+    Option<"wgmma", "wgmma", "bool", /*default=*/"false",
+           "Layers with 64 or more bf16/f16 rows use the Hopper warpgroup "
+           "GEMM (wgmma.mma_async; the kernels then need sm_90a)">
   ];
   let dependentDialects = ["::mlir::gpu::GPUDialect",
                            "::mlir::NVVM::NVVMDialect",

@@ -53,7 +53,9 @@ void buildQntCpuPipeline(mlir::OpPassManager &pm,
 struct QntCudaPipelineOptions
     : public mlir::PassPipelineOptions<QntCudaPipelineOptions> {
   PassOptions::Option<std::string> chip{
-      *this, "chip", llvm::cl::desc("GPU architecture, e.g. sm_80 or sm_90"),
+      *this, "chip",
+      llvm::cl::desc("GPU architecture, e.g. sm_80 or sm_90; sm_90a "
+                     "adds the wgmma GEMM"),
       llvm::cl::init("sm_90")};
   PassOptions::Option<std::string> features{
       *this, "features",

@@ -287,26 +287,29 @@ gpu::GPUFuncOp GemmEmitter::build(gpu::GPUModuleOp module, StringRef name) {
   Value nBlock = arith::MulIOp::create(
       b, loc, gpu::BlockIdOp::create(b, loc, gpu::Dimension::x),
       idx(c.tile));
+  // c0, c1: (row grp, cols 2*t4 + {0,1}); c2, c3: row grp + 8. One m16
+  // tile's sums at a time.
+  Value warpRow = arith::AddIOp::create(
+      b, loc, mBlock,
+      arith::AddIOp::create(
+          b, loc, arith::MulIOp::create(b, loc, wm, idx(warpRows)), grp));
+  Value warpCol = arith::AddIOp::create(
+      b, loc, nBlock,
+      arith::AddIOp::create(b, loc,
+                            arith::MulIOp::create(b, loc, wn, idx(warpCols)),
+                            arith::MulIOp::create(b, loc, t4, idx(2))));
   for (int64_t mi = 0; mi < mTiles; ++mi) {
+    SmallVector<OutPair> pairs;
     for (int64_t ni = 0; ni < nTiles; ++ni) {
-      for (int64_t e = 0; e < 4; ++e) {
-        // c0, c1: (row grp, cols 2*t4 + {0,1}); c2, c3: row grp + 8.
-        Value row = arith::AddIOp::create(
-            b, loc, mBlock,
-            arith::AddIOp::create(
-                b, loc, arith::MulIOp::create(b, loc, wm, idx(warpRows)),
-                arith::AddIOp::create(b, loc, grp,
-                                      idx(16 * mi + (e >= 2 ? 8 : 0)))));
-        Value col = arith::AddIOp::create(
-            b, loc, nBlock,
-            arith::AddIOp::create(
-                b, loc, arith::MulIOp::create(b, loc, wn, idx(warpCols)),
-                arith::AddIOp::create(
-                    b, loc, arith::MulIOp::create(b, loc, t4, idx(2)),
-                    idx(8 * ni + (e % 2)))));
-        addToOut(row, col, loop.getResult((mi * nTiles + ni) * 4 + e));
+      Value col = arith::AddIOp::create(b, loc, warpCol, idx(8 * ni));
+      for (int64_t half = 0; half < 2; ++half) {
+        int64_t e = (mi * nTiles + ni) * 4 + 2 * half;
+        pairs.push_back(
+            {arith::AddIOp::create(b, loc, warpRow, idx(16 * mi + 8 * half)),
+             col, loop.getResult(e), loop.getResult(e + 1)});
       }
     }
+    addPairsToOut(pairs);
   }
   gpu::ReturnOp::create(b, loc);
   return func;

@@ -140,17 +140,29 @@ Value KernelEmitter::loadScale(Value row, Value group) {
 /// The f32 scale (absmax for the table kinds) from its stored form, decoding
 /// double quantization: dynmap[code] * dq_scales[(row*groups+g)/256] + offset.
 Value KernelEmitter::finishScale(Value sc, Value row, Value group) {
+  return scaleFrom(sc, loadBlockScale(row, group));
+}
+
+Value KernelEmitter::loadBlockScale(Value row, Value group) {
+  if (!s.getDoubleQuant())
+    return Value();
+  Value flat = arith::AddIOp::create(
+      b, loc, arith::MulIOp::create(b, loc, row, idx(groups)), group);
+  Value block = arith::DivUIOp::create(b, loc, flat,
+                                       idx(numerics::kDoubleQuantBlock));
+  return memref::LoadOp::create(b, loc, dqScales, ValueRange{block});
+}
+
+Value KernelEmitter::scaleFrom(Value sc, Value blockScale) {
   if (!s.getDoubleQuant())
     return sc;
   Value code = arith::IndexCastUIOp::create(
       b, loc, b.getIndexType(), arith::ExtUIOp::create(b, loc, i32, sc));
   Value mapped = memref::LoadOp::create(b, loc, dynMap, ValueRange{code});
-  Value flat = arith::AddIOp::create(
-      b, loc, arith::MulIOp::create(b, loc, row, idx(groups)), group);
-  Value block = arith::DivUIOp::create(b, loc, flat,
-                                       idx(numerics::kDoubleQuantBlock));
-  Value blockScale = memref::LoadOp::create(b, loc, dqScales, ValueRange{block});
-  Value offset = memref::LoadOp::create(b, loc, dqOffset, ValueRange{});
+  Value offset =
+      dqOffsetValue
+          ? dqOffsetValue
+          : memref::LoadOp::create(b, loc, dqOffset, ValueRange{}).getResult();
   Value scaled = arith::MulFOp::create(b, loc, mapped, blockScale);
   return arith::AddFOp::create(b, loc, scaled, offset);
 }
@@ -160,7 +172,11 @@ Value KernelEmitter::finishScale(Value sc, Value row, Value group) {
 Value KernelEmitter::zeroPointBias(Value row, Value group) {
   if (!zp)
     return Value();
-  Value z = memref::LoadOp::create(b, loc, zp, ValueRange{row, group});
+  return zeroPointBiasFrom(
+      memref::LoadOp::create(b, loc, zp, ValueRange{row, group}));
+}
+
+Value KernelEmitter::zeroPointBiasFrom(Value z) {
   Value zf = arith::UIToFPOp::create(b, loc, f32, z);
   return arith::AddFOp::create(b, loc, zf, f32c(8388608.0f));
 }
@@ -211,6 +227,57 @@ void KernelEmitter::addToOut(Value row, Value col, Value sum, Value also) {
     memref::StoreOp::create(b, loc, v, out, ValueRange{row, col});
     scf::YieldOp::create(b, loc);
   });
+}
+
+void KernelEmitter::addPairsToOut(ArrayRef<OutPair> pairs) {
+  // With N even a pair is in range when its first column is.
+  int64_t width = n % 2 == 0 ? 2 : 1;
+  auto vecType = VectorType::get({width}, outType);
+  struct Piece {
+    Value row, col, prev;
+    SmallVector<Value, 2> sums;
+  };
+  SmallVector<Piece> pieces;
+  for (const OutPair &p : pairs) {
+    if (width == 2) {
+      pieces.push_back({p.row, p.col, {}, {p.first, p.second}});
+      continue;
+    }
+    pieces.push_back({p.row, p.col, {}, {p.first}});
+    pieces.push_back(
+        {p.row, arith::AddIOp::create(b, loc, p.col, idx(1)), {}, {p.second}});
+  }
+  // Pairs start at even columns of rows of even length: aligned to their
+  // size.
+  llvm::MaybeAlign align(width * outType.getIntOrFloatBitWidth() / 8);
+  for (Piece &pc : pieces)
+    pc.prev = vector::LoadOp::create(
+        b, loc, vecType, out,
+        ValueRange{minIdx(pc.row, m - 1), minIdx(pc.col, n - width)},
+        /*nontemporal=*/false, align);
+  for (Piece &pc : pieces) {
+    SmallVector<Value, 2> values;
+    for (int64_t e = 0; e < width; ++e) {
+      Value prev = toF32(vector::ExtractOp::create(b, loc, pc.prev, e));
+      Value v = arith::AddFOp::create(b, loc, prev, pc.sums[e]);
+      values.push_back(
+          outType == f32
+              ? v
+              : arith::TruncFOp::create(b, loc, outType, v).getResult());
+    }
+    Value result = vector::FromElementsOp::create(b, loc, vecType, values);
+    Value inRange = arith::AndIOp::create(
+        b, loc,
+        arith::CmpIOp::create(b, loc, arith::CmpIPredicate::ult, pc.row,
+                              idx(m)),
+        arith::CmpIOp::create(b, loc, arith::CmpIPredicate::ult, pc.col,
+                              idx(n)));
+    scf::IfOp::create(b, loc, inRange, [&](OpBuilder &nb, Location) {
+      vector::StoreOp::create(nb, loc, result, out, ValueRange{pc.row, pc.col},
+                              /*nontemporal=*/false, align);
+      scf::YieldOp::create(nb, loc);
+    });
+  }
 }
 
 SmallVector<Value> KernelEmitter::mma(ArrayRef<Value> a, ArrayRef<Value> bFrag,

@@ -78,12 +78,28 @@ protected:
   mlir::Value loadScale(mlir::Value row, mlir::Value group);
   mlir::Value finishScale(mlir::Value stored, mlir::Value row,
                           mlir::Value group);
+  /// finishScale in two halves again: the f32 scale of the double-quant
+  /// block of (row, group) (null without double quantization), and the
+  /// scale from the stored one and that block scale.
+  mlir::Value loadBlockScale(mlir::Value row, mlir::Value group);
+  mlir::Value scaleFrom(mlir::Value stored, mlir::Value blockScale);
+  /// 2^23 + zp (f32) for the code decoding of asymmetric schemes; null
+  /// without zero points. zeroPointBiasFrom takes the loaded i8 zero point.
   mlir::Value zeroPointBias(mlir::Value row, mlir::Value group);
+  mlir::Value zeroPointBiasFrom(mlir::Value zeroPoint);
   mlir::Value codeValue(mlir::Value word, int64_t shift, mlir::Value zpBias);
   /// out[row, col] += sum (in f32, stored in the output type) when row < M,
   /// col < N and `also` (if given) hold.
   void addToOut(mlir::Value row, mlir::Value col, mlir::Value sum,
                 mlir::Value also = {});
+  /// Two f32 sums for out[row, col] and out[row, col + 1] (col even).
+  struct OutPair {
+    mlir::Value row, col, first, second;
+  };
+  /// out[row, col + e] += pair values for every pair in range: all loads of
+  /// `out` first (clamped to valid addresses), then the guarded stores, so
+  /// that the loads are in flight together; 32-bit pairs when N is even.
+  void addPairsToOut(llvm::ArrayRef<OutPair> pairs);
   /// One mma.sync m16n8k16 (bf16 or f16 operands as packed i32 words: 4 of
   /// A, 2 of B) with f32 accumulators; returns the 4 new accumulators.
   llvm::SmallVector<mlir::Value> mma(llvm::ArrayRef<mlir::Value> a,
@@ -101,6 +117,8 @@ protected:
   // Kernel arguments and shared tables.
   mlir::Value x, codes, scales, zp, dqScales, dqOffset, out;
   mlir::Value table, dynMap, tid;
+  /// The double-quant offset when a kernel loaded it once up front.
+  mlir::Value dqOffsetValue;
 };
 
 } // namespace qmlir::qnt

@@ -13,6 +13,7 @@
 #include "qmlir/Conversion/QntToGPU/GemmKernel.h"
 #include "qmlir/Conversion/QntToGPU/GemvKernel.h"
 #include "qmlir/Conversion/QntToGPU/SkinnyKernel.h"
+#include "qmlir/Conversion/QntToGPU/WgmmaKernel.h"
 #include "qmlir/Dialect/Qnt/IR/QntOps.h"
 #include "llvm/ADT/StringMap.h"
 
@@ -75,10 +76,11 @@ struct ConvertQntToGPUPass
     int64_t m = in2.getDimSize(0), k = op.getK(), n = op.getN();
 
     // bf16/f16 activations go to the tensor cores: few rows to the skinny
-    // kernel, many to the GEMM; the rest to the GEMV. Identical layers share
+    // kernel, many to the GEMM (on sm_90a the wgmma one); the rest to the
+    // GEMV. Identical layers share
     // one kernel.
     std::string key;
-    int64_t gridX, gridY, threads;
+    int64_t gridX, gridY, threads, smem = 0;
     std::function<gpu::GPUFuncOp(StringRef)> build;
     KernelShape shape{op.getScheme(), m, n, k, in2.getElementType(),
                       init2.getElementType()};
@@ -99,6 +101,18 @@ struct ConvertQntToGPUPass
       threads = config.blockThreads();
       build = [&, config](StringRef name) {
         return buildSkinnyKernel(b, loc, kernels, config, name);
+      };
+    } else if (wgmma && canUseWgmma(shape)) {
+      WgmmaConfig config = chooseWgmmaConfig(shape);
+      key = kernelName("qnt_wgmma", op.getScheme(), config.actType,
+                       config.outType, m, n, k) +
+            "_t" + std::to_string(config.tileM());
+      gridX = config.gridX();
+      gridY = config.gridY();
+      threads = WgmmaConfig::kThreads;
+      smem = config.smemBytes();
+      build = [&, config](StringRef name) {
+        return buildWgmmaKernel(b, loc, kernels, config, name);
       };
     } else if (canUseGemm(shape)) {
       GemmConfig config = chooseGemmConfig(shape);
@@ -145,7 +159,10 @@ struct ConvertQntToGPUPass
     gpu::LaunchFuncOp::create(
         b, loc, kernel, gpu::KernelDim3{dim(gridX), dim(gridY), dim(1)},
         gpu::KernelDim3{dim(threads), dim(1), dim(1)},
-        /*dynamicSharedMemorySize=*/Value(), operands.args);
+        smem ? arith::ConstantIntOp::create(b, loc, b.getI32Type(), smem)
+                   .getResult()
+             : Value(),
+        operands.args);
     Value result = operands.result(b, loc);
     if (batched)
       result = tensor::ExpandShapeOp::create(

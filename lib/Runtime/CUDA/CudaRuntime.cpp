@@ -343,6 +343,13 @@ bool launch(void *function, const char *kernelName, unsigned gridX,
             void **params) {
   if (!function)
     return false;
+  if (smemBytes > 48 * 1024 &&
+      !check(cuFuncSetAttribute(static_cast<CUfunction>(function),
+                                CU_FUNC_ATTRIBUTE_MAX_DYNAMIC_SHARED_SIZE_BYTES,
+                                smemBytes),
+             "cuFuncSetAttribute",
+             std::string("dynamic shared memory of kernel ") + kernelName))
+    return false;
   return check(cuLaunchKernel(static_cast<CUfunction>(function), gridX, gridY,
                               1, blockX, 1, 1, smemBytes,
                               static_cast<CUstream>(stream), params, nullptr),

@@ -82,6 +82,7 @@ func.func @int4_scalar(%x: tensor<2x72xf32>, %c: tensor<9x36xi8>, %s: tensor<9x9
 // Tuning overrides: 4 rows per warp, 2 warps per block, 2 chunks per row
 // loaded before use (K = 4096 gives 4 chunks per lane).
 // RUN: quant-opt %s -split-input-file --convert-qnt-to-gpu="rows-per-warp=4 warps-per-block=2 unroll=2" | FileCheck %s --check-prefix=TUNED
+// RUN: quant-opt %s -split-input-file --convert-qnt-to-gpu=wgmma=1 | FileCheck %s --check-prefix=WGMMA
 // TUNED-LABEL: func.func @tuned
 // TUNED: gpu.launch_func @qnt_kernels::@qnt_gemv_int8_f32_f32_m1_n64_k4096_r4w2u2 blocks in (%c8, %c1{{.*}}, %c1{{.*}}) threads in (%c64
 // TUNED: scf.for %{{.*}} = %{{.*}} to %c256{{.*}} step %c64
@@ -219,4 +220,43 @@ func.func @skinny_nf4(%x: tensor<16x512xf16>, %c: tensor<64x256xi8>, %s: tensor<
 func.func @skinny_int8(%x: tensor<3x256xbf16>, %c: tensor<40x256xi8>, %s: tensor<40x1xf32>, %z: tensor<40x1xi8>, %i: tensor<3x40xbf16>) -> tensor<3x40xbf16> {
   %y = qnt.matmul #qnt.scheme<int8, asymmetric, compute = bf16> %x : tensor<3x256xbf16>, %c : tensor<40x256xi8> scales(%s : tensor<40x1xf32>) zero_points(%z : tensor<40x1xi8>) outs(%i : tensor<3x40xbf16>) -> tensor<3x40xbf16>
   return %y : tensor<3x40xbf16>
+}
+
+// -----
+
+// With `wgmma` (sm_90a) 64 rows or more take the warpgroup GEMM: 256 rows of
+// M per block from M > 128 on (two m64 tiles per warpgroup), 128 output
+// channels, grid x over M and y over N, 4 stages of (256 + 128) rows x 128
+// bytes + 1 KiB of dynamic shared memory. Per step of K: the weights two
+// steps on are loaded, this step's are dequantized and stored, the
+// cp.async group of its activations awaited, the async proxy fenced, the
+// block synchronized; 4 x 2 wgmma m64n128k16 per warpgroup, committed; the
+// activations two steps on issued; the previous step awaited. Two steps per
+// loop iteration (9 steps: 4 iterations and one more step).
+// WGMMA-LABEL: func.func @wgmma_tile
+// WGMMA: gpu.launch_func @qnt_kernels::@qnt_wgmma_nf4_g64_bf16_bf16_m300_n200_k576_t256 blocks in (%c2{{.*}}, %c2{{.*}}, %c1{{.*}}) threads in (%c256{{.*}}, %c1{{.*}}, %c1{{.*}}) dynamic_shared_memory_size %c197632
+// WGMMA: gpu.func @qnt_wgmma_nf4_g64_bf16_bf16_m300_n200_k576_t256
+// WGMMA: gpu.dynamic_shared_memory
+// WGMMA: nvvm.cp.async.shared.global {{.*}}, 16, cache = cg
+// WGMMA: nvvm.cp.async.commit.group
+// WGMMA: scf.for %{{.*}} = %c0{{.*}} to %c8{{.*}} step %c2
+// WGMMA: vector.load %{{.*}} : memref<200x288xi8>, vector<16xi8>
+// WGMMA: arith.truncf %{{.*}} : f32 to bf16
+// WGMMA: vector.store %{{.*}} : memref<{{.*}}xi32, #gpu.address_space<workgroup>>, vector<4xi32>
+// WGMMA: nvvm.cp.async.wait.group 1
+// WGMMA: nvvm.fence.proxy {kind = #nvvm.proxy_kind<async.shared>, space = #nvvm.shared_space<cta>}
+// WGMMA: gpu.barrier
+// WGMMA: nvvm.wgmma.fence.aligned
+// WGMMA-COUNT-8: nvvm.wgmma.mma_async {{.*}} <m = 64, n = 128, k = 16>, D[<f32>, <one>], A[<bf16>, <one>, <row>], B[<bf16>, <one>, <col>]
+// WGMMA: nvvm.wgmma.commit.group.sync.aligned
+// WGMMA: nvvm.cp.async.commit.group
+// WGMMA: nvvm.wgmma.wait.group.sync.aligned 1
+// WGMMA: scf.yield
+// WGMMA-COUNT-8: nvvm.wgmma.mma_async
+// WGMMA: nvvm.wgmma.wait.group.sync.aligned 0
+// WGMMA: vector.load %{{.*}} : memref<300x200xbf16>, vector<2xbf16>
+// WGMMA: vector.store %{{.*}} : memref<300x200xbf16>, vector<2xbf16>
+func.func @wgmma_tile(%x: tensor<300x576xbf16>, %c: tensor<200x288xi8>, %s: tensor<200x9xf32>, %i: tensor<300x200xbf16>) -> tensor<300x200xbf16> {
+  %y = qnt.matmul #qnt.scheme<nf4, group = 64, compute = bf16> %x : tensor<300x576xbf16>, %c : tensor<200x288xi8> scales(%s : tensor<200x9xf32>) outs(%i : tensor<300x200xbf16>) -> tensor<300x200xbf16>
+  return %y : tensor<300x200xbf16>
 }
