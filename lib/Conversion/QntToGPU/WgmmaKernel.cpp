@@ -44,10 +44,10 @@ public:
 private:
   static constexpr int64_t kRowBytes = 128; // 64 values of K per tile row.
 
-  Value add32(Value a, Value v) { return arith::AddIOp::create(b, loc, a, v); }
   Value i32Of(Value index) {
     return arith::IndexCastUIOp::create(b, loc, i32, index);
   }
+  /// a + v (index or i32).
   Value add(Value a, Value v) { return arith::AddIOp::create(b, loc, a, v); }
   Value mul(Value a, int64_t v) {
     return arith::MulIOp::create(b, loc, a, idx(v));
@@ -70,7 +70,7 @@ private:
   // Per-thread constants.
   Value wRow, wHalf, nRow, mBlock;
   // Dynamic shared memory: its 32-bit shared address, the offset of the
-  // first 1024-byte boundary in it, and views as bf16/f16 and as i32.
+  // first 1024-byte boundary in it, and a view as i32 words.
   Value dynAddr, smemBase, smemWords;
   // The activations as a global pointer (cp.async source).
   Value xGlobal;
@@ -155,7 +155,7 @@ void WgmmaEmitter::loadActivations(Value kStep, Value stage) {
     Value mRow = minIdx(add(mBlock, row), m - 1);
     Value off = add(tileBase, swizzled(row, chunk));
     Value dst =
-        LLVM::IntToPtrOp::create(b, loc, sharedPtr, add32(dynAddr, i32Of(off)));
+        LLVM::IntToPtrOp::create(b, loc, sharedPtr, add(dynAddr, i32Of(off)));
     Value elem = add(mul(mRow, k), add(kBase, mul(chunk, 8)));
     Value src = LLVM::GEPOp::create(b, loc, globalPtr, actType, xGlobal,
                                     ArrayRef<LLVM::GEPArg>{i32Of(elem)});
@@ -283,9 +283,7 @@ gpu::GPUFuncOp WgmmaEmitter::build(gpu::GPUModuleOp module, StringRef name) {
     Value aStage = add(smemBase, mul(stage, c.tileM() * kRowBytes));
     Value bStage = add(add(smemBase, idx(c.stages * c.tileM() * kRowBytes)),
                        mul(stage, WgmmaConfig::kTileN * kRowBytes));
-    auto address = [&](Value byteOff) {
-      return add32(dynAddr, i32Of(byteOff));
-    };
+    auto address = [&](Value byteOff) { return add(dynAddr, i32Of(byteOff)); };
     NVVM::WgmmaFenceAlignedOp::create(b, loc);
     for (int64_t ks = 0; ks < WgmmaConfig::kStepK / 16; ++ks) {
       Value descB = descriptor(address(add(bStage, idx(32 * ks))));

@@ -8,7 +8,8 @@
 // warpgroup tensor-core instructions (wgmma.mma_async), for layers with many
 // activation rows in bf16 or f16. A block of two warpgroups computes a
 // (128 * mTiles) x 128 tile of the output; per 64-wide step of K:
-//  - the activations [BM, 64] arrive by cp.async, `stages` steps deep;
+//  - the activations [BM, 64] arrive by cp.async, issued `stages` - 2
+//    steps ahead;
 //  - each thread dequantizes 32 weights of one output channel (codes loaded
 //    two steps ahead into registers) to the compute type and stores them;
 //  - both tiles sit in shared memory in the 128-byte swizzled K-major layout
