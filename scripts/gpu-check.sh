@@ -17,8 +17,9 @@
 #       over the M = 1 and M = 16 cases, plus ncu profiles of two skinny
 #       kernels.
 #   scripts/gpu-check.sh profile [OUT] (GPU machine, after prepare)
-#       ncu profiles of one GEMV (M = 1) and one tensor-core GEMM (M = 2048)
-#       case: speed of light, compute and memory workload, occupancy.
+#       ncu profiles of the int4 g128 4096 x 28672 kernels at M = 1, 16
+#       and 2048: speed of light, compute and memory workload, occupancy,
+#       warp stalls.
 #   scripts/gpu-check.sh report DIR (build machine)
 #       turns the logs of a run into bench/results/gpu-<date>.md.
 #   scripts/gpu-check.sh prepare-model   (build machine)
@@ -197,9 +198,11 @@ profile() {
   local out=${1:-$G/results}
   mkdir -p "$out"
   export LD_LIBRARY_PATH="$PWD/$G/bin:${LD_LIBRARY_PATH:-}"
-  for c in int4g128_bf16_m1_n28672_k4096 int4g128_bf16_m2048_n28672_k4096; do
+  for c in int4g128_bf16_m1_n28672_k4096 int4g128_bf16_m16_n28672_k4096 \
+    int4g128_bf16_m2048_n28672_k4096; do
     ncu --section SpeedOfLight --section ComputeWorkloadAnalysis \
-      --section MemoryWorkloadAnalysis --section Occupancy -c 1 \
+      --section MemoryWorkloadAnalysis --section Occupancy \
+      --section WarpStateStats -c 1 \
       "$G/bin/qnt-gpu-harness" "$G/bench" --bench --filter "$c" --iters 1 \
       > "$out/ncu-$c.log" 2>&1
     grep -E "Duration|Throughput|Pipe|Occupancy|Registers" "$out/ncu-$c.log" | head -n 30
