@@ -255,13 +255,16 @@ Value LlamaBuilder::attention(Value q, Value keys, Value values,
   AffineExpr zero = getAffineConstantExpr(0, ctx);
   SmallVector<OpFoldResult> scoreShape = {b.getIndexAttr(h), b.getIndexAttr(t),
                                           length};
+  // Both contractions may sum in any order (reassociation lets LLVM
+  // vectorize their reductions), as the f32 linear layers do.
+  auto fm = arith::FastMathFlags::reassoc | arith::FastMathFlags::contract;
   // scores[h, t, s] = q[t, h, :] . k[s, h / group, :]
   Value scores = contraction(
       zeros(scoreShape), {q, keys},
       {map(4, {d(1), d(0), d(3)}),
        map(4, {zero, d(2), d(0).floorDiv(group), d(3)}),
        map(4, {d(0), d(1), d(2)})},
-      3);
+      3, fm);
   // Scale and causal mask: position pos + t sees cache positions <= it.
   float scale = 1.0f / std::sqrt(float(hd));
   AffineMap id3 = b.getMultiDimIdentityMap(3);
@@ -307,13 +310,21 @@ Value LlamaBuilder::attention(Value q, Value keys, Value values,
                             arith::AddFOp::create(nb, nl, a[0], a[1])
                                 .getResult());
                       });
-  // out[t, h, :] = sum_s e[h, t, s] v[s, h / group, :] / sum[h, t]
+  // out[t, h, :] = sum_s e[h, t, s] v[s, h / group, :] / sum[h, t], with
+  // the values transposed to [KV, D, S] first so that the sum over s reads
+  // both operands contiguously (vectorizable).
+  SmallVector<OpFoldResult> vtShape = {b.getIndexAttr(c.kvHeads),
+                                       b.getIndexAttr(hd), length};
+  Value vT = generic(tensor::EmptyOp::create(b, loc, vtShape, f32), {values},
+                     {map(3, {zero, d(2), d(0), d(1)}), id3}, 3, 0,
+                     [&](OpBuilder &nb, Location nl, ValueRange a) {
+                       linalg::YieldOp::create(nb, nl, a[0]);
+                     });
   Value weighted = contraction(
-      zeros({t, h, hd}), {e, values},
-      {map(4, {d(1), d(0), d(3)}),
-       map(4, {zero, d(3), d(1).floorDiv(group), d(2)}),
+      zeros({t, h, hd}), {e, vT},
+      {map(4, {d(1), d(0), d(3)}), map(4, {d(1).floorDiv(group), d(2), d(3)}),
        map(4, {d(0), d(1), d(2)})},
-      3);
+      3, fm);
   return generic(tensor::EmptyOp::create(b, loc, ArrayRef<int64_t>{t, h, hd},
                                          f32),
                  {weighted, sum}, {id3, map(3, {d(1), d(0)}), id3}, 3, 0,
