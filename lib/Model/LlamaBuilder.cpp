@@ -310,21 +310,25 @@ Value LlamaBuilder::attention(Value q, Value keys, Value values,
                             arith::AddFOp::create(nb, nl, a[0], a[1])
                                 .getResult());
                       });
-  // out[t, h, :] = sum_s e[h, t, s] v[s, h / group, :] / sum[h, t], with
-  // the values transposed to [KV, D, S] first so that the sum over s reads
-  // both operands contiguously (vectorizable).
-  SmallVector<OpFoldResult> vtShape = {b.getIndexAttr(c.kvHeads),
-                                       b.getIndexAttr(hd), length};
-  Value vT = generic(tensor::EmptyOp::create(b, loc, vtShape, f32), {values},
+  // out[t, h, :] = sum_s e[h, t, s] v[s, h / group, :] / sum[h, t]. On the
+  // CPU the values are transposed to [KV, D, S] first so that the sum over
+  // s reads both operands contiguously (vectorizable); on the GPU
+  // neighbouring threads (over :) already read neighbouring values.
+  AffineMap valueMap = map(4, {zero, d(3), d(1).floorDiv(group), d(2)});
+  if (!options.cuda) {
+    SmallVector<OpFoldResult> vtShape = {b.getIndexAttr(c.kvHeads),
+                                         b.getIndexAttr(hd), length};
+    values = generic(tensor::EmptyOp::create(b, loc, vtShape, f32), {values},
                      {map(3, {zero, d(2), d(0), d(1)}), id3}, 3, 0,
                      [&](OpBuilder &nb, Location nl, ValueRange a) {
                        linalg::YieldOp::create(nb, nl, a[0]);
                      });
+    valueMap = map(4, {d(1).floorDiv(group), d(2), d(3)});
+  }
   Value weighted = contraction(
-      zeros({t, h, hd}), {e, vT},
-      {map(4, {d(1), d(0), d(3)}), map(4, {d(1).floorDiv(group), d(2), d(3)}),
-       map(4, {d(0), d(1), d(2)})},
-      3, fm);
+      zeros({t, h, hd}), {e, values},
+      {map(4, {d(1), d(0), d(3)}), valueMap, map(4, {d(0), d(1), d(2)})}, 3,
+      fm);
   return generic(tensor::EmptyOp::create(b, loc, ArrayRef<int64_t>{t, h, hd},
                                          f32),
                  {weighted, sum}, {id3, map(3, {d(1), d(0)}), id3}, 3, 0,
