@@ -77,8 +77,7 @@ struct ConvertQntToGPUPass
 
     // bf16/f16 activations go to the tensor cores: few rows to the skinny
     // kernel, many to the GEMM (on sm_90a the wgmma one); the rest to the
-    // GEMV. Identical layers share
-    // one kernel.
+    // GEMV. Identical layers share one kernel.
     std::string key;
     int64_t gridX, gridY, threads, smem = 0;
     std::function<gpu::GPUFuncOp(StringRef)> build;
