@@ -9,13 +9,13 @@
 #       device tool).
 #   scripts/gpu-check.sh run [OUT]  (GPU machine: driver, python3 + torch)
 #       runs the correctness cases, a whole compiled function (bench/gpu/e2e),
-#       compute-sanitizer memcheck on a subset,
+#       compute-sanitizer memcheck of every test case,
 #       the kernel benchmark and the cuBLAS / tinygemm anchors; logs go to
 #       OUT (default .gpu/results).
 #   scripts/gpu-check.sh prepare-sweep / sweep [OUT]
-#       the same for a sweep of kernel parameters (SWEEP: pipeline options)
-#       over the M = 1 and M = 16 cases, plus ncu profiles of two skinny
-#       kernels.
+#       a sweep of kernel parameters (SWEEP: pipeline options): per
+#       variant the test cases (checked) and the M = 1 and M = 16 bench
+#       cases (timed), plus ncu profiles of two skinny kernels.
 #   scripts/gpu-check.sh profile [OUT] (GPU machine, after prepare)
 #       ncu profiles of the int4 g128 4096 x 28672 kernels at M = 1, 16
 #       and 2048: speed of light, compute and memory workload, occupancy,
@@ -156,23 +156,27 @@ print(f"{gpu.shape[0]} positions: max |gpu - cpu| {d.max():.3g}, "
 PY
 }
 
-# name:pipeline options (the skinny kernel's warps per block and unroll).
-SWEEP="default: w4u1:skinny-warps=4,skinny-unroll=1 w4u4:skinny-warps=4,skinny-unroll=4
-w8u2:skinny-warps=8,skinny-unroll=2 w16u2:skinny-warps=16,skinny-unroll=2
-w2u4:skinny-warps=2,skinny-unroll=4 w8u4:skinny-warps=8,skinny-unroll=4"
+# name:pipeline options (the skinny kernel's warps per block, unroll and
+# 16-channel tiles per block).
+SWEEP="default: t2:skinny-tiles=2 t2u1:skinny-tiles=2,skinny-unroll=1
+t4u1:skinny-tiles=4,skinny-unroll=1 t2w16u1:skinny-tiles=2,skinny-warps=16,skinny-unroll=1
+t4w8u1:skinny-tiles=4,skinny-warps=8,skinny-unroll=1"
 
+# Each variant compiles the sweep cases (timed) and the test cases (checked).
 prepare_sweep() {
   scripts/setup.sh
   ninja -C build qnt-gpu-harness
   rm -rf "$G" && mkdir -p "$G/bin"
   for v in $SWEEP; do
     local name=${v%%:*} opts=${v#*:}
-    local d="$G/sweep-$name"
-    mkdir -p "$d"
-    python3 bench/gpu/gen_cases.py --set sweep "$d"
-    build/bin/quant-opt "$d/cases.mlir" \
-      --qnt-cuda-pipeline="chip=sm_90 format=bin ${opts//,/ }" \
-      --qnt-dump-gpu-binaries="dir=$d" -o /dev/null
+    for set in sweep test; do
+      local d="$G/$set-$name"
+      mkdir -p "$d"
+      python3 bench/gpu/gen_cases.py --set $set "$d"
+      build/bin/quant-opt "$d/cases.mlir" \
+        --qnt-cuda-pipeline="chip=sm_90a format=bin ${opts//,/ }" \
+        --qnt-dump-gpu-binaries="dir=$d" -o /dev/null
+    done
   done
   cp build/bin/qnt-gpu-harness build/lib/libQMLIRCudaRuntime.so "$G/bin/"
   cp bench/gpu/anchors.py "$G/"
@@ -183,17 +187,24 @@ sweep() {
   local out=${1:-$G/results}
   mkdir -p "$out"
   export LD_LIBRARY_PATH="$PWD/$G/bin:${LD_LIBRARY_PATH:-}"
+  local rc=0
+  for d in "$G"/test-*; do
+    echo "== ${d#$G/}"
+    "$G/bin/qnt-gpu-harness" "$d" | grep -v "^PASS"
+  done 2>&1 | tee "$out/sweep-test.log" || rc=1
   for d in "$G"/sweep-*; do
     echo "== ${d#$G/}"
     "$G/bin/qnt-gpu-harness" "$d" --bench
   done 2>&1 | tee "$out/sweep.log"
-  for c in int4g128_bf16_m1_n28672_k4096 int4g128_bf16_m1_n4096_k14336; do
+  # ncu of the skinny kernel with two channel tiles per block.
+  for c in int4g128_bf16_m1_n28672_k4096 int4g128_bf16_m16_n28672_k4096; do
     ncu --section SpeedOfLight --section Occupancy --section WarpStateStats \
       --section MemoryWorkloadAnalysis --section SchedulerStats -c 1 \
-      "$G/bin/qnt-gpu-harness" "$G/sweep-default" --bench --filter "$c" \
-      --iters 1 > "$out/ncu-$c.log" 2>&1
-    grep -E "Duration|Throughput|Hit Rate|Occupancy|Registers|Issued|Eligible|Stall|Warp Cycles" "$out/ncu-$c.log" | head -n 40
+      "$G/bin/qnt-gpu-harness" "$G/sweep-t2" --bench --filter "$c" \
+      --iters 1 > "$out/ncu-t2-$c.log" 2>&1
+    grep -E "Duration|Throughput|Hit Rate|Occupancy|Registers|Issued|Eligible|Stall|Warp Cycles" "$out/ncu-t2-$c.log" | head -n 40
   done
+  return $rc
 }
 
 profile() {
@@ -220,11 +231,15 @@ run() {
   "$G/bin/qnt-gpu-harness" "$G/test" 2>&1 | tee "$out/test.log" || rc=1
   "$G/bin/qnt-gpu-harness" "$G/test-sm90" --filter _m2048_ 2>&1 | tee -a "$out/test.log" || rc=1
   "$G/bin/e2e-layer" 2>&1 | tee -a "$out/test.log" || rc=1
-  # memcheck every scheme's M=16 and M=130 case (the sanitizer is slow).
-  for f in _m16_ _m130_; do
+  # memcheck every kernel: all test cases (GEMV, skinny, wgmma GEMM) and
+  # the sm_90 mma.sync GEMM cases.
+  : > "$out/memcheck.log"
+  for cases in "test" "test-sm90 --filter _m2048_"; do
     compute-sanitizer --tool memcheck --error-exitcode 3 \
-      "$G/bin/qnt-gpu-harness" "$G/test" --filter $f 2>&1 | tail -n 25
-  done | tee "$out/memcheck.log" || rc=1
+      "$G/bin/qnt-gpu-harness" $G/$cases > "$out/memcheck-cases.log" 2>&1 || rc=1
+    grep -v "^PASS" "$out/memcheck-cases.log" | tee -a "$out/memcheck.log"
+  done
+  rm "$out/memcheck-cases.log"
   "$G/bin/qnt-gpu-harness" "$G/bench" --bench 2>&1 | tee "$out/bench.log" || rc=1
   python3 "$G/anchors.py" 2>&1 | tee "$out/anchors.log" || rc=1
   return $rc

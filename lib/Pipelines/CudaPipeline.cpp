@@ -48,6 +48,7 @@ void qmlir::buildQntCudaPipeline(OpPassManager &pm,
   gemv.unroll = options.gemvUnroll;
   gemv.skinnyWarps = options.skinnyWarps;
   gemv.skinnyUnroll = options.skinnyUnroll;
+  gemv.skinnyTiles = options.skinnyTiles;
   // The architecture-specific Hopper target has the warpgroup MMA.
   gemv.wgmma = options.chip == "sm_90a";
   pm.addPass(createConvertQntToGPUPass(gemv));

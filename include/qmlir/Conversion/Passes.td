@@ -133,6 +133,9 @@ def ConvertQntToGPUPass : Pass<"convert-qnt-to-gpu", "::mlir::ModuleOp"> {
     Option<"skinnyUnroll", "skinny-unroll", "int64_t", /*default=*/"0",
            "Skinny-kernel windows loaded at once, at most (the largest count "
            "up to this that divides the windows of K; 0: chosen per shape)">,
+    Option<"skinnyTiles", "skinny-tiles", "int64_t", /*default=*/"0",
+           "Skinny-kernel tiles of 16 output channels per block, sharing "
+           "the activation loads (1, 2 or 4; 0: chosen per shape)">,
     Option<"wgmma", "wgmma", "bool", /*default=*/"false",
            "Layers with 64 or more bf16/f16 rows use the Hopper warpgroup "
            "GEMM (wgmma.mma_async; the kernels then need sm_90a)">

@@ -93,6 +93,11 @@ struct QntCudaPipelineOptions
       *this, "skinny-unroll",
       llvm::cl::desc("Skinny-kernel windows loaded at once (0: per shape)"),
       llvm::cl::init(0)};
+  PassOptions::Option<int64_t> skinnyTiles{
+      *this, "skinny-tiles",
+      llvm::cl::desc("Skinny-kernel tiles of 16 channels per block (0: per "
+                     "shape)"),
+      llvm::cl::init(0)};
   PassOptions::Option<bool> barePointers{
       *this, "bare-pointers",
       llvm::cl::desc("Kernels take bare pointers (static shapes only, the "

@@ -86,7 +86,7 @@ struct ConvertQntToGPUPass
     if (canUseSkinny(shape)) {
       std::string whyNot;
       FailureOr<SkinnyConfig> chosen = chooseSkinnyConfig(
-          shape, SkinnyTuning{skinnyWarps, skinnyUnroll}, whyNot);
+          shape, SkinnyTuning{skinnyWarps, skinnyUnroll, skinnyTiles}, whyNot);
       if (failed(chosen))
         return op.emitOpError() << "cannot generate its GPU kernel: " << whyNot;
       SkinnyConfig config = *chosen;
@@ -94,7 +94,8 @@ struct ConvertQntToGPUPass
                        config.outType, m, n, k) +
             "_c" + std::to_string(config.chunkBytes) + "w" +
             std::to_string(config.splitWarps) + "u" +
-            std::to_string(config.unroll);
+            std::to_string(config.unroll) +
+            (config.tiles > 1 ? "t" + std::to_string(config.tiles) : "");
       gridX = config.gridX();
       gridY = 1;
       threads = config.blockThreads();

@@ -41,23 +41,48 @@ bool qnt::canUseSkinny(const KernelShape &shape) {
 FailureOr<SkinnyConfig> qnt::chooseSkinnyConfig(const KernelShape &shape,
                                                 const SkinnyTuning &tuning,
                                                 std::string &whyNot) {
-  SkinnyConfig c{shape};
-  c.chunkBytes = chooseChunk(shape);
-  int64_t windows = shape.k / c.window(shape.scheme.getBitsPerCode());
-  // About 4096 warps over the GPU (32 per SM of an H100) keep enough loads
-  // in flight to stream the weights at full bandwidth.
-  c.splitWarps = 1;
-  while (c.splitWarps < 16 && c.gridX() * c.splitWarps < 4096 &&
-         2 * c.splitWarps <= windows)
-    c.splitWarps *= 2;
-  c.unroll = windows % 2 == 0 && windows / c.splitWarps >= 4 ? 2 : 1;
-
-  if (tuning.warps < 0 || tuning.warps > 32 || tuning.unroll < 0) {
-    whyNot = "skinny-warps must be in [0, 32] and skinny-unroll >= 0";
+  if (tuning.warps < 0 || tuning.warps > 32 || tuning.unroll < 0 ||
+      (tuning.tiles != 0 && tuning.tiles != 1 && tuning.tiles != 2 &&
+       tuning.tiles != 4)) {
+    whyNot = "skinny-warps must be in [0, 32], skinny-unroll >= 0 and "
+             "skinny-tiles 0, 1, 2 or 4";
     return failure();
   }
+  SkinnyConfig c{shape};
+  c.chunkBytes = chooseChunk(shape);
+  // Two tiles of channels per block share each activation load: that pays
+  // with two tiles of M (int4: the activations are then 4x the code bytes)
+  // and,
+  // for one row, only where N leaves thousands of blocks (4096 x 28672:
+  // 7-13 % faster; N = 4096 or 6144: 3-16 % slower). A third and fourth
+  // tile cost more in registers (occupancy) than they save (H100,
+  // bench/results/gpu-2026-11-23-h100-tiles).
+  c.tiles = tuning.tiles                     ? tuning.tiles
+            : c.mTiles() > 1 || c.n >= 16384 ? 2
+                                             : 1;
+  int64_t windows = shape.k / c.window(shape.scheme.getBitsPerCode());
+  // About 4096 warps over the GPU (32 per SM of an H100) keep enough loads
+  // in flight to stream the weights at full bandwidth; the warps' partial
+  // sums must fit in 48 KiB of shared memory.
+  auto fits = [&](int64_t warps) {
+    return warps * c.accumulators() * 32 * 4 <= 48 * 1024;
+  };
+  c.splitWarps = 1;
+  while (c.splitWarps < 16 && c.gridX() * c.splitWarps < 4096 &&
+         2 * c.splitWarps <= windows && fits(2 * c.splitWarps))
+    c.splitWarps *= 2;
+  // With two tiles, loading two windows at once takes so many registers
+  // that fewer warps fit on an SM than the extra loads in flight are worth.
+  c.unroll =
+      c.tiles == 1 && windows % 2 == 0 && windows / c.splitWarps >= 4 ? 2 : 1;
+
   if (tuning.warps)
     c.splitWarps = tuning.warps;
+  if (!fits(c.splitWarps)) {
+    whyNot = "the partial sums of " + std::to_string(c.splitWarps) +
+             " warps do not fit in 48 KiB of shared memory";
+    return failure();
+  }
   if (tuning.unroll)
     for (int64_t u = tuning.unroll; u >= 1; --u)
       if (windows % u == 0) {
@@ -128,8 +153,10 @@ private:
   /// With one tile of M, the activations are loaded with the codes, a group
   /// ahead (more rows would cost too many registers).
   bool prefetchX;
-  Value t4, rows[2], pairTable;
-  SmallVector<Value> tokens;
+  Value t4, pairTable;
+  /// Per tile the lane's two channels (grp and grp + 8 of the tile), and
+  /// per tile of 8 rows of M the lane's row.
+  SmallVector<Value> rows, tokens;
 };
 
 /// The activations of the lane's chunk in one row of M, as words of two
@@ -152,7 +179,7 @@ SmallVector<Value> SkinnyEmitter::loadActivations(Value kLane, Value token) {
 }
 
 /// The global reads of the codes of `unroll` windows: per window the code
-/// words of the lane's two channels (and its activations, see prefetchX).
+/// words of the lane's channels (and its activations, see prefetchX).
 SmallVector<Value> SkinnyEmitter::loadCodes(Value groupIdx) {
   SmallVector<Value> raw;
   for (int64_t u = 0; u < c.unroll; ++u) {
@@ -176,8 +203,8 @@ SmallVector<Value> SkinnyEmitter::loadCodes(Value groupIdx) {
   return raw;
 }
 
-/// The stored scales (and zero points) of the lane's two channels for
-/// `unroll` windows.
+/// The stored scales (and zero points) of the lane's channels for `unroll`
+/// windows.
 SmallVector<Value> SkinnyEmitter::loadScales(Value groupIdx) {
   SmallVector<Value> raw;
   for (int64_t u = 0; u < c.unroll; ++u) {
@@ -208,17 +235,19 @@ SmallVector<Value> SkinnyEmitter::int4Pairs(Value word, Value bias) {
   return pairs;
 }
 
-/// One window: dequantized pairs of both channels against the lane's
-/// activations on the tensor cores, scaled once into `acc`.
+/// One window: dequantized pairs of the lane's channels against its
+/// activations on the tensor cores, scaled once into `acc` (per tile of
+/// channels, per tile of M, the 4 accumulators of an mma).
 void SkinnyEmitter::accumulateWindow(ArrayRef<Value> raw,
                                      ArrayRef<Value> scalesIn, Value windowIdx,
                                      MutableArrayRef<Value> acc) {
   Value g = groupOf(windowIdx);
   Value kLane = kOfLane(windowIdx);
-  Value scale[2], bias[2];
-  for (int64_t r = 0; r < 2; ++r) {
+  size_t numRows = rows.size();
+  SmallVector<Value> scale(numRows), bias(numRows);
+  for (size_t r = 0; r < numRows; ++r) {
     scale[r] = finishScale(scalesIn[r], rows[r], g);
-    Value zpRaw = zp ? scalesIn[2 + r] : Value();
+    Value zpRaw = zp ? scalesIn[numRows + r] : Value();
     if (bits == 8) {
       // 2^23 + zero point, as codeValue wants it.
       if (zp)
@@ -245,85 +274,102 @@ void SkinnyEmitter::accumulateWindow(ArrayRef<Value> raw,
   // The activations of the lane's chunk, per tile of 8 rows of M.
   SmallVector<SmallVector<Value>> xw;
   for (Value token : tokens)
-    xw.push_back(prefetchX ? SmallVector<Value>(raw.drop_front(2 * numWords))
-                           : loadActivations(kLane, token));
+    xw.push_back(prefetchX
+                     ? SmallVector<Value>(raw.drop_front(numRows * numWords))
+                     : loadActivations(kLane, token));
 
   SmallVector<Value> win(acc.size(), f32c(0.0f));
-  auto step = [&](Value a0, Value a1, Value a2, Value a3,
-                  function_ref<std::pair<Value, Value>(size_t)> bOf) {
-    for (size_t mt = 0; mt < tokens.size(); ++mt) {
+  int64_t mTiles = tokens.size();
+  // One k16 step of channel tile t: A = (a0, a1, a2, a3), B per tile of M.
+  auto step = [&](int64_t t, Value a0, Value a1, Value a2, Value a3,
+                  function_ref<std::pair<Value, Value>(int64_t)> bOf) {
+    for (int64_t mt = 0; mt < mTiles; ++mt) {
       auto [b0, b1] = bOf(mt);
-      SmallVector<Value> next =
-          mma({a0, a1, a2, a3}, {b0, b1},
-              ArrayRef<Value>(win).slice(4 * mt, 4));
-      std::copy(next.begin(), next.end(), win.begin() + 4 * mt);
+      MutableArrayRef<Value> w =
+          MutableArrayRef<Value>(win).slice(4 * (t * mTiles + mt), 4);
+      SmallVector<Value> next = mma({a0, a1, a2, a3}, {b0, b1}, w);
+      std::copy(next.begin(), next.end(), w.begin());
     }
   };
+  // int4: the activations (x1, x5), (x0, x4), ... from the words (x0, x1),
+  // (x2, x3), ..., in the order of the pairs int4Pairs makes; shared by the
+  // channel tiles. Per tile of M, word and half of the word's k16 steps.
+  SmallVector<std::pair<Value, Value>> permuted;
+  if (bits == 4 && !s.isTable())
+    for (int64_t mt = 0; mt < mTiles; ++mt)
+      for (int64_t wi = 0; wi < numWords; ++wi)
+        for (int64_t st = 0; st < 2; ++st) {
+          Value lo = xw[mt][4 * wi + st], hi = xw[mt][4 * wi + 2 + st];
+          permuted.push_back({prmt(lo, hi, 0x7632), prmt(lo, hi, 0x5410)});
+        }
   for (int64_t wi = 0; wi < numWords; ++wi) {
-    Value word[2] = {raw[wi], raw[numWords + wi]};
-    if (bits == 8) {
-      // Elements e0..e3 (byte i), as pairs (e0, e1), (e2, e3).
-      Value pairs[2][2];
-      for (int64_t r = 0; r < 2; ++r)
-        for (int64_t p = 0; p < 2; ++p) {
-          Value lo = codeValue(word[r], 16 * p, bias[r]);
-          Value hi = codeValue(word[r], 16 * p + 8, bias[r]);
-          Value v = vector::FromElementsOp::create(
-              b, loc, VectorType::get({2}, f32), ValueRange{lo, hi});
-          pairs[r][p] = asWord(arith::TruncFOp::create(
-              b, loc, VectorType::get({2}, actType), v));
-        }
-      step(pairs[0][0], pairs[1][0], pairs[0][1], pairs[1][1],
-           [&](size_t mt) {
-             return std::make_pair(xw[mt][2 * wi], xw[mt][2 * wi + 1]);
-           });
-      continue;
-    }
-    if (s.isTable()) {
-      // Byte i holds the pair (e2i, e2i+1): one lookup.
-      Value pairs[2][4];
-      for (int64_t r = 0; r < 2; ++r)
-        for (int64_t i = 0; i < 4; ++i) {
-          Value byte = arith::AndIOp::create(
-              b, loc, arith::ShRUIOp::create(b, loc, word[r], i32c(8 * i)),
-              i32c(0xFF));
-          Value at = arith::IndexCastUIOp::create(b, loc, b.getIndexType(),
-                                                  byte);
-          pairs[r][i] =
-              memref::LoadOp::create(b, loc, pairTable, ValueRange{at});
-        }
-      for (int64_t st = 0; st < 2; ++st)
-        step(pairs[0][2 * st], pairs[1][2 * st], pairs[0][2 * st + 1],
-             pairs[1][2 * st + 1], [&](size_t mt) {
-               return std::make_pair(xw[mt][4 * wi + 2 * st],
-                                     xw[mt][4 * wi + 2 * st + 1]);
+    for (int64_t t = 0; t < c.tiles; ++t) {
+      int64_t r0 = 2 * t;
+      Value word[2] = {raw[r0 * numWords + wi], raw[(r0 + 1) * numWords + wi]};
+      if (bits == 8) {
+        // Elements e0..e3 (byte i), as pairs (e0, e1), (e2, e3).
+        Value pairs[2][2];
+        for (int64_t r = 0; r < 2; ++r)
+          for (int64_t p = 0; p < 2; ++p) {
+            Value lo = codeValue(word[r], 16 * p, bias[r0 + r]);
+            Value hi = codeValue(word[r], 16 * p + 8, bias[r0 + r]);
+            Value v = vector::FromElementsOp::create(
+                b, loc, VectorType::get({2}, f32), ValueRange{lo, hi});
+            pairs[r][p] = asWord(arith::TruncFOp::create(
+                b, loc, VectorType::get({2}, actType), v));
+          }
+        step(t, pairs[0][0], pairs[1][0], pairs[0][1], pairs[1][1],
+             [&](int64_t mt) {
+               return std::make_pair(xw[mt][2 * wi], xw[mt][2 * wi + 1]);
              });
-      continue;
+        continue;
+      }
+      if (s.isTable()) {
+        // Byte i holds the pair (e2i, e2i+1): one lookup.
+        Value pairs[2][4];
+        for (int64_t r = 0; r < 2; ++r)
+          for (int64_t i = 0; i < 4; ++i) {
+            Value byte = arith::AndIOp::create(
+                b, loc, arith::ShRUIOp::create(b, loc, word[r], i32c(8 * i)),
+                i32c(0xFF));
+            Value at =
+                arith::IndexCastUIOp::create(b, loc, b.getIndexType(), byte);
+            pairs[r][i] =
+                memref::LoadOp::create(b, loc, pairTable, ValueRange{at});
+          }
+        for (int64_t st = 0; st < 2; ++st)
+          step(t, pairs[0][2 * st], pairs[1][2 * st], pairs[0][2 * st + 1],
+               pairs[1][2 * st + 1], [&](int64_t mt) {
+                 return std::make_pair(xw[mt][4 * wi + 2 * st],
+                                       xw[mt][4 * wi + 2 * st + 1]);
+               });
+        continue;
+      }
+      SmallVector<Value> pairs[2];
+      for (int64_t r = 0; r < 2; ++r) {
+        Value w = word[r];
+        if (s.getSymmetric())
+          w = arith::XOrIOp::create(b, loc, w, i32c(0x88888888));
+        pairs[r] = int4Pairs(w, bias[r0 + r]);
+      }
+      // Pairs (e1, e5), (e0, e4) then (e3, e7), (e2, e6).
+      for (int64_t st = 0; st < 2; ++st)
+        step(t, pairs[0][2 * st], pairs[1][2 * st], pairs[0][2 * st + 1],
+             pairs[1][2 * st + 1], [&](int64_t mt) {
+               return permuted[(mt * numWords + wi) * 2 + st];
+             });
     }
-    SmallVector<Value> pairs[2];
-    for (int64_t r = 0; r < 2; ++r) {
-      Value w = word[r];
-      if (s.getSymmetric())
-        w = arith::XOrIOp::create(b, loc, w, i32c(0x88888888));
-      pairs[r] = int4Pairs(w, bias[r]);
-    }
-    // Pairs (e1, e5), (e0, e4) then (e3, e7), (e2, e6); the activations
-    // (x1, x5), (x0, x4), ... from the words (x0, x1), (x2, x3), ...
-    for (int64_t st = 0; st < 2; ++st)
-      step(pairs[0][2 * st], pairs[1][2 * st], pairs[0][2 * st + 1],
-           pairs[1][2 * st + 1], [&](size_t mt) {
-             Value lo = xw[mt][4 * wi + st], hi = xw[mt][4 * wi + 2 + st];
-             Value first = prmt(lo, hi, 0x7632);
-             return std::make_pair(first, prmt(lo, hi, 0x5410));
-           });
   }
-  // c0, c1 belong to channel g, c2, c3 to channel g + 8.
-  for (size_t i = 0; i < acc.size(); ++i)
-    acc[i] = fma(win[i], scale[(i % 4) / 2], acc[i]);
+  // Per mma, c0 and c1 belong to channel grp of the tile, c2 and c3 to
+  // channel grp + 8.
+  for (size_t i = 0; i < acc.size(); ++i) {
+    int64_t t = i / (4 * mTiles);
+    acc[i] = fma(win[i], scale[2 * t + (i % 4) / 2], acc[i]);
+  }
 }
 
 /// The warps' partial sums meet in shared memory; out = init + their sum
-/// for the 16 channels and M rows of the block.
+/// for the channels and M rows of the block.
 void SkinnyEmitter::reduceAndStore(ArrayRef<Value> acc, Value warp,
                                    Value lane) {
   Value red = extraSharedBuffers.back();
@@ -331,35 +377,40 @@ void SkinnyEmitter::reduceAndStore(ArrayRef<Value> acc, Value warp,
     memref::StoreOp::create(b, loc, acc[i], red,
                             ValueRange{warp, idx(i), lane});
   gpu::BarrierOp::create(b, loc);
-  int64_t outputs = 16 * 8 * c.mTiles();
+  int64_t channels = c.channels();
+  int64_t outputs = channels * 8 * c.mTiles();
   Value n0 = arith::MulIOp::create(
-      b, loc, gpu::BlockIdOp::create(b, loc, gpu::Dimension::x), idx(16));
+      b, loc, gpu::BlockIdOp::create(b, loc, gpu::Dimension::x), idx(channels));
   scf::ForOp::create(
       b, loc, tid, idx(outputs), idx(c.blockThreads()), ValueRange{},
       [&](OpBuilder &nb, Location nl, Value o, ValueRange) {
         OpBuilder::InsertionGuard guard(b);
         b.setInsertionPointToEnd(nb.getInsertionBlock());
-        // Output o: channel r = o % 16 of the block, row j = o / 16 of M;
-        // held by lane (r % 8) * 4 + (j % 8) / 2 as accumulator
-        // (j / 8) * 4 + (r / 8) * 2 + j % 2.
-        Value r = arith::RemUIOp::create(b, loc, o, idx(16));
-        Value j = arith::DivUIOp::create(b, loc, o, idx(16));
+        // Output o: channel r = o % channels of the block (t = r / 16 of
+        // tile t), row j = o / channels of M; held by lane (r % 8) * 4 +
+        // (j % 8) / 2 as accumulator (t * mTiles + j / 8) * 4 +
+        // (r % 16 / 8) * 2 + j % 2.
+        Value r = arith::RemUIOp::create(b, loc, o, idx(channels));
+        Value j = arith::DivUIOp::create(b, loc, o, idx(channels));
         Value srcLane = arith::AddIOp::create(
             b, loc,
             arith::MulIOp::create(
                 b, loc, arith::RemUIOp::create(b, loc, r, idx(8)), idx(4)),
             arith::DivUIOp::create(
                 b, loc, arith::RemUIOp::create(b, loc, j, idx(8)), idx(2)));
-        Value e = arith::AddIOp::create(
+        Value mma = arith::AddIOp::create(
             b, loc,
-            arith::MulIOp::create(
-                b, loc, arith::DivUIOp::create(b, loc, j, idx(8)), idx(4)),
-            arith::AddIOp::create(
-                b, loc,
-                arith::MulIOp::create(
-                    b, loc, arith::DivUIOp::create(b, loc, r, idx(8)),
-                    idx(2)),
-                arith::RemUIOp::create(b, loc, j, idx(2))));
+            arith::MulIOp::create(b, loc,
+                                  arith::DivUIOp::create(b, loc, r, idx(16)),
+                                  idx(c.mTiles())),
+            arith::DivUIOp::create(b, loc, j, idx(8)));
+        Value half = arith::DivUIOp::create(
+            b, loc, arith::RemUIOp::create(b, loc, r, idx(16)), idx(8));
+        Value e = arith::AddIOp::create(
+            b, loc, arith::MulIOp::create(b, loc, mma, idx(4)),
+            arith::AddIOp::create(b, loc,
+                                  arith::MulIOp::create(b, loc, half, idx(2)),
+                                  arith::RemUIOp::create(b, loc, j, idx(2))));
         Value sum = f32c(0.0f);
         for (int64_t w = 0; w < c.splitWarps; ++w)
           sum = arith::AddFOp::create(
@@ -374,15 +425,15 @@ void SkinnyEmitter::reduceAndStore(ArrayRef<Value> acc, Value warp,
 
 gpu::GPUFuncOp SkinnyEmitter::build(gpu::GPUModuleOp module, StringRef name) {
   OpBuilder::InsertionGuard guard(b);
-  int64_t numAcc = 4 * c.mTiles();
+  int64_t numAcc = c.accumulators();
   SmallVector<Type> extra;
   if (s.isTable())
     extra.push_back(sharedType({256}, i32));
   extra.push_back(sharedType({c.splitWarps, numAcc, 32}, f32));
   gpu::GPUFuncOp func = createKernel(module, name, extra);
   prefetchX = c.mTiles() == 1;
-  codesPerWindow = 2 * numWords + (prefetchX ? cpc / 2 : 0);
-  scalesPerWindow = zp ? 4 : 2;
+  codesPerWindow = 2 * c.tiles * numWords + (prefetchX ? cpc / 2 : 0);
+  scalesPerWindow = (zp ? 4 : 2) * c.tiles;
 
   if (s.isTable()) {
     // The pair table: entry b = (T[b >> 4], T[b & 15]) in the compute type.
@@ -413,14 +464,15 @@ gpu::GPUFuncOp SkinnyEmitter::build(gpu::GPUModuleOp module, StringRef name) {
   Value grp = arith::DivUIOp::create(b, loc, lane, idx(4));
   t4 = arith::RemUIOp::create(b, loc, lane, idx(4));
   Value n0 = arith::MulIOp::create(
-      b, loc, gpu::BlockIdOp::create(b, loc, gpu::Dimension::x), idx(16));
+      b, loc, gpu::BlockIdOp::create(b, loc, gpu::Dimension::x),
+      idx(c.channels()));
   // Channels past N and rows past M read the last valid one; their results
   // are never stored.
-  for (int64_t r = 0; r < 2; ++r)
-    rows[r] = minIdx(arith::AddIOp::create(
-                         b, loc, n0,
-                         arith::AddIOp::create(b, loc, grp, idx(8 * r))),
-                     n - 1);
+  for (int64_t r = 0; r < 2 * c.tiles; ++r)
+    rows.push_back(
+        minIdx(arith::AddIOp::create(
+                   b, loc, n0, arith::AddIOp::create(b, loc, grp, idx(8 * r))),
+               n - 1));
   for (int64_t mt = 0; mt < c.mTiles(); ++mt)
     tokens.push_back(minIdx(
         arith::AddIOp::create(b, loc, grp, idx(8 * mt)), m - 1));

@@ -155,44 +155,49 @@ func.func @gemm_big_tile(%x: tensor<256x64xbf16>, %c: tensor<256x64xi8>, %s: ten
 
 // -----
 
-// bf16 activations, M = 1: the skinny tensor-core kernel. 16 channels per
-// block (N = 4096 -> 256 blocks); K = 4096 is 32 windows of 128 (16-byte
-// chunks of 32 codes per lane), split over 16 warps. Each lane loads its
-// two channels' chunks, the next window's before this one's arithmetic; the int4 pairs are the nibbles at 0x000F000F (983055)
-// of the shifted word or'ed into 128.0 bf16 twice (0x43004300 = 1124090624)
-// minus 136 (128 + 8) in one packed subtraction; the activations are
-// permuted into the pairs' order (prmt 0x7632 = 30258, 0x5410 = 21520); 8
-// mma.sync per window; f32 partial sums meet in shared memory.
+// bf16 activations, M = 1: the skinny tensor-core kernel. With N >= 16384
+// two tiles of 16 channels per block (N = 16384 -> 512 blocks); K = 4096 is
+// 32 windows of 128 (16-byte chunks of 32 codes per lane), split over 8
+// warps. Each lane loads its four channels' chunks, the next window's
+// before this one's arithmetic; the int4 pairs are the nibbles at
+// 0x000F000F (983055) of the shifted word or'ed into 128.0 bf16 twice
+// (0x43004300 = 1124090624) minus 136 (128 + 8) in one packed subtraction;
+// the activations are permuted into the pairs' order (prmt 0x7632 = 30258,
+// 0x5410 = 21520) once for both tiles; 8 mma.sync per tile and window; f32
+// partial sums (8 per lane) meet in shared memory.
 // CHECK-LABEL: func.func @skinny_int4
-// CHECK: gpu.launch_func @qnt_kernels::@[[K:qnt_skinny_int4_g128_bf16_bf16_m1_n4096_k4096_c16w16u1]] blocks in (%c256{{.*}}, %c1{{.*}}, %c1{{.*}}) threads in (%c512
-// CHECK: gpu.func @[[K]]({{.*}}) workgroup(%[[RED:.*]] : memref<16x4x32xf32, #gpu.address_space<workgroup>>)
-// CHECK-COUNT-2: vector.load %{{.*}} {alignment = 16 : i64} : memref<4096x2048xi8>, vector<16xi8>
+// CHECK: gpu.launch_func @qnt_kernels::@[[K:qnt_skinny_int4_g128_bf16_bf16_m1_n16384_k4096_c16w8u1t2]] blocks in (%c512{{.*}}, %c1{{.*}}, %c1{{.*}}) threads in (%c256
+// CHECK: gpu.func @[[K]]({{.*}}) workgroup(%[[RED:.*]] : memref<8x8x32xf32, #gpu.address_space<workgroup>>)
+// CHECK-COUNT-4: vector.load %{{.*}} {alignment = 16 : i64} : memref<16384x2048xi8>, vector<16xi8>
 // CHECK: scf.for
-// CHECK-COUNT-2: vector.load %{{.*}} {alignment = 16 : i64} : memref<4096x2048xi8>, vector<16xi8>
+// CHECK-COUNT-4: vector.load %{{.*}} {alignment = 16 : i64} : memref<16384x2048xi8>, vector<16xi8>
 // CHECK: vector.load %{{.*}} {alignment = 16 : i64} : memref<1x4096xbf16>, vector<8xbf16>
+// CHECK: nvvm.prmt <default> %c30258_i32
+// CHECK: nvvm.prmt <default> %c21520_i32
+// CHECK-COUNT-14: nvvm.prmt
+// CHECK-NOT: nvvm.prmt
 // CHECK: arith.xori %{{.*}}, %c-2004318072_i32
 // CHECK: arith.andi %{{.*}}, %c983055_i32
 // CHECK: arith.ori %{{.*}}, %c1124090624_i32
 // CHECK: arith.subf %{{.*}}, %{{.*}} : vector<2xbf16>
-// CHECK: nvvm.prmt <default> %c30258_i32
-// CHECK: nvvm.prmt <default> %c21520_i32
 // CHECK: nvvm.mma.sync {{.*}}multiplicandAPtxType = #nvvm.mma_type<bf16>{{.*}}shape = #nvvm.shape<m = 16, n = 8, k = 16>
 // CHECK: memref.store %{{.*}}, %[[RED]]
 // CHECK: gpu.barrier
 // CHECK: memref.load %[[RED]]
-func.func @skinny_int4(%x: tensor<1x4096xbf16>, %c: tensor<4096x2048xi8>, %s: tensor<4096x32xf32>, %i: tensor<1x4096xbf16>) -> tensor<1x4096xbf16> {
-  %y = qnt.matmul #qnt.scheme<int4, group = 128, compute = bf16> %x : tensor<1x4096xbf16>, %c : tensor<4096x2048xi8> scales(%s : tensor<4096x32xf32>) outs(%i : tensor<1x4096xbf16>) -> tensor<1x4096xbf16>
-  return %y : tensor<1x4096xbf16>
+func.func @skinny_int4(%x: tensor<1x4096xbf16>, %c: tensor<16384x2048xi8>, %s: tensor<16384x32xf32>, %i: tensor<1x16384xbf16>) -> tensor<1x16384xbf16> {
+  %y = qnt.matmul #qnt.scheme<int4, group = 128, compute = bf16> %x : tensor<1x4096xbf16>, %c : tensor<16384x2048xi8> scales(%s : tensor<16384x32xf32>) outs(%i : tensor<1x16384xbf16>) -> tensor<1x16384xbf16>
+  return %y : tensor<1x16384xbf16>
 }
 
 // -----
 
 // nf4 (group 64) in f16 with M = 16: 8-byte chunks (windows of 64 = one
-// group), two tiles of 8 rows of M (8 accumulators, two mma.sync per step).
+// group), two tiles of 8 rows of M by two tiles of 16 channels (16
+// accumulators, two mma.sync per channel tile and step).
 // The kernel first builds a 256-entry table of f16 pairs, one per code
 // byte, from the 16 values; a code byte is one lookup.
-// CHECK-LABEL: gpu.func @qnt_skinny_nf4_g64_f16_f16_m16_n64_k512_c8w8u1
-// CHECK-SAME: workgroup(%[[TBL:.*]] : memref<16xf32, #gpu.address_space<workgroup>>, %[[PAIRS:.*]] : memref<256xi32, #gpu.address_space<workgroup>>, %{{.*}} : memref<8x8x32xf32, #gpu.address_space<workgroup>>)
+// CHECK-LABEL: gpu.func @qnt_skinny_nf4_g64_f16_f16_m16_n64_k512_c8w8u1t2
+// CHECK-SAME: workgroup(%[[TBL:.*]] : memref<16xf32, #gpu.address_space<workgroup>>, %[[PAIRS:.*]] : memref<256xi32, #gpu.address_space<workgroup>>, %{{.*}} : memref<8x16x32xf32, #gpu.address_space<workgroup>>)
 // CHECK: memref.load %[[TBL]]
 // CHECK: memref.load %[[TBL]]
 // CHECK: arith.truncf %{{.*}} : vector<2xf32> to vector<2xf16>
