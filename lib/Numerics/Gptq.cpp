@@ -8,6 +8,7 @@
 
 #include <algorithm>
 #include <cmath>
+#include <limits>
 #include <numeric>
 #include <optional>
 
@@ -67,6 +68,64 @@ std::vector<double> inverseFromCholesky(const std::vector<double> &l,
   return out;
 }
 
+/// A copy of the [n, k] weight with every group clipped to the fraction of
+/// its range (GptqOptions::searchClip) whose plain rounding has the least
+/// error weighted by `weight` (per column).
+std::vector<float> clipGroups(const Scheme &scheme, const Codebook *book,
+                              const float *w, int64_t n, int64_t k,
+                              const std::vector<double> &weight) {
+  int64_t groupSize = effectiveGroupSize(k, scheme.groupSize);
+  int64_t groups = numGroups(k, scheme.groupSize);
+  std::vector<float> lo(n * groups, 0.0f), hi(n * groups, 0.0f);
+  for (int64_t r = 0; r < n; ++r)
+    for (int64_t c = 0; c < k; ++c) {
+      int64_t g = r * groups + c / groupSize;
+      lo[g] = std::min(lo[g], w[r * k + c]);
+      hi[g] = std::max(hi[g], w[r * k + c]);
+    }
+  if (scheme.symmetric || isTableKind(scheme.kind))
+    for (int64_t g = 0; g < n * groups; ++g) {
+      hi[g] = std::max(hi[g], -lo[g]);
+      lo[g] = -hi[g];
+    }
+  auto clipped = [&](const std::vector<float> &ratio) {
+    std::vector<float> out(w, w + n * k);
+    for (int64_t r = 0; r < n; ++r)
+      for (int64_t c = 0; c < k; ++c) {
+        int64_t g = r * groups + c / groupSize;
+        out[r * k + c] =
+            std::clamp(out[r * k + c], lo[g] * ratio[g], hi[g] * ratio[g]);
+      }
+    return out;
+  };
+  std::vector<float> best(n * groups, 1.0f);
+  std::vector<double> bestError(n * groups,
+                                std::numeric_limits<double>::infinity());
+  for (int step = 0; step <= 10; ++step) {
+    std::vector<float> ratio(n * groups, 1.0f - 0.025f * float(step));
+    // The parameters of the clipped group, the rounding of the original
+    // values with them (as GPTQ rounds).
+    QuantizedWeight q = quantize(scheme, clipped(ratio).data(), n, k);
+    std::vector<float> scales = decodeScales(q);
+    std::vector<double> error(n * groups, 0.0);
+    for (int64_t r = 0; r < n; ++r)
+      for (int64_t c = 0; c < k; ++c) {
+        int64_t g = r * groups + c / groupSize;
+        int zp = q.zeroPoints.empty() ? 0 : q.zeroPoints[g];
+        float x = w[r * k + c];
+        uint8_t code = encodeWithScale(scheme, book, x, scales[g], zp);
+        double d = double(x) - dequantizeCode(scheme, code, scales[g], zp);
+        error[g] += weight[c] * d * d;
+      }
+    for (int64_t g = 0; g < n * groups; ++g)
+      if (error[g] < bestError[g]) {
+        bestError[g] = error[g];
+        best[g] = ratio[g];
+      }
+  }
+  return clipped(best);
+}
+
 } // namespace
 
 bool quantizeGptq(const Scheme &scheme, const float *w, int64_t n, int64_t k,
@@ -82,21 +141,35 @@ bool quantizeGptq(const Scheme &scheme, const float *w, int64_t n, int64_t k,
         "damp " + std::to_string(options.damp) + " is not a finite value >= 0";
     return false;
   }
-  // The parameters of plain quantization; GPTQ chooses the codes.
-  out = quantize(scheme, w, n, k);
+  std::vector<double> h(hessian, hessian + k * k);
+  for (int64_t i = 0; i < k * k; ++i)
+    if (!std::isfinite(h[i])) {
+      error = "the Hessian has a non-finite value";
+      return false;
+    }
+  // The parameters of plain quantization (of the clipped weight with
+  // searchClip); GPTQ chooses the codes.
+  std::optional<Codebook> book;
+  if (isTableKind(scheme.kind))
+    book.emplace(schemeTable(scheme), 16);
+  if (options.searchClip) {
+    std::vector<double> diag(k);
+    for (int64_t i = 0; i < k; ++i)
+      diag[i] = h[i * k + i];
+    out = quantize(
+        scheme,
+        clipGroups(scheme, book ? &*book : nullptr, w, n, k, diag).data(), n,
+        k);
+  } else {
+    out = quantize(scheme, w, n, k);
+  }
   std::vector<float> scales = decodeScales(out);
   int64_t groups = out.groups();
   int64_t groupSize = effectiveGroupSize(k, scheme.groupSize);
 
   // H with dead inputs made harmless and the damping added; columns in
   // quantization order.
-  std::vector<double> h(hessian, hessian + k * k);
   double diagSum = 0.0;
-  for (int64_t i = 0; i < k * k; ++i)
-    if (!std::isfinite(h[i])) {
-      error = "the Hessian has a non-finite value";
-      return false;
-    }
   std::vector<bool> dead(k);
   for (int64_t i = 0; i < k; ++i) {
     dead[i] = h[i * k + i] == 0.0;
@@ -134,9 +207,6 @@ bool quantizeGptq(const Scheme &scheme, const float *w, int64_t n, int64_t k,
     for (int64_t j = 0; j <= i; ++j)
       ut[j * k + i] = u[i * k + j];
 
-  std::optional<Codebook> book;
-  if (isTableKind(scheme.kind))
-    book.emplace(schemeTable(scheme), 16);
   bool fourBit = bitsPerCode(scheme.kind) == 4;
   int64_t bytesPerRow = rowBytes(scheme.kind, k);
   std::vector<double> row(k);

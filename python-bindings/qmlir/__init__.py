@@ -122,7 +122,7 @@ def quantize(w, scheme: str = "nf4", group_size: Optional[int] = None, *,
              asymmetric: bool = False, double_quant: bool = False,
              codebook: Optional[Sequence[float]] = None,
              outlier_threshold: float = 0.0, hessian=None, damp: float = 0.01,
-             act_order: bool = True) -> QuantizedTensor:
+             act_order: bool = True, search_clip: bool = False) -> QuantizedTensor:
     """Quantizes a weight (rank >= 1; leading dimensions are rows).
 
     group_size: values per scale along K; 0 is one group per row; the
@@ -134,14 +134,18 @@ def quantize(w, scheme: str = "nf4", group_size: Optional[int] = None, *,
     (y = x W^T): the codes are chosen by GPTQ (damp: fraction of the mean
     diagonal added to it; act_order: columns by decreasing diagonal) to
     minimise the output error; scales, zero points and double quantization
-    stay those of plain rounding, so the result is stored and dequantized
-    like any other.
+    stay those of plain rounding (search_clip: of each group clipped to the
+    fraction of its range, 1 down to 0.75, whose rounding error weighted by
+    the hessian's diagonal is least), so the result is stored and
+    dequantized like any other.
     """
     scheme = _check_scheme(scheme)
     g = _default_group_size(scheme, group_size)
     a = _as_weight(w)
     if outlier_threshold and hessian is not None:
         raise ValueError("hessian (GPTQ) and outlier_threshold do not go together")
+    if search_clip and hessian is None:
+        raise ValueError("search_clip applies to GPTQ (give a hessian)")
     if outlier_threshold:
         # LLM.int8: bitsandbytes.functional.int8_vectorwise_quant(w, threshold)
         if scheme != "int8" or g != 0 or asymmetric:
@@ -156,7 +160,7 @@ def quantize(w, scheme: str = "nf4", group_size: Optional[int] = None, *,
     book = None if codebook is None else [float(v) for v in codebook]
     h = None if hessian is None else np.ascontiguousarray(hessian, dtype=np.float64)
     r = _qmlir.quantize(a, scheme, g, not asymmetric, bool(double_quant), book,
-                        h, float(damp), bool(act_order))
+                        h, float(damp), bool(act_order), bool(search_clip))
     return QuantizedTensor(
         scheme=scheme, shape=(a.shape[0], a.shape[1]), group_size=g,
         symmetric=not asymmetric, double_quant=bool(double_quant),

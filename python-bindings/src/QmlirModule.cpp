@@ -111,7 +111,7 @@ nb::dict quantize(const Input<float> &w, const std::string &kind,
                   int64_t groupSize, bool symmetric, bool doubleQuant,
                   const std::optional<std::vector<float>> &codebook,
                   const std::optional<Input<double>> &hessian, double damp,
-                  bool actOrder) {
+                  bool actOrder, bool searchClip) {
   if (w.ndim() != 2 || w.shape(0) == 0 || w.shape(1) == 0)
     throw nb::value_error("quantize: the weight must be a non-empty [N, K] "
                           "array");
@@ -130,7 +130,8 @@ nb::dict quantize(const Input<float> &w, const std::string &kind,
     nb::gil_scoped_release release;
     if (hessian)
       numerics::quantizeGptq(s, w.data(), n, k, hessian->data(),
-                             numerics::GptqOptions{damp, actOrder}, q, error);
+                             numerics::GptqOptions{damp, actOrder, searchClip},
+                             q, error);
     else
       q = numerics::quantize(s, w.data(), n, k);
   }
@@ -505,7 +506,7 @@ NB_MODULE(_qmlir, m) {
 
   m.def("quantize", &quantize, "w"_a, "kind"_a, "group_size"_a, "symmetric"_a,
         "double_quant"_a, "codebook"_a.none(), "hessian"_a.none(), "damp"_a,
-        "act_order"_a);
+        "act_order"_a, "search_clip"_a);
   m.def("dequantize", &dequantize, "kind"_a, "group_size"_a, "symmetric"_a,
         "double_quant"_a, "codebook"_a.none(), "n"_a, "k"_a, "codes"_a,
         "scales"_a.none(), "zero_points"_a.none(), "dq_codes"_a.none(),

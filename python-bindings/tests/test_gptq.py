@@ -97,6 +97,35 @@ def test_dead_inputs_keep_rounding(data):
     assert np.array_equal(q.codes[:, 2] & 0x0F, rtn.codes[:, 2] & 0x0F)
 
 
+def test_search_clip(data):
+    # Heavy-tailed weights: clipping some groups' range rounds the rest
+    # better. Each group's scale must be the one an independent numpy search
+    # picks (ranges 1, 0.975, ..., 0.75 of the absmax; rounding error
+    # weighted by H's diagonal), and the codes GPTQ's with those scales.
+    _, x, h = data
+    w = np.random.default_rng(3).standard_t(3, (N, K)).astype(np.float32)
+    q = qmlir.quantize(w, "int4", group_size=32, hessian=h, search_clip=True)
+    plain = qmlir.quantize(w, "int4", group_size=32)
+    diag = np.diag(h).reshape(K // 32, 32)
+    wg = w.reshape(N, K // 32, 32)
+    amax = np.abs(wg).max(axis=2)
+    best, best_err = np.ones_like(amax), np.full(amax.shape, np.inf)
+    for step in range(11):
+        ratio = np.float32(1) - np.float32(0.025) * np.float32(step)
+        scale = (amax * ratio / np.float32(7)).astype(np.float32)
+        codes = np.clip(np.rint(wg / scale[..., None]), -8, 7)
+        err = (diag[None] * (wg - codes * scale[..., None]) ** 2).sum(axis=2)
+        better = err < best_err
+        best[better], best_err[better] = ratio, err[better]
+    expect = (amax * best / np.float32(7)).astype(np.float32)
+    assert np.mean(np.isclose(q.scales, expect, rtol=1e-6)) >= 0.98
+    assert np.mean(q.scales < plain.scales) > 0.2
+    ref = gptq_ref.gptq(w, h, q.scales.astype(np.float64),
+                        np.zeros(q.scales.shape), "int4", True, 32)
+    ours = qmlir.dequantize(q).astype(np.float64)
+    assert np.mean(np.isclose(ours, ref, rtol=0, atol=1e-6 * np.abs(w).max())) >= 0.99
+
+
 def test_errors(data):
     w, _, h = data
     with pytest.raises(ValueError, match=r"hessian must be \[K, K\] = \[256, 256\]"):
@@ -112,3 +141,5 @@ def test_errors(data):
         qmlir.quantize(w, "nf4", hessian=h, damp=-1.0)
     with pytest.raises(ValueError, match="outlier_threshold"):
         qmlir.quantize(w, "int8", group_size=0, hessian=h, outlier_threshold=6.0)
+    with pytest.raises(ValueError, match="search_clip applies to GPTQ"):
+        qmlir.quantize(w, "nf4", search_clip=True)

@@ -88,4 +88,30 @@ TEST(Gptq, Errors) {
   EXPECT_EQ(error, "group-size must be >= 0 (got -1)");
 }
 
+// searchClip: w = [7, 2.9, 2.9, 2.9], int4 symmetric per channel, inputs
+// independent (diagonal H, so GPTQ rounds like plain rounding) with the
+// outlier's input nearly unused (H00 = 1e-6). Plain: scale 1, 2.9 -> 3
+// (error 0.1 on each heavy input, 0.03 weighted). Clipped to 0.975 of the
+// range: scale 0.975, 2.9 / 0.975 = 2.97 -> 3 = 2.925 (error 0.025: 0.0019
+// weighted; 0.95 gives 0.0075, 0.925 0.047, 0.75 0.03), the outlier takes
+// the edge code 7 = 6.825. So the scale is 0.975, the codes stay 7, 3, 3, 3.
+TEST(Gptq, SearchClipShrinksTheRangeWhenThatRoundsBetter) {
+  const float w[4] = {7.0f, 2.9f, 2.9f, 2.9f};
+  double h[16] = {};
+  h[0] = 1e-6;
+  h[5] = h[10] = h[15] = 1.0;
+  QuantizedWeight plain, clipped;
+  std::string error;
+  ASSERT_TRUE(quantizeGptq(int4PerChannel(), w, 1, 4, h, {0.0, false, false},
+                           plain, error))
+      << error;
+  ASSERT_TRUE(quantizeGptq(int4PerChannel(), w, 1, 4, h, {0.0, false, true},
+                           clipped, error))
+      << error;
+  EXPECT_FLOAT_EQ(plain.scales[0], 1.0f);
+  EXPECT_NEAR(clipped.scales[0], 0.975f, 1e-6f);
+  EXPECT_EQ(clipped.codes, plain.codes);
+  EXPECT_EQ(clipped.codes, (std::vector<uint8_t>{0x73, 0x33}));
+}
+
 } // namespace

@@ -12,9 +12,10 @@
 // that the layer's output error, not the weight error, is minimised.
 //
 // The scales, zero points and double quantization are those quantize()
-// computes from the original weight (GPTQ's "static groups"): the result is
-// an ordinary QuantizedWeight of the scheme, with the same layout and
-// parameters as quantize()'s; only the codes differ. It dequantizes and
+// computes from the original weight (GPTQ's "static groups"), or with
+// `searchClip` from the weight with each group clipped to the fraction of
+// its range that rounds it best: the result is an ordinary QuantizedWeight
+// of the scheme, with the same layout as quantize()'s. It dequantizes and
 // compiles like any other, bitsandbytes' kernels read it unchanged.
 //
 //===----------------------------------------------------------------------===//
@@ -35,6 +36,12 @@ struct GptqOptions {
   /// inputs that matter most are rounded first, while most columns are
   /// left to absorb their error.
   bool actOrder = true;
+  /// Per group, the range (absmax, or min and max) is shrunk by the factor
+  /// in {1, 0.975, ..., 0.75} whose plain rounding of the group has the
+  /// least error weighted by H's diagonal (the clipping search of GPTQ
+  /// implementations' "mse" option; values past the range take the edge
+  /// code and GPTQ compensates their error).
+  bool searchClip = false;
 };
 
 /// GPTQ of a row-major [N, K] weight given the row-major [K, K] symmetric
