@@ -4,7 +4,8 @@
 // tile rows) and per-channel K not a multiple of 32 (masked tail chunks), with
 // the AVX2 kernels and the portable (lane by lane) ones. The AVX-512 kernels
 // are checked for code generation in test/Conversion/QntToCPU (this machine
-// kind has no AVX-512 to run them).
+// kind has no AVX-512 to run them); scripts/avx512-check.sh runs these cases
+// with them on a machine that has AVX-512 (keep its list in step).
 // RUN: rm -rf %t && mkdir -p %t
 // RUN: %python %reference/qref.py gen --seed 1 --m 1 --k 128 --h 96 --n 19 --form matmul-tb > %t/1.mlir
 // RUN: %python %reference/qref.py gen --seed 2 --m 9 --k 192 --h 64 --n 19 --form matmul-tb > %t/2.mlir

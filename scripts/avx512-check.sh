@@ -1,0 +1,132 @@
+#!/usr/bin/env bash
+# The AVX-512 CPU kernels on a machine that has AVX-512 (the build and CI
+# machines have only AVX2: there the AVX-512 kernels are checked for code
+# generation alone, test/Conversion/QntToCPU).
+#
+#   scripts/avx512-check.sh prepare   (build machine: LLVM/MLIR)
+#       compiles the cases of test/Integration/CPU/cpu-kernels.mlir (every
+#       scheme family, GEMV and tiled shapes, odd N and K) with
+#       --qnt-cpu-pipeline="isa=avx512", with and without the integer path
+#       (and one with OpenMP), into stand-alone executables that print the
+#       result as mlir-runner would; with libomp and the numpy reference
+#       (test/reference/qref.py) into .avx512/ (git-ignored; carry it with
+#       the device tool).
+#   scripts/avx512-check.sh run [OUT]  (a machine with AVX-512, python3 +
+#       numpy; no LLVM needed)
+#       runs every case and checks it against the reference with the same
+#       error bounds as the lit test; prints the CPU's AVX-512 features.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+A=.avx512
+
+# seed m k h n | quantize-linear options | qref check options
+CASES="1 1 128 96 19|scheme=nf4 group-size=32|--scheme nf4 --group-size 32
+2 9 192 64 19|scheme=nf4 group-size=64 double-quant=true|--scheme nf4 --group-size 64 --double-quant true
+3 13 77 45 33|scheme=int4 symmetric=false group-size=0|--scheme int4 --symmetric false --group-size 0
+4 5 100 64 17|scheme=int8|--scheme int8
+5 20 256 192 40|scheme=int8 symmetric=false group-size=64|--scheme int8 --symmetric false --group-size 64
+6 4 65 33 7|scheme=fp4 group-size=0|--scheme fp4 --group-size 0
+7 70 1152 96 21|scheme=int4 group-size=32|--scheme int4 --group-size 32
+8 2 2080 96 24|scheme=int4 group-size=0|--scheme int4 --group-size 0
+9 40 1100 300 5|scheme=int8 symmetric=false|--scheme int8 --symmetric false
+10 8 2085 64 9|scheme=int4 group-size=0|--scheme int4 --group-size 0
+11 8 1024 64 9|scheme=nf4 group-size=32|--scheme nf4 --group-size 32"
+
+prepare() {
+  local llvm=/usr/lib/llvm-22
+  ninja -C build quant-opt
+  rm -rf "$A" && mkdir -p "$A/bin"
+  cp $llvm/lib/libomp.so.5 "$A/bin/"
+  cp test/reference/qref.py "$A/"
+  # The test modules print their result with printMemrefF32; MLIR's runner
+  # library needs libLLVM, so the executables carry this printer instead
+  # (the same header, every value to 9 significant digits).
+  cat > "$A/stub.c" <<'C'
+#include <inttypes.h>
+#include <stdio.h>
+typedef struct { float *allocated, *aligned; int64_t offset, sizesAndStrides[]; } Desc;
+void printMemrefF32(int64_t rank, Desc *d) {
+  const int64_t *sizes = d->sizesAndStrides, *strides = sizes + rank;
+  int64_t count = 1, index[16] = {0};
+  printf("Unranked Memref base@ = %p rank = %" PRId64 " offset = %" PRId64 " sizes = [",
+         (void *)d->aligned, rank, d->offset);
+  for (int64_t i = 0; i < rank; ++i) {
+    printf(i ? ", %" PRId64 : "%" PRId64, sizes[i]);
+    count *= sizes[i];
+  }
+  printf("] strides = [");
+  for (int64_t i = 0; i < rank; ++i)
+    printf(i ? ", %" PRId64 : "%" PRId64, strides[i]);
+  printf("] data = \n");
+  for (int64_t e = 0; e < count; ++e) {
+    int64_t at = d->offset;
+    for (int64_t i = 0; i < rank; ++i)
+      at += index[i] * strides[i];
+    printf(e ? ", %.9g" : "%.9g", d->aligned[at]);
+    for (int64_t i = rank - 1; i >= 0 && ++index[i] == sizes[i]; --i)
+      index[i] = 0;
+  }
+  printf("\n");
+}
+void qnt_case_main(void);
+int main(void) { qnt_case_main(); return 0; }
+C
+  : > "$A/cases.txt"
+  while IFS='|' read -r shape quant check; do
+    set -- $shape
+    local gen="--seed $1 --m $2 --k $3 --h $4 --n $5 --form matmul-tb"
+    python3 test/reference/qref.py gen $gen > "$A/in.mlir"
+    # name|pipeline options|extra check options
+    local variants=("int|isa=avx512|--int-dot true" "f32|isa=avx512 int-dot=0|")
+    if [ "$1" = 7 ]; then variants+=("omp|isa=avx512 openmp=1|--int-dot true"); fi
+    local v name opts extra
+    for v in "${variants[@]}"; do
+      IFS='|' read -r name opts extra <<< "$v"
+      name="case$1-$name"
+      build/bin/quant-opt "$A/in.mlir" --qnt-quantize-linear="$quant" \
+        --qnt-cpu-pipeline="$opts" |
+        $llvm/bin/mlir-translate --mlir-to-llvmir |
+        sed 's/@main(/@qnt_case_main(/' > "$A/$name.ll"
+      $llvm/bin/llc -O2 -filetype=obj -relocation-model=pic "$A/$name.ll" -o "$A/$name.o"
+      cc -O2 "$A/stub.c" "$A/$name.o" -L"$A/bin" -l:libomp.so.5 \
+        -Wl,-rpath,'$ORIGIN' -o "$A/bin/$name"
+      rm "$A/$name.ll" "$A/$name.o"
+      echo "$name|$gen $check $extra" >> "$A/cases.txt"
+    done
+  done <<< "$CASES"
+  rm "$A/in.mlir" "$A/stub.c"
+  du -sh "$A"
+}
+
+run() {
+  local out=${1:-$A/results}
+  mkdir -p "$out"
+  {
+    grep -m1 "model name" /proc/cpuinfo
+    echo "AVX-512 features: $(grep -m1 '^flags' /proc/cpuinfo | grep -o -w 'avx512[a-z_0-9]*' | tr '\n' ' ')"
+  } | tee "$out/cpu.txt"
+  if ! grep -q -w avx512f /proc/cpuinfo; then
+    echo "this CPU has no AVX-512: nothing to check" | tee -a "$out/cpu.txt"
+    return 1
+  fi
+  local name args log
+  log=$(mktemp)
+  while IFS='|' read -r name args; do
+    # shellcheck disable=SC2086
+    if "$A/bin/$name" | python3 "$A/qref.py" check $args > "$log" 2>&1; then
+      echo "PASS $name: $(tail -n 1 "$log")"
+    else
+      echo "FAIL $name:"; tail -n 5 "$log"
+    fi
+  done < "$A/cases.txt" | tee "$out/check.log"
+  rm "$log"
+  echo "$(grep -c "^PASS" "$out/check.log") of $(wc -l < "$A/cases.txt") AVX-512 cases passed" |
+    tee -a "$out/check.log"
+  ! grep -q "^FAIL" "$out/check.log"
+}
+
+case "${1:-}" in
+  prepare) prepare ;;
+  run) shift; run "$@" ;;
+  *) echo "usage: scripts/avx512-check.sh prepare | run [OUT]" >&2; exit 2 ;;
+esac
