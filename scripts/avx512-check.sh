@@ -6,15 +6,16 @@
 #   scripts/avx512-check.sh prepare   (build machine: LLVM/MLIR)
 #       compiles the cases of test/Integration/CPU/cpu-kernels.mlir (every
 #       scheme family, GEMV and tiled shapes, odd N and K) with
-#       --qnt-cpu-pipeline="isa=avx512", with and without the integer path
-#       (and one with OpenMP), into stand-alone executables that print the
-#       result as mlir-runner would; with libomp and the numpy reference
-#       (test/reference/qref.py) into .avx512/ (git-ignored; carry it with
-#       the device tool).
+#       --qnt-cpu-pipeline="isa=avx512", with and without the integer path,
+#       the integer path with VNNI (isa=avx512vnni), and one with OpenMP,
+#       into stand-alone executables that print the result as mlir-runner
+#       would; with libomp and the numpy reference (test/reference/qref.py)
+#       into .avx512/ (git-ignored; carry it with the device tool).
 #   scripts/avx512-check.sh run [OUT]  (a machine with AVX-512, python3 +
 #       numpy; no LLVM needed)
 #       runs every case and checks it against the reference with the same
-#       error bounds as the lit test; prints the CPU's AVX-512 features.
+#       error bounds as the lit test (the VNNI cases only where the CPU has
+#       avx512_vnni); prints the CPU's AVX-512 features.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 A=.avx512
@@ -77,7 +78,8 @@ C
     local gen="--seed $1 --m $2 --k $3 --h $4 --n $5 --form matmul-tb"
     python3 test/reference/qref.py gen $gen > "$A/in.mlir"
     # name|pipeline options|extra check options
-    local variants=("int|isa=avx512|--int-dot true" "f32|isa=avx512 int-dot=0|")
+    local variants=("int|isa=avx512|--int-dot true" "vnni|isa=avx512vnni|--int-dot true"
+      "f32|isa=avx512 int-dot=0|")
     if [ "$1" = 7 ]; then variants+=("omp|isa=avx512 openmp=1|--int-dot true"); fi
     local v name opts extra
     for v in "${variants[@]}"; do
@@ -112,6 +114,9 @@ run() {
   local name args log
   log=$(mktemp)
   while IFS='|' read -r name args; do
+    if [[ $name == *-vnni ]] && ! grep -q -w avx512_vnni /proc/cpuinfo; then
+      echo "SKIP $name: no avx512_vnni"; continue
+    fi
     # shellcheck disable=SC2086
     if "$A/bin/$name" | python3 "$A/qref.py" check $args > "$log" 2>&1; then
       echo "PASS $name: $(tail -n 1 "$log")"
@@ -120,7 +125,7 @@ run() {
     fi
   done < "$A/cases.txt" | tee "$out/check.log"
   rm "$log"
-  echo "$(grep -c "^PASS" "$out/check.log") of $(wc -l < "$A/cases.txt") AVX-512 cases passed" |
+  echo "$(grep -c "^PASS" "$out/check.log") of $(wc -l < "$A/cases.txt") AVX-512 cases passed, $(grep -c "^SKIP" "$out/check.log") skipped" |
     tee -a "$out/check.log"
   ! grep -q "^FAIL" "$out/check.log"
 }

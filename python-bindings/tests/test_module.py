@@ -136,12 +136,17 @@ def test_named_cpu_runtime_dispatch(tmp_path, monkeypatch, compiled):
         assert np.all(diff <= integer_path_bound()) and diff.max() > 0
     monkeypatch.setenv("QMLIR_CPU_ISA", "avx9")
     with pytest.raises(qmlir.Error, match=r"model.so: QMLIR_CPU_ISA=avx9: "
-                       r"unknown \(expected generic, avx2 or avx512\)"):
+                       r"unknown \(expected generic, avx2, avx512 or avx512vnni\)"):
         qmlir.Module.load(tmp_path / "x86")
     if not cpu_has("avx512f"):
         monkeypatch.setenv("QMLIR_CPU_ISA", "avx512")
         with pytest.raises(qmlir.Error, match="QMLIR_CPU_ISA=avx512: this CPU "
                            "cannot run avx512 kernels"):
+            qmlir.Module.load(tmp_path / "x86")
+    if not cpu_has("avx512_vnni"):
+        monkeypatch.setenv("QMLIR_CPU_ISA", "avx512vnni")
+        with pytest.raises(qmlir.Error, match="QMLIR_CPU_ISA=avx512vnni: this "
+                           "CPU cannot run avx512vnni kernels"):
             qmlir.Module.load(tmp_path / "x86")
     # A library for this machine has one set of kernels.
     assert exact.cpu_kernels == "compiled for one CPU (no runtime dispatch)"

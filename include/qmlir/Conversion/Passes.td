@@ -60,9 +60,10 @@ def ConvertQntToCPUPass : Pass<"convert-qnt-to-cpu", "::mlir::ModuleOp"> {
     and rounded; 4-bit codes become 16-bit integer weights through two
     `pshufb` lookups (the low and high bytes of the 16 integer values: int4
     codes minus the zero point, or the nf4/fp4 table scaled to a 12-14-bit
-    integer range), 8-bit codes are widened; `vpmaddwd` multiplies and sums
-    pairs exactly in 32 bits, and each block's sum is converted and scaled
-    by (activation scale x weight scale). Results differ from the f32 path
+    integer range), 8-bit codes are widened; `vpmaddwd` (`vpdpwssd` with
+    AVX-512 VNNI) multiplies and sums pairs exactly in 32 bits, and each
+    block's sum is converted and scaled by (activation scale x weight
+    scale). Results differ from the f32 path
     by the activation rounding (half a step of the block's largest value /
     8191) and, for tables, the table rounding. Up to 8 activation rows: a
     GEMV, one weight row per thread iteration; more rows: the same GEMV on
@@ -77,9 +78,9 @@ def ConvertQntToCPUPass : Pass<"convert-qnt-to-cpu", "::mlir::ModuleOp"> {
   }];
   let options = [
     Option<"isa", "isa", "std::string", /*default=*/"\"native\"",
-           "Instruction set of the kernels: avx512, avx2, generic, native "
-           "(the best this machine has), or dispatch (all three, chosen at "
-           "run time through the qnt_cpu_isa global, see "
+           "Instruction set of the kernels: avx512vnni, avx512, avx2, "
+           "generic, native (the best this machine has), or dispatch (all of "
+           "them, chosen at run time through the qnt_cpu_isa global, see "
            "Runtime/CpuDispatch.h)">,
     Option<"intDot", "int-dot", "bool", /*default=*/"true",
            "On AVX2/AVX-512: quantize the activations per block to 14-bit "

@@ -5,12 +5,13 @@
 //===----------------------------------------------------------------------===//
 //
 // A library compiled for a named CPU (`quant-compile --cpu x86-64`) holds
-// each CPU kernel three times, for AVX-512, AVX2 + FMA and plain x86-64, and
-// calls the one that the int32 global `qnt_cpu_isa` (a CpuLevel, 0 until
-// set) selects. The runtime sets it after loading the library, to the best
+// each CPU kernel for AVX-512, AVX2 + FMA and plain x86-64 (and the integer
+// kernels also for AVX-512 VNNI), and calls the best one at or below the
+// level that the int32 global `qnt_cpu_isa` (a CpuLevel, 0 until set)
+// selects. The runtime sets it after loading the library, to the best
 // level this CPU supports, or to the one the environment variable
-// QMLIR_CPU_ISA (generic, avx2 or avx512) asks for. Plain C++: the compiler
-// uses the names and levels, the runtime programs the rest.
+// QMLIR_CPU_ISA (generic, avx2, avx512 or avx512vnni) asks for. Plain C++: the
+// compiler uses the names and levels, the runtime programs the rest.
 //
 //===----------------------------------------------------------------------===//
 
@@ -28,9 +29,16 @@ namespace qmlir::runtime {
 inline constexpr const char *kCpuIsaSymbol = "qnt_cpu_isa";
 
 /// Kernel levels, in the global's encoding.
-enum class CpuLevel : int32_t { Generic = 0, Avx2 = 1, Avx512 = 2 };
+enum class CpuLevel : int32_t {
+  Generic = 0,
+  Avx2 = 1,
+  Avx512 = 2,
+  /// AVX-512 with VNNI (vpdpwssd) on 256-bit vectors (AVX512_VNNI + VL).
+  Avx512Vnni = 3
+};
 
-/// "generic", "avx2" or "avx512" (also the compiler's `isa` names).
+/// "generic", "avx2", "avx512" or "avx512vnni" (also the compiler's `isa`
+/// names).
 inline const char *cpuLevelName(CpuLevel level) {
   switch (level) {
   case CpuLevel::Generic:
@@ -39,25 +47,33 @@ inline const char *cpuLevelName(CpuLevel level) {
     return "avx2";
   case CpuLevel::Avx512:
     return "avx512";
+  case CpuLevel::Avx512Vnni:
+    return "avx512vnni";
   }
   return "unknown";
 }
 
 /// The level `name` (a cpuLevelName) stands for.
 inline std::optional<CpuLevel> parseCpuLevel(std::string_view name) {
-  for (CpuLevel level : {CpuLevel::Generic, CpuLevel::Avx2, CpuLevel::Avx512})
+  for (CpuLevel level : {CpuLevel::Generic, CpuLevel::Avx2, CpuLevel::Avx512,
+                         CpuLevel::Avx512Vnni})
     if (name == cpuLevelName(level))
       return level;
   return std::nullopt;
 }
 
-/// The best level this CPU runs (AVX-512: avx512f; AVX2: avx2 and fma);
-/// the compiler's `isa=native` asks the same.
+/// The best level this CPU runs (AVX-512 VNNI: avx512f, avx512vl and
+/// avx512vnni; AVX-512: avx512f; AVX2: avx2 and fma); the compiler's
+/// `isa=native` asks the same.
 inline CpuLevel detectCpuLevel() {
 #if defined(__x86_64__) || defined(__i386__)
   __builtin_cpu_init();
   bool avx2 = __builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma");
-  if (avx2 && __builtin_cpu_supports("avx512f"))
+  bool avx512 = avx2 && __builtin_cpu_supports("avx512f");
+  if (avx512 && __builtin_cpu_supports("avx512vl") &&
+      __builtin_cpu_supports("avx512vnni"))
+    return CpuLevel::Avx512Vnni;
+  if (avx512)
     return CpuLevel::Avx512;
   if (avx2)
     return CpuLevel::Avx2;

@@ -19,7 +19,8 @@
 // activations per block into 16-bit integers first, turns each chunk's
 // codes into 16-bit integer weights (two pshufb lookups of the low and high
 // bytes of the 16 integer values, interleaved), multiplies and sums pairs
-// exactly in 32 bits (vpmaddwd) and converts to f32 once per block.
+// exactly in 32 bits (vpmaddwd and vpaddd; vpdpwssd with AVX-512 VNNI) and
+// converts to f32 once per block.
 //
 //===----------------------------------------------------------------------===//
 
@@ -78,7 +79,7 @@ public:
     // The micro-kernel's accumulators, activations and one weight vector
     // fill the register file: 32 zmm (4 x 4 of 16 lanes) or 16 ymm (3 x 4
     // of 8 lanes).
-    bool wide = isa == CpuIsa::Avx512;
+    bool wide = isa >= CpuIsa::Avx512;
     microLanes = wide ? 16 : 8;
     microRows = wide ? 4 : 3;
     useIntDot = cpuKernelUsesIntDot(shape, isa, intDot);
@@ -195,6 +196,10 @@ SmallVector<Value> CpuKernelEmitter::forLoop(Value lb, Value ub, int64_t step,
 /// The LLVM target features code for `isa` needs (none for generic).
 static LLVM::TargetFeaturesAttr featuresOf(MLIRContext *ctx, CpuIsa isa) {
   switch (isa) {
+  case CpuIsa::Avx512Vnni:
+    return LLVM::TargetFeaturesAttr::get(
+        ctx,
+        {"+avx512f", "+avx512vl", "+avx512vnni", "+avx2", "+fma", "+f16c"});
   case CpuIsa::Avx512:
     return LLVM::TargetFeaturesAttr::get(
         ctx, {"+avx512f", "+avx2", "+fma", "+f16c"});
@@ -222,10 +227,11 @@ Value CpuKernelEmitter::x86(StringRef intrinsic, Type result, ValueRange args) {
         LLVM::Linkage::Internal);
     fn.setAlwaysInline(true);
     // Compilable on its own in a library for a generic CPU.
-    fn.setTargetFeaturesAttr(
-        featuresOf(b.getContext(), intrinsic.starts_with("llvm.x86.avx512.")
-                                       ? CpuIsa::Avx512
-                                       : CpuIsa::Avx2));
+    CpuIsa needs = intrinsic.starts_with("llvm.x86.avx512.vpdp")
+                       ? CpuIsa::Avx512Vnni
+                   : intrinsic.starts_with("llvm.x86.avx512.") ? CpuIsa::Avx512
+                                                               : CpuIsa::Avx2;
+    fn.setTargetFeaturesAttr(featuresOf(b.getContext(), needs));
     Block *body = fn.addEntryBlock(b);
     b.setInsertionPointToStart(body);
     Value r = LLVM::CallIntrinsicOp::create(b, loc, result,
@@ -251,7 +257,7 @@ Value CpuKernelEmitter::lookup(Value table, Value index) {
     }
     return result;
   }
-  if (isa == CpuIsa::Avx512)
+  if (isa >= CpuIsa::Avx512)
     return x86("llvm.x86.avx512.permvar.sf.512", v16, {table, index});
   auto half = [&](Value v, int64_t at) -> Value {
     return vector::ExtractStridedSliceOp::create(b, loc, v, {at}, {8}, {1});
@@ -693,12 +699,12 @@ SmallVector<Value> CpuKernelEmitter::intBlock(ArrayRef<Value> rows, Value mBase,
       auto [w0, w1] = intWeights(params[r], rows[r], c, masked);
       for (int64_t i = 0; i < mr; ++i) {
         Value &sum = next[i * nr + r];
-        sum = arith::AddIOp::create(
-            b, loc, sum,
-            x86("llvm.x86.avx2.pmadd.wd", sumType, {w0, xv[i].first}));
-        sum = arith::AddIOp::create(
-            b, loc, sum,
-            x86("llvm.x86.avx2.pmadd.wd", sumType, {w1, xv[i].second}));
+        for (auto [w, x] : {std::pair(w0, xv[i].first), {w1, xv[i].second}})
+          sum = isa == CpuIsa::Avx512Vnni
+                    ? x86("llvm.x86.avx512.vpdpwssd.256", sumType, {sum, w, x})
+                    : arith::AddIOp::create(
+                          b, loc, sum,
+                          x86("llvm.x86.avx2.pmadd.wd", sumType, {w, x}));
       }
     }
     return next;

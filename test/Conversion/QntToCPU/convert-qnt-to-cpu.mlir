@@ -8,12 +8,23 @@
 // on the integer path to byte shuffles and 16-bit multiply-adds.
 // RUN: sed -n '1,/^\/\/ -----/p' %s | quant-opt --qnt-cpu-pipeline="isa=avx512 int-dot=0" | mlir-translate --mlir-to-llvmir | opt -O2 | llc -O2 -mattr=+avx512f | FileCheck %s --check-prefix=ASM
 // RUN: sed -n '1,/^\/\/ -----/p' %s | quant-opt --qnt-cpu-pipeline=isa=avx512 | mlir-translate --mlir-to-llvmir | opt -O2 | llc -O2 -mattr=+avx512f | FileCheck %s --check-prefix=ASMINT
+// With VNNI the multiply-add and the accumulation are one vpdpwssd (the
+// function carries the VNNI features, llc needs no -mattr).
+// RUN: sed -n '1,/^\/\/ -----/p' %s | quant-opt --convert-qnt-to-cpu=isa=avx512vnni | FileCheck %s --check-prefix=VNNI
+// RUN: sed -n '1,/^\/\/ -----/p' %s | quant-opt --qnt-cpu-pipeline=isa=avx512vnni | mlir-translate --mlir-to-llvmir | opt -O2 | llc -O2 | FileCheck %s --check-prefix=ASMVNNI
 
-// BADISA: convert-qnt-to-cpu: unknown isa 'sse9' (expected avx512, avx2, generic, native or dispatch)
+// BADISA: convert-qnt-to-cpu: unknown isa 'sse9' (expected avx512vnni, avx512, avx2, generic, native or dispatch)
 // ASM: vperm{{[a-z0-9]*}} {{.*}}%zmm
 // ASM: vfmadd{{.*}}%zmm
 // ASMINT: vpshufb {{.*}}%ymm
 // ASMINT: vpmaddwd {{.*}}%ymm
+// VNNI: llvm.func internal @qnt_cpu_avx512_vpdpwssd_256({{.*}}: vector<8xi32>, {{.*}}: vector<16xi16>, {{.*}}: vector<16xi16>) -> vector<8xi32> attributes {always_inline, target_features = #llvm.target_features<["+avx512f", "+avx512vl", "+avx512vnni", "+avx2", "+fma", "+f16c"]>}
+// VNNI-NOT: pmadd
+// VNNI: call @qnt_cpu_nf4_g64_dq_f32_f32_m1_n8_k128_avx512vnni_i16(
+// VNNI: func.func private @qnt_cpu_nf4_g64_dq_f32_f32_m1_n8_k128_avx512vnni_i16({{.*}}) attributes {target_features = #llvm.target_features<["+avx512f", "+avx512vl", "+avx512vnni", "+avx2", "+fma", "+f16c"]>}
+// VNNI-COUNT-2: llvm.call @qnt_cpu_avx512_vpdpwssd_256
+// ASMVNNI: vpshufb {{.*}}%ymm
+// ASMVNNI: vpdpwssd {{.*}}%ymm
 
 // nf4 + double quant, one activation row: a GEMV over the weight rows split
 // among threads, 16-byte code loads, nibbles as two 16-lane table indices.
@@ -67,6 +78,7 @@
 // DISPATCH: memref.global "public" @qnt_cpu_isa : memref<i32> = dense<0>
 // DISPATCH-LABEL: func.func @gemv
 // DISPATCH: call @qnt_cpu_nf4_g64_dq_f32_f32_m1_n8_k128_dispatch(
+// DISPATCH: func.func private @qnt_cpu_nf4_g64_dq_f32_f32_m1_n8_k128_avx512vnni_i16({{.*}}) attributes {target_features = #llvm.target_features<["+avx512f", "+avx512vl", "+avx512vnni", "+avx2", "+fma", "+f16c"]>}
 // DISPATCH: func.func private @qnt_cpu_nf4_g64_dq_f32_f32_m1_n8_k128_avx512_i16({{.*}}) attributes {target_features = #llvm.target_features<["+avx512f", "+avx2", "+fma", "+f16c"]>}
 // DISPATCH: func.func private @qnt_cpu_nf4_g64_dq_f32_f32_m1_n8_k128_avx2_i16({{.*}}) attributes {target_features = #llvm.target_features<["+avx2", "+fma", "+f16c"]>}
 // DISPATCH: func.func private @qnt_cpu_nf4_g64_dq_f32_f32_m1_n8_k128_generic(
@@ -74,6 +86,11 @@
 // DISPATCH: func.func private @qnt_cpu_nf4_g64_dq_f32_f32_m1_n8_k128_dispatch(
 // DISPATCH: %[[G:.*]] = memref.get_global @qnt_cpu_isa : memref<i32>
 // DISPATCH: %[[L:.*]] = memref.load %[[G]][] : memref<i32>
+// DISPATCH: %[[C3:.*]] = arith.constant 3 : i32
+// DISPATCH: %[[V:.*]] = arith.cmpi sge, %[[L]], %[[C3]] : i32
+// DISPATCH: scf.if %[[V]] {
+// DISPATCH: call @qnt_cpu_nf4_g64_dq_f32_f32_m1_n8_k128_avx512vnni_i16(
+// DISPATCH: } else {
 // DISPATCH: %[[C2:.*]] = arith.constant 2 : i32
 // DISPATCH: %[[A:.*]] = arith.cmpi sge, %[[L]], %[[C2]] : i32
 // DISPATCH: scf.if %[[A]] {

@@ -23,9 +23,13 @@ namespace qmlir {
 
 /// The instruction set the generated CPU kernels are written for; the
 /// values are the runtime's dispatch levels (Runtime/CpuDispatch.h).
-enum class CpuIsa { Generic = 0, Avx2 = 1, Avx512 = 2 };
+/// Avx512Vnni differs from Avx512 in the integer path only (vpdpwssd sums
+/// the products of 16-bit pairs into the 32-bit accumulators in one
+/// instruction where Avx512 takes vpmaddwd and vpaddd).
+enum class CpuIsa { Generic = 0, Avx2 = 1, Avx512 = 2, Avx512Vnni = 3 };
 
-/// Parses `generic`, `avx2`, `avx512` or `native` (this machine's best).
+/// Parses `generic`, `avx2`, `avx512`, `avx512vnni` or `native` (this
+/// machine's best).
 std::optional<CpuIsa> parseCpuIsa(llvm::StringRef name);
 llvm::StringRef stringifyCpuIsa(CpuIsa isa);
 
