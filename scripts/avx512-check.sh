@@ -10,12 +10,20 @@
 #       the integer path with VNNI (isa=avx512vnni), and one with OpenMP,
 #       into stand-alone executables that print the result as mlir-runner
 #       would; with libomp and the numpy reference (test/reference/qref.py)
-#       into .avx512/ (git-ignored; carry it with the device tool).
+#       into .avx512/ (git-ignored; carry it with the device tool). Also
+#       SmolLM2 cut to its first 2 blocks (test/reference/gguf_truncate.py,
+#       to travel under the device tool's 64 MiB), quant-compiled for
+#       --cpu x86-64 (all kernel levels, chosen at load) in nf4,
+#       with quant-run.
 #   scripts/avx512-check.sh run [OUT]  (a machine with AVX-512, python3 +
 #       numpy; no LLVM needed)
 #       runs every case and checks it against the reference with the same
 #       error bounds as the lit test (the VNNI cases only where the CPU has
-#       avx512_vnni); prints the CPU's AVX-512 features.
+#       avx512_vnni); prints the CPU's AVX-512 features. Then, per model and
+#       kernel level (QMLIR_CPU_ISA), the logits of 24 ids against the
+#       portable kernels' (integer path: within 0.1 and the same argmax;
+#       VNNI: equal to AVX-512's, the sums being exact either way) and the
+#       decode tokens/s on 2 threads (cores 0-1), the CPU issue's budget.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 A=.avx512
@@ -97,7 +105,59 @@ C
     done
   done <<< "$CASES"
   rm "$A/in.mlir" "$A/stub.c"
+  local gguf="${QMLIR_SMOLLM2_GGUF:-${QMLIR_MODEL_CACHE:-$HOME/.cache/quant-mlir}/SmolLM2-135M-Instruct.Q4_1.gguf}"
+  ninja -C build quant-compile quant-run
+  cp build/bin/quant-run "$A/bin/"
+  python3 test/reference/gguf_truncate.py "$gguf" "$A/smollm2-2.gguf" 2
+  for scheme in nf4; do
+    build/bin/quant-compile "$A/smollm2-2.gguf" --scheme $scheme --cpu x86-64 \
+      --max-context 128 --quiet -o "$A/models/$scheme"
+    rm "$A/models/$scheme/model.mlir"
+  done
+  rm "$A/smollm2-2.gguf"
   du -sh "$A"
+}
+
+IDS=$(seq -s, 1000 1023)
+
+run_models() {
+  local out=$1 best=$2 rc=0
+  export LD_LIBRARY_PATH="$PWD/$A/bin:${LD_LIBRARY_PATH:-}" # libomp
+  local levels="generic avx2 avx512"
+  [ "$best" = avx512vnni ] && levels="$levels avx512vnni"
+  for scheme in nf4; do
+    local m="$A/models/$scheme"
+    for level in $levels; do
+      QMLIR_CPU_ISA=$level "$A/bin/quant-run" "$m" --ids "$IDS" \
+        --logits "$out/$scheme-$level.f32" || rc=1
+      echo "$scheme $level: $(OMP_NUM_THREADS=2 QMLIR_CPU_ISA=$level taskset -c 0,1 \
+        "$A/bin/quant-run" "$m" --prompt "Tell me a story." --max-new-tokens 64 2>&1 |
+        grep -o 'generated.*tokens/s')"
+    done
+  done
+  python3 - "$out" $levels <<'PY' || rc=1
+import sys, numpy as np
+out, levels = sys.argv[1], sys.argv[2:]
+ok = True
+for scheme in ("nf4",):
+    get = lambda l: np.fromfile(f"{out}/{scheme}-{l}.f32", np.float32).reshape(24, -1)
+    ref = get("generic")
+    for l in levels[1:]:
+        d = np.abs(get(l) - ref).max()
+        same = bool((get(l).argmax(1) == ref.argmax(1)).all())
+        good = d <= 0.1 and same
+        ok &= good
+        print(f"{scheme} {l} vs generic: max |diff| {d:.3g}, argmax equal: {same}: "
+              f"{'PASS' if good else 'FAIL'}")
+    if "avx512vnni" in levels:
+        equal = bool((get("avx512vnni") == get("avx512")).all())
+        ok &= equal
+        print(f"{scheme} avx512vnni vs avx512: bitwise equal: {equal}: "
+              f"{'PASS' if equal else 'FAIL'}")
+sys.exit(0 if ok else 1)
+PY
+  rm -f "$out"/*.f32
+  return $rc
 }
 
 run() {
@@ -127,7 +187,12 @@ run() {
   rm "$log"
   echo "$(grep -c "^PASS" "$out/check.log") of $(wc -l < "$A/cases.txt") AVX-512 cases passed, $(grep -c "^SKIP" "$out/check.log") skipped" |
     tee -a "$out/check.log"
-  ! grep -q "^FAIL" "$out/check.log"
+  local rc=0
+  ! grep -q "^FAIL" "$out/check.log" || rc=1
+  local best=avx512
+  grep -q -w avx512_vnni /proc/cpuinfo && best=avx512vnni
+  run_models "$out" $best 2>&1 | tee "$out/models.log" || rc=1
+  return $rc
 }
 
 case "${1:-}" in
