@@ -52,8 +52,7 @@ FailureOr<SkinnyConfig> qnt::chooseSkinnyConfig(const KernelShape &shape,
   c.chunkBytes = chooseChunk(shape);
   // Two tiles of channels per block share each activation load: that pays
   // with two tiles of M (int4: the activations are then 4x the code bytes)
-  // and,
-  // for one row, only where N leaves thousands of blocks (4096 x 28672:
+  // and, for one row, only where N leaves thousands of blocks (4096 x 28672:
   // 7-13 % faster; N = 4096 or 6144: 3-16 % slower). A third and fourth
   // tile cost more in registers (occupancy) than they save (H100,
   // bench/results/gpu-2026-11-23-h100-tiles).
