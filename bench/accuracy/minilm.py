@@ -11,7 +11,7 @@ sentences.
 
   PYTHONPATH=build/python_packages python3 bench/accuracy/minilm.py \
       [--model DIR] [--text wiki.test.raw] [--sentences 300] [--out OUT.md]
-      [--calibration 256] [--compiled 50 --tokens 64]
+      [--calibration 256] [--compiled 50 --tokens 64] [--only REGEX]
 
 The "GPTQ" rows choose the codes with GPTQ (qmlir.quantize(..., hessian=H)),
 layer by layer in order (each transformer layer calibrated on the inputs the
@@ -28,6 +28,8 @@ import argparse
 import datetime
 import os
 import platform
+import re
+import shlex
 import sys
 import tempfile
 import time
@@ -169,6 +171,7 @@ def main():
     ap.add_argument("--calibration", type=int, default=256)
     ap.add_argument("--compiled", type=int, default=0)
     ap.add_argument("--tokens", type=int, default=64)
+    ap.add_argument("--only", help="the rows whose label matches this regex")
     a = ap.parse_args()
 
     t0 = time.time()
@@ -182,9 +185,10 @@ def main():
     ref = np.stack([bert_ref.embed(cfg, weights, i) for i in ids])
 
     rows, per_layer = [], {}
-    runs = [(label, policy, None) for label, policy in SCHEMES] + \
+    wanted = lambda label: not a.only or re.search(a.only, label)
+    runs = [(label, policy, None) for label, policy in SCHEMES if wanted(label)] + \
         [(label, uniform(**kw), gptq_weights(cfg, weights, names, calibration, kw))
-         for label, kw in GPTQ]
+         for label, kw in GPTQ if wanted(label)]
     for label, policy, chosen in runs:
         over, bits, sq = {}, 0, []
         for n in names:
@@ -216,7 +220,7 @@ def main():
         "quant-mlir's numerics (`qmlir.quantize` / `qmlir.dequantize`), the same library "
         "the compiler folds with",
         "- command: `PYTHONPATH=build/python_packages python3 bench/accuracy/minilm.py "
-        + " ".join(sys.argv[1:]) + "`",
+        + shlex.join(sys.argv[1:]) + "`",
         "",
         "| scheme | bits/weight | SQNR mean (dB) | SQNR min (dB) | cosine mean | cosine min | cosine p5 |",
         "|---|---|---|---|---|---|---|",
@@ -234,12 +238,12 @@ def main():
               "each group's range shrunk to the fraction (1 down to 0.75) whose "
               "rounding error, weighted by the Hessian's diagonal, is least, before "
               "GPTQ (`search_clip=True`).", "",
-              "## SQNR (dB) per layer", "",
-              "| layer | " + " | ".join(UNIFORM) + " |",
-              "|---|" + "---|" * len(UNIFORM)]
+              "## SQNR (dB) per layer", ""]
+    shown = [label for label in UNIFORM if label in per_layer]
+    lines += ["| layer | " + " | ".join(shown) + " |", "|---|" + "---|" * len(shown)]
     for i, n in enumerate(names):
         short = n.replace("encoder.layer.", "L").replace(".weight", "")
-        lines.append(f"| {short} | " + " | ".join(f"{per_layer[l][i]:.2f}" for l in UNIFORM) + " |")
+        lines.append(f"| {short} | " + " | ".join(f"{per_layer[l][i]:.2f}" for l in shown) + " |")
     if a.compiled:
         sub = ids[:a.compiled]
         cut = [i[:a.tokens] for i in sub]
