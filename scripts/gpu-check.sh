@@ -188,10 +188,13 @@ sweep() {
   mkdir -p "$out"
   export LD_LIBRARY_PATH="$PWD/$G/bin:${LD_LIBRARY_PATH:-}"
   local rc=0
+  : > "$out/sweep-test.log"
   for d in "$G"/test-*; do
-    echo "== ${d#$G/}"
-    "$G/bin/qnt-gpu-harness" "$d" | grep -v "^PASS"
-  done 2>&1 | tee "$out/sweep-test.log" || rc=1
+    echo "== ${d#$G/}" | tee -a "$out/sweep-test.log"
+    "$G/bin/qnt-gpu-harness" "$d" > "$out/variant.log" 2>&1 || rc=1
+    grep -v "^PASS" "$out/variant.log" | tee -a "$out/sweep-test.log"
+  done
+  rm -f "$out/variant.log"
   for d in "$G"/sweep-*; do
     echo "== ${d#$G/}"
     "$G/bin/qnt-gpu-harness" "$d" --bench

@@ -14,9 +14,9 @@ import numpy as np
 TYPES = {"q8_0": gguf.GGMLQuantizationType.Q8_0, "q4_0": gguf.GGMLQuantizationType.Q4_0}
 
 
-def main(src, dst, type_name):
-    qtype = TYPES[type_name]
-    reader = gguf.GGUFReader(src)
+def copy_metadata(reader, dst, changed=None):
+    """A GGUFWriter for dst with every metadata entry of reader, the values
+    in `changed` (key -> value) replacing theirs."""
     arch = reader.fields["general.architecture"].contents()
     writer = gguf.GGUFWriter(dst, arch)
     for name, field in reader.fields.items():
@@ -24,7 +24,15 @@ def main(src, dst, type_name):
             continue
         vtype = field.types[0]
         sub = field.types[-1] if vtype == gguf.GGUFValueType.ARRAY else None
-        writer.add_key_value(name, field.contents(), vtype, sub_type=sub)
+        value = (changed or {}).get(name, field.contents())
+        writer.add_key_value(name, value, vtype, sub_type=sub)
+    return writer
+
+
+def main(src, dst, type_name):
+    qtype = TYPES[type_name]
+    reader = gguf.GGUFReader(src)
+    writer = copy_metadata(reader, dst)
     for t in reader.tensors:
         rows_cols = [int(d) for d in reversed(t.shape)]  # [ne1, ne0]
         data = gguf.quants.dequantize(t.data, t.tensor_type).reshape(rows_cols)

@@ -10,6 +10,8 @@ import sys
 
 import gguf
 
+from gguf_requantize import copy_metadata
+
 
 def main(src, dst, layers):
     reader = gguf.GGUFReader(src)
@@ -17,14 +19,7 @@ def main(src, dst, layers):
     count_key = f"{arch}.block_count"
     if reader.fields[count_key].contents() < layers:
         sys.exit(f"{src}: has fewer than {layers} blocks")
-    writer = gguf.GGUFWriter(dst, arch)
-    for name, field in reader.fields.items():
-        if name.startswith("GGUF.") or name == "general.architecture":
-            continue
-        vtype = field.types[0]
-        sub = field.types[-1] if vtype == gguf.GGUFValueType.ARRAY else None
-        value = layers if name == count_key else field.contents()
-        writer.add_key_value(name, value, vtype, sub_type=sub)
+    writer = copy_metadata(reader, dst, {count_key: layers})
     for t in reader.tensors:
         block = re.match(r"blk\.(\d+)\.", t.name)
         if block and int(block.group(1)) >= layers:
