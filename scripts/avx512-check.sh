@@ -7,7 +7,8 @@
 #       compiles the cases of test/Integration/CPU/cpu-kernels.mlir (every
 #       scheme family, GEMV and tiled shapes, odd N and K) with
 #       --qnt-cpu-pipeline="isa=avx512", with and without the integer path,
-#       the integer path with VNNI (isa=avx512vnni), and one with OpenMP,
+#       the integer path with VNNI (isa=avx512vnni), the scheme with
+#       compute-type=bf16 on vdpbf16ps (isa=avx512bf16), and one with OpenMP,
 #       into stand-alone executables that print the result as mlir-runner
 #       would; with libomp and the numpy reference (test/reference/qref.py)
 #       into .avx512/ (git-ignored; carry it with the device tool). Also
@@ -18,8 +19,8 @@
 #   scripts/avx512-check.sh run [OUT]  (a machine with AVX-512, python3 +
 #       numpy; no LLVM needed)
 #       runs every case and checks it against the reference with the same
-#       error bounds as the lit test (the VNNI cases only where the CPU has
-#       avx512_vnni); prints the CPU's AVX-512 features. Then, per model and
+#       error bounds as the lit test (the VNNI and BF16 cases only where the
+#       CPU has avx512_vnni, avx512_bf16); prints the CPU's AVX-512 features. Then, per model and
 #       kernel level (QMLIR_CPU_ISA), the logits of 24 ids against the
 #       portable kernels' (integer path: within 0.1 and the same argmax;
 #       VNNI: equal to AVX-512's, the sums being exact either way) and the
@@ -85,15 +86,19 @@ C
     set -- $shape
     local gen="--seed $1 --m $2 --k $3 --h $4 --n $5 --form matmul-tb"
     python3 test/reference/qref.py gen $gen > "$A/in.mlir"
-    # name|pipeline options|extra check options
-    local variants=("int|isa=avx512|--int-dot true" "vnni|isa=avx512vnni|--int-dot true"
-      "f32|isa=avx512 int-dot=0|")
-    if [ "$1" = 7 ]; then variants+=("omp|isa=avx512 openmp=1|--int-dot true"); fi
-    local v name opts extra
+    # name|pipeline options|extra check options|extra quantize options
+    local variants=("int|isa=avx512|--int-dot true|" "vnni|isa=avx512vnni|--int-dot true|"
+      "f32|isa=avx512 int-dot=0||"
+      "bf16|isa=avx512bf16|--compute-type bf16| compute-type=bf16")
+    if [ "$1" = 7 ]; then variants+=("omp|isa=avx512 openmp=1|--int-dot true|"); fi
+    # Case 8 (int4 per channel, K = 2080): the bf16 error bound is wider
+    # than the quantization error, qref.py would call the case too weak.
+    if [ "$1" = 8 ]; then unset 'variants[3]'; fi
+    local v name opts extra more
     for v in "${variants[@]}"; do
-      IFS='|' read -r name opts extra <<< "$v"
+      IFS='|' read -r name opts extra more <<< "$v"
       name="case$1-$name"
-      build/bin/quant-opt "$A/in.mlir" --qnt-quantize-linear="$quant" \
+      build/bin/quant-opt "$A/in.mlir" --qnt-quantize-linear="$quant$more" \
         --qnt-cpu-pipeline="$opts" |
         $llvm/bin/mlir-translate --mlir-to-llvmir |
         sed 's/@main(/@qnt_case_main(/' > "$A/$name.ll"
@@ -164,12 +169,17 @@ run() {
     echo "this CPU has no AVX-512: nothing to check" | tee -a "$out/cpu.txt"
     return 1
   fi
-  local name args log best=avx512
+  local name args log best=avx512 bf16=0
   grep -q -w avx512_vnni /proc/cpuinfo && best=avx512vnni
+  grep -q -w avx512_bf16 /proc/cpuinfo && grep -q -w avx512bw /proc/cpuinfo &&
+    [ $best = avx512vnni ] && bf16=1
   log=$(mktemp)
   while IFS='|' read -r name args; do
     if [[ $name == *-vnni ]] && [ $best != avx512vnni ]; then
       echo "SKIP $name: no avx512_vnni"; continue
+    fi
+    if [[ $name == *-bf16 ]] && [ $bf16 = 0 ]; then
+      echo "SKIP $name: no avx512_bf16"; continue
     fi
     # shellcheck disable=SC2086
     if "$A/bin/$name" | python3 "$A/qref.py" check $args > "$log" 2>&1; then

@@ -16,8 +16,19 @@ pipeline) is the baseline. Prints a markdown table:
 GFLOP/s.
 
   bench/cpu/kernels.py [--build build] [--quick] > OUT.md
+
+For a machine without LLVM (the GPU machine's AVX-512 host CPU): --isa
+names the kernel levels to time (each row's path is then `int <isa>`, or
+at avx512bf16 `bf16 <isa>`, the scheme with compute = bf16);
+--prepare DIR compiles every case into a stand-alone executable there
+(llc, a C stub for the timer and printer, libomp copied beside them) and
+writes DIR/cases.json; --run DIR (python3 alone) runs them on this machine
+and prints the table. Threads: OMP_NUM_THREADS, and taskset to pin them.
+
+  bench/cpu/kernels.py --isa avx2,avx512,avx512vnni,avx512bf16 --prepare .cpubench
+  OMP_NUM_THREADS=2 taskset -c 0,1 bench/cpu/kernels.py --run .cpubench > OUT.md
 """
-import argparse, os, platform, subprocess, sys, time
+import argparse, json, os, platform, shutil, subprocess, sys, time
 
 SCHEMES = [("nf4", "nf4, group = 64", 64, False, 4), ("nf4+dq", "nf4, group = 64, double_quant", 64, True, 4),
            ("int4-g32", "int4, group = 32", 32, False, 4), ("int4-g64", "int4, group = 64", 64, False, 4),
@@ -190,26 +201,27 @@ STREAM = main_module("""  %one = arith.constant 1.0 : f32
     %sum0 = memref.load %sums[%c0] : memref<256xf32>""", "%sum0"), "%res#1", "%res#0")
 
 
-def fma_peak_module(iters=20_000_000, accs=12):
-    """Independent 8-lane FMA chains on every core: the f32 FMA peak of this
-    machine as the same harness sees it (GFLOP/s = 16 flops per FMA)."""
+def fma_peak_module(iters=20_000_000, accs=12, lanes=8):
+    """Independent FMA chains of `lanes` f32 on every core: the f32 FMA peak
+    of this machine as the same harness sees it (GFLOP/s = 2 * lanes flops
+    per FMA)."""
     names = [f"%a{j}" for j in range(accs)]
     init = ", ".join(f"{a} = %v{j}" for j, a in enumerate(names))  # distinct: no CSE
-    types = ", ".join(["vector<8xf32>"] * accs)
-    body = "\n      ".join(f"%n{j} = vector.fma {names[j]}, %mul, %add : vector<8xf32>" for j in range(accs))
+    types = ", ".join([f"vector<{lanes}xf32>"] * accs)
+    body = "\n      ".join(f"%n{j} = vector.fma {names[j]}, %mul, %add : vector<{lanes}xf32>" for j in range(accs))
     yields = ", ".join(f"%n{j}" for j in range(accs))
     total = "%r#0"
     lines = []
     for j in range(1, accs):
-        lines.append(f"%s{j} = arith.addf {total}, %r#{j} : vector<8xf32>")
+        lines.append(f"%s{j} = arith.addf {total}, %r#{j} : vector<{lanes}xf32>")
         total = f"%s{j}"
     sums = "\n    ".join(lines)
-    inits = "\n  ".join(f"%v{j} = arith.constant dense<{1.0 + j / 64}> : vector<8xf32>" for j in range(accs))
+    inits = "\n  ".join(f"%v{j} = arith.constant dense<{1.0 + j / 64}> : vector<{lanes}xf32>" for j in range(accs))
     return main_module(f"""  %threads = arith.constant 64 : index
   %iters = arith.constant {iters // 32} : index
   {inits}
-  %mul = arith.constant dense<0.999999> : vector<8xf32>
-  %add = arith.constant dense<0.000001> : vector<8xf32>
+  %mul = arith.constant dense<0.999999> : vector<{lanes}xf32>
+  %add = arith.constant dense<0.000001> : vector<{lanes}xf32>
   %out = memref.alloc() : memref<64xf32>
   %t0 = call @rtclock() : () -> f64
   scf.parallel (%t) = (%c0) to (%threads) step (%c1) {{
@@ -218,7 +230,7 @@ def fma_peak_module(iters=20_000_000, accs=12):
       scf.yield {yields} : {types}
     }}
     {sums}
-    %s = vector.reduction <add>, {total} : vector<8xf32> into f32
+    %s = vector.reduction <add>, {total} : vector<{lanes}xf32> into f32
     memref.store %s, %out[%t] : memref<64xf32>
     scf.reduce
   }}
@@ -227,56 +239,172 @@ def fma_peak_module(iters=20_000_000, accs=12):
   %p = memref.load %out[%c0] : memref<64xf32>""", "%dt", "%p")
 
 
+LLVM = "/usr/lib/llvm-22"
+
+
+def lower(build, text, options="openmp=1"):
+    return subprocess.run([os.path.join(build, "bin", "quant-opt"), "-", "--qnt-cpu-pipeline=" + options],
+                          input=text, capture_output=True, text=True, check=True).stdout
+
+
 def run(build, text, options="openmp=1"):
-    llvm = "/usr/lib/llvm-22"
-    opt = subprocess.run([os.path.join(build, "bin", "quant-opt"), "-", "--qnt-cpu-pipeline=" + options],
-                         input=text, capture_output=True, text=True, check=True).stdout
-    libs = ",".join(os.path.join(llvm, "lib", l) for l in
+    """JIT: the seconds main() prints."""
+    libs = ",".join(os.path.join(LLVM, "lib", l) for l in
                     ("libmlir_c_runner_utils.so", "libmlir_runner_utils.so", "libomp.so"))
-    out = subprocess.run([os.path.join(llvm, "bin", "mlir-runner"), "-e", "main", "-entry-point-result=void",
-                          "-O3", "-shared-libs=" + libs], input=opt, capture_output=True, text=True, check=True).stdout
+    out = subprocess.run([os.path.join(LLVM, "bin", "mlir-runner"), "-e", "main", "-entry-point-result=void",
+                          "-O3", "-shared-libs=" + libs], input=lower(build, text, options),
+                         capture_output=True, text=True, check=True).stdout
     return float(out.split()[0])
 
 
-def main():
-    p = argparse.ArgumentParser()
-    p.add_argument("--build", default="build")
-    p.add_argument("--quick", action="store_true", help="M = 1 only")
-    a = p.parse_args()
-    secs = run(a.build, STREAM)
-    bw = 256 * 1048576 * 4 / secs / 1e9
-    fma_iters = 20_000_000
-    peak = 64 * (fma_iters // 32) * 12 * 16 / min(run(a.build, fma_peak_module(fma_iters)) for _ in range(3)) / 1e9
-    cpu = subprocess.run(["lscpu"], capture_output=True, text=True).stdout
-    model = next((l.split(":", 1)[1].strip() for l in cpu.splitlines() if l.startswith("Model name")), platform.processor())
-    print(f"# Generated CPU kernels (convert-qnt-to-cpu), {time.strftime('%Y-%m-%d')}\n")
-    print(f"Machine: {model}, {os.cpu_count()} cores; kernels for this machine (`isa=native`), OpenMP on all cores.")
-    print(f"Measured read bandwidth (sum of 1 GiB of f32, same harness): {bw:.1f} GB/s.")
-    print(f"Measured f32 FMA peak (12 independent 8-lane FMA chains per thread, all cores): {peak:.0f} GFLOP/s.\n")
-    print("| scheme | path | K x N | M | µs / call | weight GB/s | % of read bandwidth | GFLOP/s | % of FMA peak |")
-    print("|---|---|---|---|---|---|---|---|---|")
-    ms = [1] if a.quick else [1, 8, 512]
+# What the executables need of MLIR's runner libraries (which need libLLVM).
+STUB = r"""#include <stdio.h>
+#include <time.h>
+double rtclock(void) { struct timespec t; clock_gettime(CLOCK_MONOTONIC, &t); return t.tv_sec + 1e-9 * t.tv_nsec; }
+void printF64(double v) { printf("%.9g", v); }
+void printNewline(void) { printf("\n"); }
+void bench_main(void);
+int main(void) { bench_main(); return 0; }
+"""
 
-    def row(name, path, k, n, m, t, wbytes):
-        gbs = wbytes / t / 1e9
-        gflops = 2 * m * n * k / t / 1e9
-        print(f"| {name} | {path} | {k} x {n} | {m} | {t * 1e6:.0f} | {gbs:.1f} | {100 * gbs / bw:.0f} % | {gflops:.1f} "
-              f"| {100 * gflops / peak:.0f} % |", flush=True)
 
+def build_exe(build, text, options, path, cpu="x86-64-v3"):
+    """A stand-alone executable of the module (kernels carry their own ISA's
+    target features; the rest is compiled for `cpu`)."""
+    mlir = lower(build, text, options).replace("@main(", "@bench_main(")
+    ir = subprocess.run([os.path.join(LLVM, "bin", "mlir-translate"), "--mlir-to-llvmir"], input=mlir,
+                        capture_output=True, text=True, check=True).stdout
+    target = ["-O3", "-mtriple=x86_64-unknown-linux-gnu", "-mcpu=" + cpu]
+    subprocess.run([os.path.join(LLVM, "bin", "opt"), *target, "-o", path + ".bc"], input=ir, text=True, check=True)
+    subprocess.run([os.path.join(LLVM, "bin", "llc"), *target, "-filetype=obj", "-relocation-model=pic",
+                    path + ".bc", "-o", path + ".o"], check=True)
+    stub = os.path.join(os.path.dirname(path), "stub.c")
+    subprocess.run(["cc", "-O2", stub, path + ".o", "-L" + os.path.dirname(path), "-l:libomp.so.5",
+                    "-Wl,-rpath,$ORIGIN", "-o", path], check=True)
+    os.remove(path + ".bc")
+    os.remove(path + ".o")
+
+
+def run_exe(path):
+    out = subprocess.run([path], capture_output=True, text=True, check=True).stdout
+    return float(out.split()[0])
+
+
+def cases(isas, quick):
+    """(row fields, module text, pipeline options, weight bytes) of every
+    timed case; fields = (scheme, path, k, n, m)."""
+    ms = [1] if quick else [1, 8, 512]
+    out = []
     for k, n in SHAPES:
         for m in ms:
             reps = 5 if m <= 8 else 1
-            row("f32", "unquantized", k, n, m, run(a.build, f32_module(m, n, k, reps)), n * k * 4)
+            out.append((("f32", "unquantized", k, n, m), f32_module(m, n, k, reps), "openmp=1", n * k * 4))
     for name, spec, group, dq, bits in SCHEMES:
         for k, n in SHAPES:
             for m in ms:
                 reps = 20 if m <= 8 else 2
                 groups = 1 if group == 0 else k // group
                 wbytes = n * k * bits / 8 + n * groups * (1 if dq else 4)
-                paths = [("int", "openmp=1"), ("f32", "openmp=1 int-dot=0")]
-                for path, options in paths:
-                    t = run(a.build, module(spec, group, dq, bits, m, n, k, reps), options)
-                    row(name, path, k, n, m, t, wbytes)
+                if isas is None:
+                    paths = [("int", spec, "openmp=1"), ("f32", spec, "openmp=1 int-dot=0")]
+                else:  # At avx512bf16 the f32 compute kernels are avx512vnni's.
+                    paths = [(f"bf16 {isa}", spec + ", compute = bf16", f"openmp=1 isa={isa}")
+                             if isa == "avx512bf16" else (f"int {isa}", spec, f"openmp=1 isa={isa}")
+                             for isa in isas]
+                for path, sp, options in paths:
+                    out.append(((name, path, k, n, m), module(sp, group, dq, bits, m, n, k, reps), options, wbytes))
+    return out
+
+
+FMA_ITERS = 20_000_000
+
+
+def prepare(build, isas, quick, where):
+    os.makedirs(where, exist_ok=True)
+    shutil.copy(os.path.join(LLVM, "lib", "libomp.so.5"), where)
+    with open(os.path.join(where, "stub.c"), "w") as f:
+        f.write(STUB)
+    manifest = {"isas": isas, "fma": []}
+    build_exe(build, STREAM, "openmp=1", os.path.join(where, "stream"))
+    for lanes in (8, 16):  # 256-bit and 512-bit FMA chains
+        name = f"fma{lanes}"
+        build_exe(build, fma_peak_module(FMA_ITERS, lanes=lanes), "openmp=1", os.path.join(where, name),
+                  cpu="x86-64-v4" if lanes == 16 else "x86-64-v3")
+        manifest["fma"].append([name, lanes])
+    manifest["cases"] = []
+    for i, (fields, text, options, wbytes) in enumerate(cases(isas, quick)):
+        name = f"case{i}"
+        build_exe(build, text, options, os.path.join(where, name))
+        manifest["cases"].append([name, list(fields), wbytes])
+        print(f"{name}: {fields}", file=sys.stderr, flush=True)
+    os.remove(os.path.join(where, "stub.c"))
+    with open(os.path.join(where, "cases.json"), "w") as f:
+        json.dump(manifest, f)
+
+
+def header(bw, peak, peak_text, threads_text):
+    cpu = subprocess.run(["lscpu"], capture_output=True, text=True).stdout
+    model = next((l.split(":", 1)[1].strip() for l in cpu.splitlines() if l.startswith("Model name")), platform.processor())
+    print(f"# Generated CPU kernels (convert-qnt-to-cpu), {time.strftime('%Y-%m-%d')}\n")
+    print(f"Machine: {model}, {os.cpu_count()} cores; {threads_text}.")
+    print(f"Measured read bandwidth (sum of 1 GiB of f32, same harness): {bw:.1f} GB/s.")
+    print(f"Measured f32 FMA peak ({peak_text}): {peak:.0f} GFLOP/s.\n")
+    print("| scheme | path | K x N | M | µs / call | weight GB/s | % of read bandwidth | GFLOP/s | % of FMA peak |")
+    print("|---|---|---|---|---|---|---|---|---|")
+
+    def row(fields, t, wbytes):
+        name, path, k, n, m = fields
+        gbs = wbytes / t / 1e9
+        gflops = 2 * m * n * k / t / 1e9
+        print(f"| {name} | {path} | {k} x {n} | {m} | {t * 1e6:.0f} | {gbs:.1f} | {100 * gbs / bw:.0f} % | {gflops:.1f} "
+              f"| {100 * gflops / peak:.0f} % |", flush=True)
+    return row
+
+
+def fma_gflops(lanes, secs):
+    return 64 * (FMA_ITERS // 32) * 12 * 2 * lanes / secs / 1e9
+
+
+def run_prepared(where):
+    with open(os.path.join(where, "cases.json")) as f:
+        manifest = json.load(f)
+    exe = lambda name: os.path.join(where, name)
+    bw = 256 * 1048576 * 4 / run_exe(exe("stream")) / 1e9
+    avx512 = " avx512f " in open("/proc/cpuinfo").read().replace("\n", " ")
+    peaks = {lanes: fma_gflops(lanes, min(run_exe(exe(name)) for _ in range(3)))
+             for name, lanes in manifest["fma"] if lanes == 8 or avx512}
+    lanes = max(peaks, key=peaks.get)
+    threads = os.environ.get("OMP_NUM_THREADS", "all")
+    cpus = ",".join(map(str, sorted(os.sched_getaffinity(0))))
+    row = header(bw, peaks[lanes], f"12 independent {lanes}-lane FMA chains per thread; "
+                 + ", ".join(f"{l} lanes: {p:.0f}" for l, p in sorted(peaks.items())),
+                 f"kernels: {', '.join(manifest['isas'])} (compiled elsewhere); OpenMP threads: {threads}; "
+                 f"CPUs {cpus}")
+    for name, fields, wbytes in manifest["cases"]:
+        row(fields, run_exe(exe(name)), wbytes)
+
+
+def main():
+    p = argparse.ArgumentParser()
+    p.add_argument("--build", default="build")
+    p.add_argument("--quick", action="store_true", help="M = 1 only")
+    p.add_argument("--isa", help="comma-separated kernel levels (default: native, int and f32 paths)")
+    p.add_argument("--prepare", metavar="DIR", help="compile executables into DIR, do not run")
+    p.add_argument("--run", metavar="DIR", help="run the executables --prepare made")
+    a = p.parse_args()
+    isas = a.isa.split(",") if a.isa else None
+    if a.prepare:
+        return prepare(a.build, isas or ["avx2"], a.quick, a.prepare)
+    if a.run:
+        return run_prepared(a.run)
+    secs = run(a.build, STREAM)
+    bw = 256 * 1048576 * 4 / secs / 1e9
+    peak = fma_gflops(8, min(run(a.build, fma_peak_module(FMA_ITERS)) for _ in range(3)))
+    row = header(bw, peak, "12 independent 8-lane FMA chains per thread, all cores",
+                 "kernels for this machine (`isa=native`), OpenMP on all cores" if isas is None
+                 else f"kernels: {a.isa}, OpenMP on all cores")
+    for fields, text, options, wbytes in cases(isas, a.quick):
+        row(fields, run(a.build, text, options), wbytes)
 
 
 if __name__ == "__main__":

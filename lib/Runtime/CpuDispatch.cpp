@@ -21,8 +21,8 @@ bool qmlir::runtime::chooseCpuLevel(CpuLevel &level, std::string &error) {
   std::string name = asked;
   std::optional<CpuLevel> named = parseCpuLevel(name);
   if (!named) {
-    error = "QMLIR_CPU_ISA=" + name +
-            ": unknown (expected generic, avx2, avx512 or avx512vnni)";
+    error = "QMLIR_CPU_ISA=" + name + ": unknown (expected " + cpuLevelNames() +
+            ")";
     return false;
   }
   if (*named > best) {

@@ -39,8 +39,10 @@ const char *kUsage =
     "       quant-run OUTDIR --perplexity FILE [--ctx N] [--max-windows N]\n"
     "       quant-run OUTDIR --ids ID,ID,... --logits FILE\n"
     "options: --verbose  print which CPU kernels run (QMLIR_CPU_ISA=generic|"
-    "avx2|avx512\n"
-    "                    picks them in a library compiled with --cpu NAME)\n";
+    "avx2|avx512|\n"
+    "                    avx512vnni|avx512bf16 picks them in a library "
+    "compiled\n"
+    "                    with --cpu NAME)\n";
 
 /// Parses a number flag value; false if it is not one.
 template <typename T> bool number(const char *text, T &out) {

@@ -34,11 +34,19 @@ enum class CpuLevel : int32_t {
   Avx2 = 1,
   Avx512 = 2,
   /// AVX-512 with VNNI (vpdpwssd) on 256-bit vectors (AVX512_VNNI + VL).
-  Avx512Vnni = 3
+  Avx512Vnni = 3,
+  /// AVX-512 with VNNI and BF16 (vdpbf16ps, vcvtne2ps2bf16; vpermw from BW):
+  /// Cooper Lake, Sapphire Rapids, Zen 4 and later.
+  Avx512Bf16 = 4
 };
 
 /// "generic", "avx2", "avx512" or "avx512vnni" (also the compiler's `isa`
 /// names).
+/// Every level, lowest first.
+inline constexpr CpuLevel kCpuLevels[] = {
+    CpuLevel::Generic, CpuLevel::Avx2, CpuLevel::Avx512, CpuLevel::Avx512Vnni,
+    CpuLevel::Avx512Bf16};
+
 inline const char *cpuLevelName(CpuLevel level) {
   switch (level) {
   case CpuLevel::Generic:
@@ -49,14 +57,23 @@ inline const char *cpuLevelName(CpuLevel level) {
     return "avx512";
   case CpuLevel::Avx512Vnni:
     return "avx512vnni";
+  case CpuLevel::Avx512Bf16:
+    return "avx512bf16";
   }
   return "unknown";
 }
 
 /// The level `name` (a cpuLevelName) stands for.
+/// "generic, avx2, ..., avx512bf16": the names, for messages.
+inline std::string cpuLevelNames() {
+  std::string names;
+  for (CpuLevel level : kCpuLevels)
+    names += (names.empty() ? "" : ", ") + std::string(cpuLevelName(level));
+  return names;
+}
+
 inline std::optional<CpuLevel> parseCpuLevel(std::string_view name) {
-  for (CpuLevel level : {CpuLevel::Generic, CpuLevel::Avx2, CpuLevel::Avx512,
-                         CpuLevel::Avx512Vnni})
+  for (CpuLevel level : kCpuLevels)
     if (name == cpuLevelName(level))
       return level;
   return std::nullopt;
@@ -70,8 +87,12 @@ inline CpuLevel detectCpuLevel() {
   __builtin_cpu_init();
   bool avx2 = __builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma");
   bool avx512 = avx2 && __builtin_cpu_supports("avx512f");
-  if (avx512 && __builtin_cpu_supports("avx512vl") &&
-      __builtin_cpu_supports("avx512vnni"))
+  bool vnni = avx512 && __builtin_cpu_supports("avx512vl") &&
+              __builtin_cpu_supports("avx512vnni");
+  if (vnni && __builtin_cpu_supports("avx512bw") &&
+      __builtin_cpu_supports("avx512bf16"))
+    return CpuLevel::Avx512Bf16;
+  if (vnni)
     return CpuLevel::Avx512Vnni;
   if (avx512)
     return CpuLevel::Avx512;

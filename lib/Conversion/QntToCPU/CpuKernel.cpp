@@ -22,6 +22,15 @@
 // exactly in 32 bits (vpmaddwd and vpaddd; vpdpwssd with AVX-512 VNNI) and
 // converts to f32 once per block.
 //
+// The bf16 kernels (AVX-512 BF16, bf16 compute type) convert the
+// activations to bf16 once, in each chunk's decode order (4-bit: even k,
+// then odd k); a 4-bit chunk's 32 codes pick their bf16 weights from the
+// group's scaled table with one vpermw, 8-bit ones are scaled in f32 and
+// converted; vdpbf16ps multiplies the 32 bf16 pairs (exactly) and adds
+// them to 16 f32 sums. The weights and activations are the reference
+// lowering's (table[code] * scale and x, each rounded to bf16); only the
+// order of the f32 sums differs (and vdpbf16ps flushes denormals).
+//
 //===----------------------------------------------------------------------===//
 
 #include "CpuKernel.h"
@@ -48,6 +57,8 @@ constexpr const char *kDynamicMapName = "qnt_cpu_dynamic_map";
 /// The decode constants of one (weight row, group).
 struct GroupParams {
   Value table; ///< 4-bit: the group's 16 values, scaled.
+  Value tableBf16; ///< 4-bit, bf16 dot: the same as 32 x i16 (bf16 bits,
+                   ///< the 16 values twice), vpermw's table.
   Value scale; ///< 8-bit: the scale, splat.
   Value zp;    ///< 8-bit asymmetric: the zero point, splat i32.
 };
@@ -83,6 +94,7 @@ public:
     microLanes = wide ? 16 : 8;
     microRows = wide ? 4 : 3;
     useIntDot = cpuKernelUsesIntDot(shape, isa, intDot);
+    useBf16 = cpuKernelUsesBf16Dot(shape, isa);
     if (useIntDot) {
       plan = numerics::planIntDot(s.toNumerics(), k);
       blockChunks = plan.block / kChunk;
@@ -132,7 +144,8 @@ private:
   Value loadZeroPoint(Value row, Value group);
   std::pair<Value, Value> loadNibbles(Value row, Value chunk, bool masked);
   std::pair<Value, Value> decodeChunk(const GroupParams &p, Value row,
-                                      Value chunk, bool masked);
+                                      Value chunk, bool masked,
+                                      bool round = true);
   Value toCompute(Value v);
   Value loadX(Value row, Value col, bool masked, int64_t lanes = kLanes);
   /// K ends in a partial chunk (per-channel K not a multiple of 32).
@@ -157,6 +170,10 @@ private:
                               ValueRange accs);
   SmallVector<Value> intRows(ArrayRef<Value> rows, Value mBase, int64_t mr);
   void buildIntTiled();
+  // bf16 dot products (AVX-512 BF16).
+  Value toBf16(Value low, Value high);
+  void convertActivations();
+  Value decodeBf16(const GroupParams &p, Value row, Value chunk, bool masked);
   void microKernel(Value ws, Value tile, Value kBase, Value kLen, Value mBase,
                    int64_t rows);
 
@@ -168,13 +185,15 @@ private:
   Type f32, i32, i16, i8;
   int64_t bits, groupSize, groups, fullChunks, chunks, chunksPerGroup;
   int64_t microLanes, microRows;
-  bool useIntDot;
+  bool useIntDot, useBf16;
   numerics::IntDotPlan plan;
   int64_t blockChunks = 0, blocks = 0;
   ModuleOp module;
   Value x, codes, scales, zp, dqScales, dqOffset, out, dynMap;
   Value xq, xs; ///< Integer GEMV: the activations [M, chunks * 32] i16 and
                 ///< their scales [M, blocks].
+  Value xb;     ///< bf16 dot: the activations [M, chunks * 32] bf16, each
+                ///< chunk in decodeBf16's order.
 };
 
 SmallVector<Value> CpuKernelEmitter::forLoop(Value lb, Value ub, int64_t step,
@@ -196,6 +215,10 @@ SmallVector<Value> CpuKernelEmitter::forLoop(Value lb, Value ub, int64_t step,
 /// The LLVM target features code for `isa` needs (none for generic).
 static LLVM::TargetFeaturesAttr featuresOf(MLIRContext *ctx, CpuIsa isa) {
   switch (isa) {
+  case CpuIsa::Avx512Bf16:
+    return LLVM::TargetFeaturesAttr::get(
+        ctx, {"+avx512f", "+avx512vl", "+avx512bw", "+avx512vnni",
+              "+avx512bf16", "+avx2", "+fma", "+f16c"});
   case CpuIsa::Avx512Vnni:
     return LLVM::TargetFeaturesAttr::get(
         ctx,
@@ -227,7 +250,10 @@ Value CpuKernelEmitter::x86(StringRef intrinsic, Type result, ValueRange args) {
         LLVM::Linkage::Internal);
     fn.setAlwaysInline(true);
     // Compilable on its own in a library for a generic CPU.
-    CpuIsa needs = intrinsic.starts_with("llvm.x86.avx512.vpdp")
+    CpuIsa needs = intrinsic.starts_with("llvm.x86.avx512bf16.") ||
+                           intrinsic.starts_with("llvm.x86.avx512.permvar.hi")
+                       ? CpuIsa::Avx512Bf16
+                   : intrinsic.starts_with("llvm.x86.avx512.vpdp")
                        ? CpuIsa::Avx512Vnni
                    : intrinsic.starts_with("llvm.x86.avx512.") ? CpuIsa::Avx512
                                                                : CpuIsa::Avx2;
@@ -326,6 +352,9 @@ GroupParams CpuKernelEmitter::groupParams(Value row, Value group) {
     base = floatVector(values);
   }
   p.table = arith::MulFOp::create(b, loc, base, scale);
+  if (useBf16)
+    p.tableBf16 = vector::BitCastOp::create(b, loc, vec(i16, kChunk),
+                                            toBf16(p.table, p.table));
   return p;
 }
 
@@ -360,13 +389,14 @@ std::pair<Value, Value> CpuKernelEmitter::loadNibbles(Value row, Value chunk,
 /// give code 0, finite weights that meet zero activations.
 std::pair<Value, Value> CpuKernelEmitter::decodeChunk(const GroupParams &p,
                                                       Value row, Value chunk,
-                                                      bool masked) {
+                                                      bool masked, bool round) {
   VectorType wide = vec(i32);
+  auto rounded = [&](Value v) { return round ? toCompute(v) : v; };
   if (bits == 4) {
     auto [high, low] = loadNibbles(row, chunk, masked);
     return {
-        toCompute(lookup(p.table, arith::ExtUIOp::create(b, loc, wide, high))),
-        toCompute(lookup(p.table, arith::ExtUIOp::create(b, loc, wide, low)))};
+        rounded(lookup(p.table, arith::ExtUIOp::create(b, loc, wide, high))),
+        rounded(lookup(p.table, arith::ExtUIOp::create(b, loc, wide, low)))};
   }
   Value halves[2];
   for (int64_t h = 0; h < 2; ++h) {
@@ -382,7 +412,7 @@ std::pair<Value, Value> CpuKernelEmitter::decodeChunk(const GroupParams &p,
       q = arith::SIToFPOp::create(b, loc, vec(f32), bytes);
     halves[h] = arith::MulFOp::create(b, loc, q, p.scale);
   }
-  return {toCompute(halves[0]), toCompute(halves[1])};
+  return {rounded(halves[0]), rounded(halves[1])};
 }
 
 /// `v` rounded to the scheme's compute type and back (the reference
@@ -458,10 +488,26 @@ SmallVector<Value> CpuKernelEmitter::gemvStep(ArrayRef<Value> rows,
                                               Value chunk, ValueRange accs,
                                               bool masked) {
   int64_t nr = rows.size();
+  SmallVector<Value> next(accs.begin(), accs.end());
+  if (useBf16) {
+    SmallVector<Value> xv;
+    for (int64_t i = 0; i < m; ++i)
+      xv.push_back(
+          vector::LoadOp::create(b, loc, vec(b.getBF16Type(), kChunk), xb,
+                                 ValueRange{idx(i), mul(chunk, kChunk)}));
+    for (int64_t r = 0; r < nr; ++r) {
+      Value w = decodeBf16(params[r], rows[r], chunk, masked);
+      for (int64_t i = 0; i < m; ++i) {
+        Value &acc = next[i * nr + r];
+        acc =
+            x86("llvm.x86.avx512bf16.dpbf16ps.512", vec(f32), {acc, xv[i], w});
+      }
+    }
+    return next;
+  }
   SmallVector<std::pair<Value, Value>> xs;
   for (int64_t i = 0; i < m; ++i)
     xs.push_back(xChunk(idx(i), chunk, masked));
-  SmallVector<Value> next(accs.begin(), accs.end());
   for (int64_t r = 0; r < nr; ++r) {
     auto [w0, w1] = decodeChunk(params[r], rows[r], chunk, masked);
     for (int64_t i = 0; i < m; ++i) {
@@ -498,6 +544,8 @@ SmallVector<Value> CpuKernelEmitter::floatRows(ArrayRef<Value> rows) {
 void CpuKernelEmitter::buildGemv() {
   if (useIntDot)
     quantizeActivations();
+  if (useBf16)
+    convertActivations();
   // Weight rows per iteration. f32 path: enough independent accumulators
   // to hide the FMA latency, few enough to stay in registers with the
   // activations. Integer path: one (one code stream per thread and no
@@ -700,7 +748,7 @@ SmallVector<Value> CpuKernelEmitter::intBlock(ArrayRef<Value> rows, Value mBase,
       for (int64_t i = 0; i < mr; ++i) {
         Value &sum = next[i * nr + r];
         for (auto [w, x] : {std::pair(w0, xv[i].first), {w1, xv[i].second}})
-          sum = isa == CpuIsa::Avx512Vnni
+          sum = isa >= CpuIsa::Avx512Vnni
                     ? x86("llvm.x86.avx512.vpdpwssd.256", sumType, {sum, w, x})
                     : arith::AddIOp::create(
                           b, loc, sum,
@@ -786,6 +834,66 @@ void CpuKernelEmitter::buildIntTiled() {
 }
 
 //===----------------------------------------------------------------------===//
+// bf16 dot products (AVX-512 BF16)
+//===----------------------------------------------------------------------===//
+
+/// 32 bf16 (vcvtne2ps2bf16, round to nearest even): `low`'s 16 values,
+/// then `high`'s.
+Value CpuKernelEmitter::toBf16(Value low, Value high) {
+  return x86("llvm.x86.avx512bf16.cvtne2ps2bf16.512",
+             vec(b.getBF16Type(), kChunk), {high, low});
+}
+
+/// xb [M, chunks * 32]: the activations in bf16, each chunk in decodeBf16's
+/// order (4-bit: even k, then odd k), zero past K.
+void CpuKernelEmitter::convertActivations() {
+  xb = memref::AllocOp::create(
+      b, loc, MemRefType::get({m, chunks * kChunk}, b.getBF16Type()),
+      b.getI64IntegerAttr(64));
+  SmallVector<int64_t> evenOdd;
+  for (int64_t parity = 0; parity < 2; ++parity)
+    for (int64_t i = parity; i < kChunk; i += 2)
+      evenOdd.push_back(i);
+  forLoop(idx(0), idx(m), 1, {}, [&](Value i, ValueRange) {
+    forLoop(idx(0), idx(chunks), 1, {}, [&](Value c, ValueRange) {
+      Value col = mul(c, kChunk);
+      Value v = vector::TransferReadOp::create(
+          b, loc, vec(f32, kChunk), x, ValueRange{i, col}, f32Scalar(0.0f),
+          ArrayRef<bool>{!hasTail()});
+      if (bits == 4)
+        v = vector::ShuffleOp::create(b, loc, v, v, evenOdd);
+      auto half = [&](int64_t at) -> Value {
+        return vector::ExtractStridedSliceOp::create(b, loc, v, {at}, {kLanes},
+                                                     {1});
+      };
+      vector::StoreOp::create(b, loc, toBf16(half(0), half(kLanes)), xb,
+                              ValueRange{i, col});
+      return SmallVector<Value>();
+    });
+    return SmallVector<Value>();
+  });
+}
+
+/// The chunk's 32 weights of `row` in bf16: 4-bit codes (high nibbles,
+/// i.e. even k, then low nibbles) pick their values from the group's table
+/// with one vpermw; 8-bit ones in k order, scaled in f32 and converted.
+Value CpuKernelEmitter::decodeBf16(const GroupParams &p, Value row, Value chunk,
+                                   bool masked) {
+  if (bits == 8) {
+    auto [first, second] = decodeChunk(p, row, chunk, masked, /*round=*/false);
+    return toBf16(first, second);
+  }
+  auto [high, low] = loadNibbles(row, chunk, masked);
+  Value index = arith::ExtUIOp::create(
+      b, loc, vec(i16, kChunk),
+      vector::ShuffleOp::create(
+          b, loc, high, low, llvm::to_vector(llvm::seq<int64_t>(0, kChunk))));
+  Value w = x86("llvm.x86.avx512.permvar.hi.512", vec(i16, kChunk),
+                {p.tableBf16, index});
+  return vector::BitCastOp::create(b, loc, vec(b.getBF16Type(), kChunk), w);
+}
+
+//===----------------------------------------------------------------------===//
 // Tiled: more activation rows
 //===----------------------------------------------------------------------===//
 
@@ -808,6 +916,12 @@ void CpuKernelEmitter::decodeTile(Value ws, Value tile, Value firstChunk,
               : Value(arith::DivUIOp::create(b, loc, c, idx(chunksPerGroup)));
       GroupParams p = groupParams(row, group);
       auto store = [&](bool masked) {
+        Value col = mul(cc, kChunk);
+        if (useBf16) { // In decodeBf16's order, as xb.
+          vector::StoreOp::create(b, loc, decodeBf16(p, row, c, masked), ws,
+                                  ValueRange{r, col});
+          return;
+        }
         auto [w0, w1] = decodeChunk(p, row, c, masked);
         if (bits == 4) { // Even/odd k back to k order.
           Value v0 = vector::ShuffleOp::create(b, loc, w0, w1, low);
@@ -815,7 +929,6 @@ void CpuKernelEmitter::decodeTile(Value ws, Value tile, Value firstChunk,
           w0 = v0;
           w1 = v1;
         }
-        Value col = mul(cc, kChunk);
         vector::StoreOp::create(b, loc, w0, ws, ValueRange{r, col});
         vector::StoreOp::create(b, loc, w1, ws,
                                 ValueRange{r, add(col, idx(kLanes))});
@@ -842,25 +955,33 @@ void CpuKernelEmitter::decodeTile(Value ws, Value tile, Value firstChunk,
 /// rows x kMicroCols accumulators per step of kMicroCols weight rows.
 void CpuKernelEmitter::microKernel(Value ws, Value tile, Value kBase,
                                    Value kLen, Value mBase, int64_t rows) {
+  // bf16: 32 k (16 pairs) per step into 16 f32 sums.
+  int64_t step = useBf16 ? kChunk : microLanes;
+  VectorType loaded =
+      useBf16 ? vec(b.getBF16Type(), kChunk) : vec(f32, microLanes);
   forLoop(idx(0), idx(kTileRows), kMicroCols, {}, [&](Value nb, ValueRange) {
     SmallVector<Value> accs(rows * kMicroCols, zeroVector(microLanes));
-    accs =
-        forLoop(idx(0), kLen, microLanes, accs, [&](Value kk, ValueRange in) {
-          SmallVector<Value> xs, wsv, next(in.begin(), in.end());
-          for (int64_t i = 0; i < rows; ++i)
-            xs.push_back(loadX(add(mBase, idx(i)), add(kBase, kk), hasTail(),
-                               microLanes));
-          for (int64_t j = 0; j < kMicroCols; ++j)
-            wsv.push_back(
-                vector::LoadOp::create(b, loc, vec(f32, microLanes), ws,
-                                       ValueRange{add(nb, idx(j)), kk}));
-          for (int64_t i = 0; i < rows; ++i)
-            for (int64_t j = 0; j < kMicroCols; ++j) {
-              Value &acc = next[i * kMicroCols + j];
-              acc = vector::FMAOp::create(b, loc, xs[i], wsv[j], acc);
-            }
-          return next;
-        });
+    accs = forLoop(idx(0), kLen, step, accs, [&](Value kk, ValueRange in) {
+      SmallVector<Value> xs, wsv, next(in.begin(), in.end());
+      for (int64_t i = 0; i < rows; ++i)
+        xs.push_back(useBf16
+                         ? Value(vector::LoadOp::create(
+                               b, loc, loaded, xb,
+                               ValueRange{add(mBase, idx(i)), add(kBase, kk)}))
+                         : loadX(add(mBase, idx(i)), add(kBase, kk), hasTail(),
+                                 microLanes));
+      for (int64_t j = 0; j < kMicroCols; ++j)
+        wsv.push_back(vector::LoadOp::create(b, loc, loaded, ws,
+                                             ValueRange{add(nb, idx(j)), kk}));
+      for (int64_t i = 0; i < rows; ++i)
+        for (int64_t j = 0; j < kMicroCols; ++j) {
+          Value &acc = next[i * kMicroCols + j];
+          acc = useBf16 ? x86("llvm.x86.avx512bf16.dpbf16ps.512", vec(f32),
+                              {acc, xs[i], wsv[j]})
+                        : vector::FMAOp::create(b, loc, xs[i], wsv[j], acc);
+        }
+      return next;
+    });
     for (int64_t j = 0; j < kMicroCols; ++j) {
       Value col = add(add(mul(tile, kTileRows), nb), idx(j));
       Value valid = rowInRange(col, kTileRows);
@@ -876,6 +997,8 @@ void CpuKernelEmitter::buildTiled() {
   int64_t tileChunks = tileK / kChunk;
   int64_t kBlocks = (chunks + tileChunks - 1) / tileChunks;
   int64_t tiles = (n + kTileRows - 1) / kTileRows;
+  if (useBf16)
+    convertActivations();
   scf::ParallelOp::create(
       b, loc, ValueRange{idx(0)}, ValueRange{idx(tiles)}, ValueRange{idx(1)},
       [&](OpBuilder &, Location, ValueRange ivs) {
@@ -883,7 +1006,9 @@ void CpuKernelEmitter::buildTiled() {
         // On the heap: a stack buffer in the loop body would need an alloca
         // scope, which cannot hold the lowered loops of the tile.
         Value ws = memref::AllocOp::create(
-            b, loc, MemRefType::get({kTileRows, tileK}, f32),
+            b, loc,
+            MemRefType::get({kTileRows, tileK},
+                            useBf16 ? b.getBF16Type() : f32),
             b.getI64IntegerAttr(64));
         forLoop(idx(0), idx(kBlocks), 1, {}, [&](Value kb, ValueRange) {
           Value first = mul(kb, tileChunks);
@@ -1030,6 +1155,22 @@ bool qnt::cpuKernelUsesIntDot(const CpuKernelShape &shape, CpuIsa isa,
                               bool intDot) {
   return intDot && isa != CpuIsa::Generic &&
          shape.scheme.getComputeType().isF32();
+}
+
+bool qnt::cpuKernelUsesBf16Dot(const CpuKernelShape &shape, CpuIsa isa) {
+  return isa >= CpuIsa::Avx512Bf16 && shape.scheme.getComputeType().isBF16();
+}
+
+bool qnt::cpuKernelDiffersFromLevelBelow(const CpuKernelShape &shape,
+                                         CpuIsa isa, bool intDot) {
+  switch (isa) {
+  case CpuIsa::Avx512Bf16:
+    return cpuKernelUsesBf16Dot(shape, isa);
+  case CpuIsa::Avx512Vnni:
+    return cpuKernelUsesIntDot(shape, isa, intDot);
+  default:
+    return true;
+  }
 }
 
 func::FuncOp qnt::buildCpuKernel(OpBuilder &b, Location loc, ModuleOp module,

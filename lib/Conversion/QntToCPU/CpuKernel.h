@@ -31,6 +31,16 @@ bool canUseCpuKernel(MatmulOp op);
 /// with `intDot` on, f32 compute type).
 bool cpuKernelUsesIntDot(const CpuKernelShape &shape, CpuIsa isa, bool intDot);
 
+/// Whether the kernel of `shape` sums bf16 pairs with vdpbf16ps (AVX-512
+/// BF16, bf16 compute type).
+bool cpuKernelUsesBf16Dot(const CpuKernelShape &shape, CpuIsa isa);
+
+/// Whether `isa`'s kernel of `shape` differs from the one of the level
+/// below (AVX-512 VNNI: only on the integer path; BF16: only with bf16
+/// dot products).
+bool cpuKernelDiffersFromLevelBelow(const CpuKernelShape &shape, CpuIsa isa,
+                                    bool intDot);
+
 /// Builds the kernel as a private function at the end of `module`:
 /// (x, codes, scales[, zero points][, dq scales, dq offset], out) on
 /// identity-layout buffers; `out` holds init on entry. With `intDot`, a GEMV

@@ -45,14 +45,14 @@ struct ConvertQntToCPUPass
     // The ISAs to build kernels for, best first; several: dispatch.
     SmallVector<CpuIsa> targets;
     if (isa == "dispatch") {
-      targets = {CpuIsa::Avx512Vnni, CpuIsa::Avx512, CpuIsa::Avx2,
-                 CpuIsa::Generic};
+      for (runtime::CpuLevel level : llvm::reverse(runtime::kCpuLevels))
+        targets.push_back(static_cast<CpuIsa>(level));
     } else if (std::optional<CpuIsa> parsed = parseCpuIsa(isa)) {
       targets = {*parsed};
     } else {
       module.emitError() << "convert-qnt-to-cpu: unknown isa '" << isa
-                         << "' (expected avx512vnni, avx512, avx2, generic, "
-                            "native or dispatch)";
+                         << "' (expected " << runtime::cpuLevelNames()
+                         << ", native or dispatch)";
       return signalPassFailure();
     }
     SmallVector<MatmulOp> matmuls;
@@ -97,9 +97,10 @@ struct ConvertQntToCPUPass
       if (!dispatcher) {
         SmallVector<std::pair<CpuIsa, func::FuncOp>> variants;
         for (CpuIsa isa : targets)
-          // Without the integer path a VNNI kernel would be the AVX-512 one.
-          if (isa != CpuIsa::Avx512Vnni ||
-              cpuKernelUsesIntDot(shape, isa, intDot))
+          // No copies: a level that changes nothing in this kernel (VNNI
+          // without the integer path, BF16 without bf16 compute) is left
+          // to the one below.
+          if (cpuKernelDiffersFromLevelBelow(shape, isa, intDot))
             variants.push_back({isa, kernelFor(isa)});
         dispatcher = buildCpuDispatcher(kb, loc, module, variants,
                                         base + "_dispatch" + codebook);

@@ -12,8 +12,12 @@
 // function carries the VNNI features, llc needs no -mattr).
 // RUN: sed -n '1,/^\/\/ -----/p' %s | quant-opt --convert-qnt-to-cpu=isa=avx512vnni | FileCheck %s --check-prefix=VNNI
 // RUN: sed -n '1,/^\/\/ -----/p' %s | quant-opt --qnt-cpu-pipeline=isa=avx512vnni | mlir-translate --mlir-to-llvmir | opt -O2 | llc -O2 | FileCheck %s --check-prefix=ASMVNNI
+// With AVX-512 BF16, bf16 compute types sum bf16 pairs with vdpbf16ps (last
+// case); f32 compute types keep the integer path with vpdpwssd (first case).
+// RUN: quant-opt %s --convert-qnt-to-cpu=isa=avx512bf16 --split-input-file | FileCheck %s --check-prefix=BF16
+// RUN: sed -n '/^\/\/ bf16 compute/,$p' %s | quant-opt --qnt-cpu-pipeline=isa=avx512bf16 | mlir-translate --mlir-to-llvmir | opt -O2 | llc -O2 | FileCheck %s --check-prefix=ASMBF16
 
-// BADISA: convert-qnt-to-cpu: unknown isa 'sse9' (expected avx512vnni, avx512, avx2, generic, native or dispatch)
+// BADISA: convert-qnt-to-cpu: unknown isa 'sse9' (expected generic, avx2, avx512, avx512vnni, avx512bf16, native or dispatch)
 // ASM: vperm{{[a-z0-9]*}} {{.*}}%zmm
 // ASM: vfmadd{{.*}}%zmm
 // ASMINT: vpshufb {{.*}}%ymm
@@ -25,6 +29,8 @@
 // VNNI-COUNT-2: llvm.call @qnt_cpu_avx512_vpdpwssd_256
 // ASMVNNI: vpshufb {{.*}}%ymm
 // ASMVNNI: vpdpwssd {{.*}}%ymm
+// BF16: func.func private @qnt_cpu_nf4_g64_dq_f32_f32_m1_n8_k128_avx512bf16_i16(
+// BF16: llvm.call @qnt_cpu_avx512_vpdpwssd_256
 
 // nf4 + double quant, one activation row: a GEMV over the weight rows split
 // among threads, 16-byte code loads, nibbles as two 16-lane table indices.
@@ -152,7 +158,42 @@ func.func @fallbacks(%x: tensor<2x96xf32>, %c: tensor<4x48xi8>, %s1: tensor<4x1x
 // CHECK: vector.fma
 // INT-LABEL: func.func @bf16_compute
 // INT: call @qnt_cpu_nf4_f32_f32_cbf16_m2_n4_k96_avx2(
-func.func @bf16_compute(%x: tensor<2x96xf32>, %c: tensor<4x48xi8>, %s: tensor<4x1xf32>, %i: tensor<2x4xf32>) -> tensor<2x4xf32> {
+// With AVX-512 BF16 the activations are converted to bf16 once (vcvtne2ps2bf16,
+// 4-bit chunks reordered to even then odd k), the group's scaled table as
+// 32 bf16 (vpermw's table), the nibbles of a chunk as 32 indices, one
+// vpermw per chunk and one vdpbf16ps per activation row. The tiled path (M
+// > 8) stores the decoded bf16 chunks in its tile buffer, 8-bit codes
+// scaled in f32 and converted, and runs the 4 x 4 micro-kernel on vdpbf16ps.
+// BF16-LABEL: func.func @bf16_compute
+// BF16: call @qnt_cpu_nf4_f32_f32_cbf16_m2_n4_k96_avx512bf16(
+// BF16: call @qnt_cpu_int8_f32_f32_cbf16_m12_n20_k64_avx512bf16(
+// BF16: func.func private @qnt_cpu_nf4_f32_f32_cbf16_m2_n4_k96_avx512bf16({{.*}}) attributes {target_features = #llvm.target_features<["+avx512f", "+avx512vl", "+avx512bw", "+avx512vnni", "+avx512bf16", "+avx2", "+fma", "+f16c"]>}
+// BF16: memref.alloc() {alignment = 64 : i64} : memref<2x96xbf16>
+// BF16: vector.shuffle {{.*}} [0, 2, 4, 6, 8, 10, 12, 14, 16, 18, 20, 22, 24, 26, 28, 30, 1, 3, 5
+// BF16: llvm.call @qnt_cpu_avx512bf16_cvtne2ps2bf16_512
+// BF16: scf.parallel
+// BF16: llvm.call @qnt_cpu_avx512bf16_cvtne2ps2bf16_512
+// BF16: vector.bitcast %{{.*}} : vector<32xbf16> to vector<32xi16>
+// BF16: vector.load %{{.*}} : memref<2x96xbf16>, vector<32xbf16>
+// BF16: arith.extui %{{.*}} : vector<32xi8> to vector<32xi16>
+// BF16: llvm.call @qnt_cpu_avx512_permvar_hi_512
+// BF16: vector.bitcast %{{.*}} : vector<32xi16> to vector<32xbf16>
+// BF16-COUNT-2: llvm.call @qnt_cpu_avx512bf16_dpbf16ps_512
+// BF16-NOT: vector.fma
+// BF16: func.func private @qnt_cpu_int8_f32_f32_cbf16_m12_n20_k64_avx512bf16(
+// BF16: memref.alloc() {alignment = 64 : i64} : memref<12x64xbf16>
+// BF16: scf.parallel
+// BF16: memref.alloc() {alignment = 64 : i64} : memref<16x64xbf16>
+// BF16: arith.sitofp %{{.*}} : vector<16xi8> to vector<16xf32>
+// BF16: llvm.call @qnt_cpu_avx512bf16_cvtne2ps2bf16_512
+// BF16: vector.store %{{.*}} : memref<16x64xbf16>, vector<32xbf16>
+// BF16-COUNT-16: llvm.call @qnt_cpu_avx512bf16_dpbf16ps_512
+// BF16-NOT: vector.fma
+// ASMBF16: vcvtne2ps2bf16 {{.*}}%zmm
+// ASMBF16: vpermw {{.*}}%zmm
+// ASMBF16: vdpbf16ps {{.*}}%zmm
+func.func @bf16_compute(%x: tensor<2x96xf32>, %c: tensor<4x48xi8>, %s: tensor<4x1xf32>, %i: tensor<2x4xf32>, %x12: tensor<12x64xf32>, %c8: tensor<20x64xi8>, %s8: tensor<20x1xf32>, %i12: tensor<12x20xf32>) -> (tensor<2x4xf32>, tensor<12x20xf32>) {
   %a = qnt.matmul <nf4, compute = bf16> %x : tensor<2x96xf32>, %c : tensor<4x48xi8> scales(%s : tensor<4x1xf32>) outs(%i : tensor<2x4xf32>) -> tensor<2x4xf32>
-  return %a : tensor<2x4xf32>
+  %b = qnt.matmul <int8, compute = bf16> %x12 : tensor<12x64xf32>, %c8 : tensor<20x64xi8> scales(%s8 : tensor<20x1xf32>) outs(%i12 : tensor<12x20xf32>) -> tensor<12x20xf32>
+  return %a, %b : tensor<2x4xf32>, tensor<12x20xf32>
 }

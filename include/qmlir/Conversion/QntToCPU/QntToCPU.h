@@ -25,11 +25,19 @@ namespace qmlir {
 /// values are the runtime's dispatch levels (Runtime/CpuDispatch.h).
 /// Avx512Vnni differs from Avx512 in the integer path only (vpdpwssd sums
 /// the products of 16-bit pairs into the 32-bit accumulators in one
-/// instruction where Avx512 takes vpmaddwd and vpaddd).
-enum class CpuIsa { Generic = 0, Avx2 = 1, Avx512 = 2, Avx512Vnni = 3 };
+/// instruction where Avx512 takes vpmaddwd and vpaddd); Avx512Bf16 from
+/// Avx512Vnni in the kernels of bf16 compute type only (bf16 pairs summed
+/// by vdpbf16ps).
+enum class CpuIsa {
+  Generic = 0,
+  Avx2 = 1,
+  Avx512 = 2,
+  Avx512Vnni = 3,
+  Avx512Bf16 = 4
+};
 
-/// Parses `generic`, `avx2`, `avx512`, `avx512vnni` or `native` (this
-/// machine's best).
+/// Parses `generic`, `avx2`, `avx512`, `avx512vnni`, `avx512bf16` or
+/// `native` (this machine's best).
 std::optional<CpuIsa> parseCpuIsa(llvm::StringRef name);
 llvm::StringRef stringifyCpuIsa(CpuIsa isa);
 
