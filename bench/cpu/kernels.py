@@ -18,8 +18,9 @@ GFLOP/s.
   bench/cpu/kernels.py [--build build] [--quick] > OUT.md
 
 For a machine without LLVM (the GPU machine's AVX-512 host CPU): --isa
-names the kernel levels to time (each row's path is then `int <isa>`, or
-at avx512bf16 `bf16 <isa>`, the scheme with compute = bf16);
+names the kernel levels to time (each row's path is then `int <isa>`, the
+default kernels, for each level below avx512bf16, and `bf16 <isa>`, the
+scheme with compute = bf16, at avx512 and avx512bf16);
 --prepare DIR compiles every case into a stand-alone executable there
 (llc, a C stub for the timer and printer, libomp copied beside them) and
 writes DIR/cases.json; --run DIR (python3 alone) runs them on this machine
@@ -201,27 +202,56 @@ STREAM = main_module("""  %one = arith.constant 1.0 : f32
     %sum0 = memref.load %sums[%c0] : memref<256xf32>""", "%sum0"), "%res#1", "%res#0")
 
 
-def fma_peak_module(iters=20_000_000, accs=12, lanes=8):
-    """Independent FMA chains of `lanes` f32 on every core: the f32 FMA peak
-    of this machine as the same harness sees it (GFLOP/s = 2 * lanes flops
-    per FMA)."""
+# Peak instructions: (accumulator element, lanes, operand type, operand
+# values, the op with {acc}, {a}, {b} or an LLVM intrinsic's name).
+PEAK_OPS = {
+    "fma8": ("f32", 8, "vector<8xf32>", "0.999999", "0.000001", "vector.fma {acc}, {a}, {b} : vector<8xf32>"),
+    "fma16": ("f32", 16, "vector<16xf32>", "0.999999", "0.000001", "vector.fma {acc}, {a}, {b} : vector<16xf32>"),
+    "dpbf16": ("f32", 16, "vector<32xbf16>", "0.001", "0.001", "llvm.x86.avx512bf16.dpbf16ps.512"),
+    "dpwssd": ("i32", 16, "vector<32xi16>", "1", "1", "llvm.x86.avx512.vpdpwssd.512"),
+}
+
+
+def peak_flops(op):
+    """Flops (multiply-adds x 2) per instruction of a PEAK_OPS entry."""
+    _, lanes, operand, *_ = PEAK_OPS[op]
+    return 2 * lanes * (2 if operand.startswith("vector<32x") else 1)
+
+
+def peak_module(op, iters=20_000_000, accs=12):
+    """Independent chains of `op` (PEAK_OPS) on every core: the peak rate of
+    that instruction as the same harness sees it."""
+    elem, lanes, operand, a, b, text = PEAK_OPS[op]
+    acc_t = f"vector<{lanes}x{elem}>"
+    add = "arith.addi" if elem == "i32" else "arith.addf"
     names = [f"%a{j}" for j in range(accs)]
-    init = ", ".join(f"{a} = %v{j}" for j, a in enumerate(names))  # distinct: no CSE
-    types = ", ".join([f"vector<{lanes}xf32>"] * accs)
-    body = "\n      ".join(f"%n{j} = vector.fma {names[j]}, %mul, %add : vector<{lanes}xf32>" for j in range(accs))
+    init = ", ".join(f"{n} = %v{j}" for j, n in enumerate(names))  # distinct: no CSE
+    types = ", ".join([acc_t] * accs)
+    wrapper = ""
+    if text.startswith("llvm.x86."):  # Through an always-inline function, as the kernels call them.
+        sig = f"({acc_t}, {operand}, {operand}) -> {acc_t}"
+        wrapper = f"""llvm.func internal @peak_op(%acc: {acc_t}, %a: {operand}, %b: {operand}) -> {acc_t} attributes {{always_inline}} {{
+  %r = llvm.call_intrinsic "{text}"(%acc, %a, %b) : {sig}
+  llvm.return %r : {acc_t}
+}}"""
+        text = f"llvm.call @peak_op({{acc}}, {{a}}, {{b}}) : {sig}"
+    body = "\n      ".join(f"%n{j} = " + text.format(acc=names[j], a="%mul", b="%add") for j in range(accs))
     yields = ", ".join(f"%n{j}" for j in range(accs))
     total = "%r#0"
     lines = []
     for j in range(1, accs):
-        lines.append(f"%s{j} = arith.addf {total}, %r#{j} : vector<{lanes}xf32>")
+        lines.append(f"%s{j} = {add} {total}, %r#{j} : {acc_t}")
         total = f"%s{j}"
     sums = "\n    ".join(lines)
-    inits = "\n  ".join(f"%v{j} = arith.constant dense<{1.0 + j / 64}> : vector<{lanes}xf32>" for j in range(accs))
-    return main_module(f"""  %threads = arith.constant 64 : index
+    inits = "\n  ".join(f"%v{j} = arith.constant dense<{j + 1 if elem == 'i32' else 1.0 + j / 64}> : {acc_t}"
+                        for j in range(accs))
+    final = (f"%si = vector.reduction <add>, {total} : {acc_t} into i32\n    %s = arith.sitofp %si : i32 to f32"
+             if elem == "i32" else f"%s = vector.reduction <add>, {total} : {acc_t} into f32")
+    return wrapper + main_module(f"""  %threads = arith.constant 64 : index
   %iters = arith.constant {iters // 32} : index
   {inits}
-  %mul = arith.constant dense<0.999999> : vector<{lanes}xf32>
-  %add = arith.constant dense<0.000001> : vector<{lanes}xf32>
+  %mul = arith.constant dense<{a}> : {operand}
+  %add = arith.constant dense<{b}> : {operand}
   %out = memref.alloc() : memref<64xf32>
   %t0 = call @rtclock() : () -> f64
   scf.parallel (%t) = (%c0) to (%threads) step (%c1) {{
@@ -230,7 +260,7 @@ def fma_peak_module(iters=20_000_000, accs=12, lanes=8):
       scf.yield {yields} : {types}
     }}
     {sums}
-    %s = vector.reduction <add>, {total} : vector<{lanes}xf32> into f32
+    {final}
     memref.store %s, %out[%t] : memref<64xf32>
     scf.reduce
   }}
@@ -290,10 +320,9 @@ def run_exe(path):
     return float(out.split()[0])
 
 
-def cases(isas, quick):
+def cases(isas, ms):
     """(row fields, module text, pipeline options, weight bytes) of every
     timed case; fields = (scheme, path, k, n, m)."""
-    ms = [1] if quick else [1, 8, 512]
     out = []
     for k, n in SHAPES:
         for m in ms:
@@ -308,31 +337,32 @@ def cases(isas, quick):
                 if isas is None:
                     paths = [("int", spec, "openmp=1"), ("f32", spec, "openmp=1 int-dot=0")]
                 else:  # At avx512bf16 the f32 compute kernels are avx512vnni's.
-                    paths = [(f"bf16 {isa}", spec + ", compute = bf16", f"openmp=1 isa={isa}")
-                             if isa == "avx512bf16" else (f"int {isa}", spec, f"openmp=1 isa={isa}")
-                             for isa in isas]
+                    paths = [(f"int {isa}", spec, f"openmp=1 isa={isa}") for isa in isas if isa != "avx512bf16"]
+                    paths += [(f"bf16 {isa}", spec + ", compute = bf16", f"openmp=1 isa={isa}")
+                              for isa in isas if isa in ("avx512", "avx512bf16")]
                 for path, sp, options in paths:
                     out.append(((name, path, k, n, m), module(sp, group, dq, bits, m, n, k, reps), options, wbytes))
     return out
 
 
 FMA_ITERS = 20_000_000
+# The peak modules and the CPU each needs (its /proc/cpuinfo flag).
+PEAK_CPUS = {"fma8": "x86-64-v3", "fma16": "x86-64-v4", "dpbf16": "sapphirerapids", "dpwssd": "icelake-server"}
+PEAK_FLAGS = {"fma8": "fma", "fma16": "avx512f", "dpbf16": "avx512_bf16", "dpwssd": "avx512_vnni"}
 
 
-def prepare(build, isas, quick, where):
+def prepare(build, isas, ms, where):
     os.makedirs(where, exist_ok=True)
     shutil.copy(os.path.join(LLVM, "lib", "libomp.so.5"), where)
     with open(os.path.join(where, "stub.c"), "w") as f:
         f.write(STUB)
     manifest = {"isas": isas, "fma": []}
     build_exe(build, STREAM, "openmp=1", os.path.join(where, "stream"))
-    for lanes in (8, 16):  # 256-bit and 512-bit FMA chains
-        name = f"fma{lanes}"
-        build_exe(build, fma_peak_module(FMA_ITERS, lanes=lanes), "openmp=1", os.path.join(where, name),
-                  cpu="x86-64-v4" if lanes == 16 else "x86-64-v3")
-        manifest["fma"].append([name, lanes])
+    for op, cpu in PEAK_CPUS.items():
+        build_exe(build, peak_module(op, FMA_ITERS), "openmp=1", os.path.join(where, op), cpu=cpu)
+        manifest["fma"].append(op)
     manifest["cases"] = []
-    for i, (fields, text, options, wbytes) in enumerate(cases(isas, quick)):
+    for i, (fields, text, options, wbytes) in enumerate(cases(isas, ms)):
         name = f"case{i}"
         build_exe(build, text, options, os.path.join(where, name))
         manifest["cases"].append([name, list(fields), wbytes])
@@ -361,8 +391,8 @@ def header(bw, peak, peak_text, threads_text):
     return row
 
 
-def fma_gflops(lanes, secs):
-    return 64 * (FMA_ITERS // 32) * 12 * 2 * lanes / secs / 1e9
+def peak_gflops(op, secs):
+    return 64 * (FMA_ITERS // 32) * 12 * peak_flops(op) / secs / 1e9
 
 
 def run_prepared(where):
@@ -370,14 +400,15 @@ def run_prepared(where):
         manifest = json.load(f)
     exe = lambda name: os.path.join(where, name)
     bw = 256 * 1048576 * 4 / run_exe(exe("stream")) / 1e9
-    avx512 = " avx512f " in open("/proc/cpuinfo").read().replace("\n", " ")
-    peaks = {lanes: fma_gflops(lanes, min(run_exe(exe(name)) for _ in range(3)))
-             for name, lanes in manifest["fma"] if lanes == 8 or avx512}
-    lanes = max(peaks, key=peaks.get)
+    flags = set(next(l for l in open("/proc/cpuinfo") if l.startswith("flags")).split())
+    peaks = {op: peak_gflops(op, min(run_exe(exe(op)) for _ in range(3)))
+             for op in manifest["fma"] if PEAK_FLAGS[op] in flags}
+    fma = max((op for op in peaks if op.startswith("fma")), key=peaks.get)
     threads = os.environ.get("OMP_NUM_THREADS", "all")
     cpus = ",".join(map(str, sorted(os.sched_getaffinity(0))))
-    row = header(bw, peaks[lanes], f"12 independent {lanes}-lane FMA chains per thread; "
-                 + ", ".join(f"{l} lanes: {p:.0f}" for l, p in sorted(peaks.items())),
+    row = header(bw, peaks[fma], f"12 independent {fma[3:]}-lane FMA chains per thread. Other instructions' "
+                 "peaks (12 independent chains, GFLOP/s counting a multiply-add as 2): "
+                 + ", ".join(f"{op}: {p:.0f}" for op, p in peaks.items()),
                  f"kernels: {', '.join(manifest['isas'])} (compiled elsewhere); OpenMP threads: {threads}; "
                  f"CPUs {cpus}")
     for name, fields, wbytes in manifest["cases"]:
@@ -388,22 +419,24 @@ def main():
     p = argparse.ArgumentParser()
     p.add_argument("--build", default="build")
     p.add_argument("--quick", action="store_true", help="M = 1 only")
+    p.add_argument("--m", default="1,8,512", help="comma-separated activation rows (default 1,8,512)")
     p.add_argument("--isa", help="comma-separated kernel levels (default: native, int and f32 paths)")
     p.add_argument("--prepare", metavar="DIR", help="compile executables into DIR, do not run")
     p.add_argument("--run", metavar="DIR", help="run the executables --prepare made")
     a = p.parse_args()
     isas = a.isa.split(",") if a.isa else None
+    ms = [1] if a.quick else [int(m) for m in a.m.split(",")]
     if a.prepare:
-        return prepare(a.build, isas or ["avx2"], a.quick, a.prepare)
+        return prepare(a.build, isas or ["avx2"], ms, a.prepare)
     if a.run:
         return run_prepared(a.run)
     secs = run(a.build, STREAM)
     bw = 256 * 1048576 * 4 / secs / 1e9
-    peak = fma_gflops(8, min(run(a.build, fma_peak_module(FMA_ITERS)) for _ in range(3)))
+    peak = peak_gflops("fma8", min(run(a.build, peak_module("fma8", FMA_ITERS)) for _ in range(3)))
     row = header(bw, peak, "12 independent 8-lane FMA chains per thread, all cores",
                  "kernels for this machine (`isa=native`), OpenMP on all cores" if isas is None
                  else f"kernels: {a.isa}, OpenMP on all cores")
-    for fields, text, options, wbytes in cases(isas, a.quick):
+    for fields, text, options, wbytes in cases(isas, ms):
         row(fields, run(a.build, text, options), wbytes)
 
 

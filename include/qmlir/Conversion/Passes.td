@@ -48,11 +48,17 @@ def ConvertQntToCPUPass : Pass<"convert-qnt-to-cpu", "::mlir::ModuleOp"> {
 
     f32 path: up to 8 activation rows, a fused GEMV, rows of the weight
     split among the threads (`scf.parallel`), the activations
-    de-interleaved to the nibble order; more rows, each thread decodes a
-    tile of 16 weight rows x up to 1024 of K into a buffer of its own and
-    runs a register-blocked dot-product micro-kernel over the activation
-    rows (4 activation rows x 4 weight rows of 16 lanes on AVX-512, 3 x 4
-    of 8 lanes otherwise).
+    de-interleaved to the nibble order; more rows, f32 tiles: each thread
+    decodes a tile of 32 (AVX-512) or 16 weight rows x a K tile (16 KiB)
+    into a k-major buffer of its own and runs an outer-product micro-kernel
+    over the activation rows (12 rows x 2 vectors of 16 lanes on AVX-512,
+    6 x 2 of 8 lanes otherwise): per k one broadcast activation and two
+    FMAs per row, the accumulators' lanes being output columns.
+
+    bf16 compute type on AVX-512 BF16 (`isa=avx512bf16`): the GEMV converts
+    the activations to bf16 once, looks a 4-bit chunk's 32 bf16 weights up
+    with one `vpermw` of the group's scaled table and sums pairs with
+    `vdpbf16ps`; more rows take the f32 tiles (bf16-rounded operands).
 
     Integer path (`int-dot`, the default; AVX2/AVX-512, f32 compute;
     include/qmlir/Numerics/IntDot.h): each block of K of each activation
@@ -66,9 +72,11 @@ def ConvertQntToCPUPass : Pass<"convert-qnt-to-cpu", "::mlir::ModuleOp"> {
     scale). Results differ from the f32 path
     by the activation rounding (half a step of the block's largest value /
     8191) and, for tables, the table rounding. Up to 8 activation rows: a
-    GEMV, one weight row per thread iteration; more rows: the same GEMV on
-    tiles of 16 weight rows for each group of 8 activation rows (weights
-    decoded again per group).
+    GEMV, one weight row per thread iteration. More rows: on AVX-512 VNNI
+    integer tiles (16 weight rows' 16-bit pairs side by side, 12 activation
+    rows, one 512-bit `vpdpwssd` per row and pair with the activation pair
+    broadcast, int32 sums scaled per block); on AVX2/AVX-512 the f32 tiles
+    (measured faster than the integer GEMV run per 8 rows).
 
     Each output element is summed by one thread in a fixed order, so
     results do not depend on the thread count. Operands reach the kernel
@@ -78,10 +86,10 @@ def ConvertQntToCPUPass : Pass<"convert-qnt-to-cpu", "::mlir::ModuleOp"> {
   }];
   let options = [
     Option<"isa", "isa", "std::string", /*default=*/"\"native\"",
-           "Instruction set of the kernels: avx512vnni, avx512, avx2, "
-           "generic, native (the best this machine has), or dispatch (all of "
-           "them, chosen at run time through the qnt_cpu_isa global, see "
-           "Runtime/CpuDispatch.h)">,
+           "Instruction set of the kernels: avx512bf16, avx512vnni, avx512, "
+           "avx2, generic, native (the best this machine has), or dispatch "
+           "(all of them, chosen at run time through the qnt_cpu_isa global, "
+           "see Runtime/CpuDispatch.h)">,
     Option<"intDot", "int-dot", "bool", /*default=*/"true",
            "On AVX2/AVX-512: quantize the activations per block to 14-bit "
            "integers and sum integer products exactly (vpmaddwd), see "

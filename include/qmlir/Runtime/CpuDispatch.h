@@ -33,9 +33,9 @@ enum class CpuLevel : int32_t {
   Generic = 0,
   Avx2 = 1,
   Avx512 = 2,
-  /// AVX-512 with VNNI (vpdpwssd) on 256-bit vectors (AVX512_VNNI + VL).
+  /// AVX-512 with VNNI (vpdpwssd; AVX512_VNNI + VL + BW).
   Avx512Vnni = 3,
-  /// AVX-512 with VNNI and BF16 (vdpbf16ps, vcvtne2ps2bf16; vpermw from BW):
+  /// AVX-512 with VNNI and BF16 (vdpbf16ps, vcvtne2ps2bf16):
   /// Cooper Lake, Sapphire Rapids, Zen 4 and later.
   Avx512Bf16 = 4
 };
@@ -88,9 +88,9 @@ inline CpuLevel detectCpuLevel() {
   bool avx2 = __builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma");
   bool avx512 = avx2 && __builtin_cpu_supports("avx512f");
   bool vnni = avx512 && __builtin_cpu_supports("avx512vl") &&
+              __builtin_cpu_supports("avx512bw") &&
               __builtin_cpu_supports("avx512vnni");
-  if (vnni && __builtin_cpu_supports("avx512bw") &&
-      __builtin_cpu_supports("avx512bf16"))
+  if (vnni && __builtin_cpu_supports("avx512bf16"))
     return CpuLevel::Avx512Bf16;
   if (vnni)
     return CpuLevel::Avx512Vnni;

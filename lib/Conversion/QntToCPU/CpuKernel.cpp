@@ -9,8 +9,9 @@
 // "chunk"): 16 bytes of 4-bit codes or 32 bytes of 8-bit codes become two
 // 16-lane f32 vectors. For 4-bit codes the two vectors hold the high
 // nibbles (even k) and the low nibbles (odd k) of the chunk; the GEMV
-// de-interleaves the activations to match, the tiled path interleaves the
-// decoded weights back into k order. A 4-bit code is an index into the
+// (up to kCpuGemvMaxRows activation rows) de-interleaves the activations to
+// match, the tiles (more rows) store the decoded weights by k. A 4-bit
+// code is an index into the
 // group's 16-entry table, already multiplied by the group's scale, so the
 // decoded weight is table[code] * scale exactly as the reference lowering
 // computes it.
@@ -20,16 +21,21 @@
 // codes into 16-bit integer weights (two pshufb lookups of the low and high
 // bytes of the 16 integer values, interleaved), multiplies and sums pairs
 // exactly in 32 bits (vpmaddwd and vpaddd; vpdpwssd with AVX-512 VNNI) and
-// converts to f32 once per block.
+// converts to f32 once per block. With more activation rows the integer
+// path takes tiles on AVX-512 VNNI (512-bit vpdpwssd) and the f32 tiles
+// below it (measured faster than the integer GEMV run per 8 rows).
 //
-// The bf16 kernels (AVX-512 BF16, bf16 compute type) convert the
+// The bf16 GEMV (AVX-512 BF16, bf16 compute type) converts the
 // activations to bf16 once, in each chunk's decode order (4-bit: even k,
 // then odd k); a 4-bit chunk's 32 codes pick their bf16 weights from the
 // group's scaled table with one vpermw, 8-bit ones are scaled in f32 and
 // converted; vdpbf16ps multiplies the 32 bf16 pairs (exactly) and adds
 // them to 16 f32 sums. The weights and activations are the reference
 // lowering's (table[code] * scale and x, each rounded to bf16); only the
-// order of the f32 sums differs (and vdpbf16ps flushes denormals).
+// order of the f32 sums differs (and vdpbf16ps flushes denormals). More
+// rows take the f32 tiles with weights and activations rounded to bf16:
+// on the AVX-512 BF16 machine measured (bench/results) vdpbf16ps peaks at
+// 0.44 x the f32 FMA rate and the f32 tiles were 1.0-1.6x faster.
 //
 //===----------------------------------------------------------------------===//
 
@@ -49,9 +55,13 @@ namespace {
 
 constexpr int64_t kChunk = 32;      ///< Weights decoded at once.
 constexpr int64_t kLanes = 16;      ///< f32 lanes of a vector.
-constexpr int64_t kTileRows = 16;   ///< Tiled path: weight rows per tile.
-constexpr int64_t kMaxTileK = 1024; ///< Tiled path: K per tile, at most.
-constexpr int64_t kMicroCols = 4;   ///< Micro-kernel: weight rows.
+constexpr int64_t kF32TileBytes = 16384; ///< f32 tiles: decoded weights.
+constexpr int64_t kIntTileK = 512;       ///< Integer tiles: K per tile, about.
+constexpr int64_t kIntMicroRows = 12;    ///< Integer tiles: activation rows.
+/// Tiles: padding of the activation buffers' rows. The micro-kernels read
+/// 12 rows at once, which without it would all map to the same L1 set
+/// when K is a multiple of 1024 or 2048.
+constexpr int64_t kRowPad = 32;
 constexpr const char *kDynamicMapName = "qnt_cpu_dynamic_map";
 
 /// The decode constants of one (weight row, group).
@@ -70,6 +80,13 @@ struct IntParams {
 };
 
 using Body = llvm::function_ref<SmallVector<Value>(Value, ValueRange)>;
+/// (tile row, weight row, chunk, chunk in the K tile, group, masked).
+using ChunkFn =
+    llvm::function_ref<void(Value, Value, Value, Value, Value, bool)>;
+/// (tile, first chunk of the K tile, chunks in it).
+using TileFn = llvm::function_ref<void(Value, Value, Value)>;
+/// The same and (first activation row, rows).
+using MicroFn = llvm::function_ref<void(Value, Value, Value, Value, int64_t)>;
 
 class CpuKernelEmitter {
 public:
@@ -87,12 +104,13 @@ public:
     fullChunks = k / kChunk;
     chunks = (k + kChunk - 1) / kChunk;
     chunksPerGroup = groups == 1 ? chunks : groupSize / kChunk;
-    // The micro-kernel's accumulators, activations and one weight vector
-    // fill the register file: 32 zmm (4 x 4 of 16 lanes) or 16 ymm (3 x 4
-    // of 8 lanes).
+    // The f32 micro-kernel's accumulators (activation rows x the tile's
+    // columns, two vectors), weights and broadcast activation nearly fill
+    // the register file: 32 zmm (12 x 2 of 16 lanes + 3) or 16 ymm (6 x 2
+    // of 8 lanes + 3).
     bool wide = isa >= CpuIsa::Avx512;
     microLanes = wide ? 16 : 8;
-    microRows = wide ? 4 : 3;
+    microRows = wide ? 12 : 6;
     useIntDot = cpuKernelUsesIntDot(shape, isa, intDot);
     useBf16 = cpuKernelUsesBf16Dot(shape, isa);
     if (useIntDot) {
@@ -157,25 +175,32 @@ private:
   SmallVector<Value> gemvStep(ArrayRef<Value> rows,
                               ArrayRef<GroupParams> params, Value chunk,
                               ValueRange accs, bool masked);
+  // Tiles (more activation rows).
+  void forEachTileChunk(Value tile, Value firstChunk, Value tileChunks,
+                        ChunkFn fn);
+  void storeColumn(Value v, Value buf, Value base, Value r,
+                   ArrayRef<int64_t> at);
+  void addToOut(Value row, Value col, Value acc);
+  void tileLoop(int64_t tileChunks, int64_t mr, TileFn setup, TileFn decode,
+                MicroFn micro);
+  Value alloc(int64_t rows, int64_t cols, Type t);
   void buildTiled();
-  void decodeTile(Value ws, Value tile, Value firstChunk, Value tileChunks);
   SmallVector<Value> floatRows(ArrayRef<Value> rows);
   // The integer GEMV (Numerics/IntDot.h).
-  void quantizeActivations();
+  void quantizeActivations(bool kOrder = false);
   IntParams intParams(Value row, Value group);
   std::pair<Value, Value> intWeights(const IntParams &p, Value row, Value chunk,
                                      bool masked);
-  SmallVector<Value> intBlock(ArrayRef<Value> rows, Value mBase, int64_t mr,
-                              Value block, Value begin, Value end, bool tail,
-                              ValueRange accs);
-  SmallVector<Value> intRows(ArrayRef<Value> rows, Value mBase, int64_t mr);
-  void buildIntTiled();
+  SmallVector<Value> intBlock(ArrayRef<Value> rows, Value block, Value begin,
+                              Value end, bool tail, ValueRange accs);
+  SmallVector<Value> intRows(ArrayRef<Value> rows);
   // bf16 dot products (AVX-512 BF16).
   Value toBf16(Value low, Value high);
   void convertActivations();
   Value decodeBf16(const GroupParams &p, Value row, Value chunk, bool masked);
-  void microKernel(Value ws, Value tile, Value kBase, Value kLen, Value mBase,
-                   int64_t rows);
+  Value pairsOf(Value v, ArrayRef<int64_t> order);
+  Value broadcastPair(Value row, Value k);
+  void buildIntTiled();
 
   OpBuilder &b;
   Location loc;
@@ -185,6 +210,7 @@ private:
   Type f32, i32, i16, i8;
   int64_t bits, groupSize, groups, fullChunks, chunks, chunksPerGroup;
   int64_t microLanes, microRows;
+  int64_t tileRows = 0; ///< Tiles: weight rows (output columns) per tile.
   bool useIntDot, useBf16;
   numerics::IntDotPlan plan;
   int64_t blockChunks = 0, blocks = 0;
@@ -220,9 +246,9 @@ static LLVM::TargetFeaturesAttr featuresOf(MLIRContext *ctx, CpuIsa isa) {
         ctx, {"+avx512f", "+avx512vl", "+avx512bw", "+avx512vnni",
               "+avx512bf16", "+avx2", "+fma", "+f16c"});
   case CpuIsa::Avx512Vnni:
-    return LLVM::TargetFeaturesAttr::get(
-        ctx,
-        {"+avx512f", "+avx512vl", "+avx512vnni", "+avx2", "+fma", "+f16c"});
+    return LLVM::TargetFeaturesAttr::get(ctx, {"+avx512f", "+avx512vl",
+                                               "+avx512bw", "+avx512vnni",
+                                               "+avx2", "+fma", "+f16c"});
   case CpuIsa::Avx512:
     return LLVM::TargetFeaturesAttr::get(
         ctx, {"+avx512f", "+avx2", "+fma", "+f16c"});
@@ -559,8 +585,7 @@ void CpuKernelEmitter::buildGemv() {
         SmallVector<Value> rows; // Clamped: the last block repeats row N-1.
         for (int64_t r = 0; r < nr; ++r)
           rows.push_back(minIdx(add(first, idx(r)), idx(n - 1)));
-        SmallVector<Value> accs =
-            useIntDot ? intRows(rows, idx(0), m) : floatRows(rows);
+        SmallVector<Value> accs = useIntDot ? intRows(rows) : floatRows(rows);
         for (int64_t r = 0; r < nr; ++r) {
           Value valid = r > 0 ? rowInRange(add(first, idx(r)), nr) : Value();
           for (int64_t i = 0; i < m; ++i)
@@ -585,13 +610,14 @@ static SmallVector<int64_t> nibbleOrder() {
 }
 
 /// xq [M, chunks * 32] and xs [M, blocks]: each block of each activation row
-/// scaled to +-kActivationMax and rounded; 4-bit chunks in nibbleOrder.
-void CpuKernelEmitter::quantizeActivations() {
+/// scaled to +-kActivationMax and rounded; 4-bit chunks in nibbleOrder
+/// unless `kOrder`.
+void CpuKernelEmitter::quantizeActivations(bool kOrder) {
   auto buffer = [&](int64_t cols, Type t) -> Value {
     return memref::AllocOp::create(b, loc, MemRefType::get({m, cols}, t),
                                    b.getI64IntegerAttr(64));
   };
-  xq = buffer(chunks * kChunk, i16);
+  xq = buffer(chunks * kChunk + (kOrder ? kRowPad : 0), i16);
   xs = buffer(blocks, f32);
   Value limit = f32Scalar(numerics::kActivationMax);
   Value tiny = f32Scalar(numerics::kActivationTiny), zero = f32Scalar(0.0f);
@@ -622,7 +648,7 @@ void CpuKernelEmitter::quantizeActivations() {
         Value q = math::RoundEvenOp::create(
             b, loc, arith::MulFOp::create(b, loc, load(c), inverse));
         q = arith::FPToSIOp::create(b, loc, vec(i16, kChunk), q);
-        if (bits == 4)
+        if (bits == 4 && !kOrder)
           q = vector::ShuffleOp::create(b, loc, q, q, nibbleOrder());
         vector::StoreOp::create(b, loc, q, xq, ValueRange{i, mul(c, kChunk)});
         return SmallVector<Value>();
@@ -710,12 +736,10 @@ std::pair<Value, Value> CpuKernelEmitter::intWeights(const IntParams &p,
   return {interleave(0), interleave(8)};
 }
 
-/// One block of K (all in one group) of weight `rows` x activation rows
-/// [mBase, mBase + mr): exact int32 sums of chunks [begin, end) (and the
-/// masked tail chunk), then accs += float(sum) * (activation scale *
-/// weight scale).
-SmallVector<Value> CpuKernelEmitter::intBlock(ArrayRef<Value> rows, Value mBase,
-                                              int64_t mr, Value block,
+/// One block of K (all in one group) of weight `rows` x the activation
+/// rows: exact int32 sums of chunks [begin, end) (and the masked tail
+/// chunk), then accs += float(sum) * (activation scale * weight scale).
+SmallVector<Value> CpuKernelEmitter::intBlock(ArrayRef<Value> rows, Value block,
                                               Value begin, Value end, bool tail,
                                               ValueRange accs) {
   int64_t nr = rows.size();
@@ -735,17 +759,17 @@ SmallVector<Value> CpuKernelEmitter::intBlock(ArrayRef<Value> rows, Value mBase,
   auto chunkStep = [&](Value c, ValueRange in, bool masked) {
     SmallVector<Value> next(in.begin(), in.end());
     SmallVector<std::pair<Value, Value>> xv;
-    for (int64_t i = 0; i < mr; ++i) {
+    for (int64_t i = 0; i < m; ++i) {
       Value col = mul(c, kChunk);
       auto load = [&](Value at) -> Value {
         return vector::LoadOp::create(b, loc, vec(i16, kLanes), xq,
-                                      ValueRange{add(mBase, idx(i)), at});
+                                      ValueRange{idx(i), at});
       };
       xv.push_back({load(col), load(add(col, idx(kLanes)))});
     }
     for (int64_t r = 0; r < nr; ++r) {
       auto [w0, w1] = intWeights(params[r], rows[r], c, masked);
-      for (int64_t i = 0; i < mr; ++i) {
+      for (int64_t i = 0; i < m; ++i) {
         Value &sum = next[i * nr + r];
         for (auto [w, x] : {std::pair(w0, xv[i].first), {w1, xv[i].second}})
           sum = isa >= CpuIsa::Avx512Vnni
@@ -757,16 +781,16 @@ SmallVector<Value> CpuKernelEmitter::intBlock(ArrayRef<Value> rows, Value mBase,
     }
     return next;
   };
-  SmallVector<Value> sums(mr * nr, splatInt(i32, 0, 8));
+  SmallVector<Value> sums(m * nr, splatInt(i32, 0, 8));
   sums = forLoop(begin, end, 1, sums, [&](Value c, ValueRange in) {
     return chunkStep(c, in, /*masked=*/false);
   });
   if (tail)
     sums = chunkStep(idx(fullChunks), sums, /*masked=*/true);
   SmallVector<Value> next(accs.begin(), accs.end());
-  for (int64_t i = 0; i < mr; ++i) {
-    Value xScale = memref::LoadOp::create(
-        b, loc, xs, ValueRange{add(mBase, idx(i)), block});
+  for (int64_t i = 0; i < m; ++i) {
+    Value xScale =
+        memref::LoadOp::create(b, loc, xs, ValueRange{idx(i), block});
     for (int64_t r = 0; r < nr; ++r) {
       Value scale = vector::BroadcastOp::create(
           b, loc, vec(f32, 8),
@@ -781,56 +805,20 @@ SmallVector<Value> CpuKernelEmitter::intBlock(ArrayRef<Value> rows, Value mBase,
 }
 
 /// The f32 sums (8 lanes each, [activation row][weight row]) of weight
-/// `rows` x activation rows [mBase, mBase + mr) over all of K.
-SmallVector<Value> CpuKernelEmitter::intRows(ArrayRef<Value> rows, Value mBase,
-                                             int64_t mr) {
-  SmallVector<Value> accs(mr * rows.size(), zeroVector(8));
+/// `rows` x the activation rows over all of K.
+SmallVector<Value> CpuKernelEmitter::intRows(ArrayRef<Value> rows) {
+  SmallVector<Value> accs(m * rows.size(), zeroVector(8));
   int64_t fullBlocks = fullChunks / blockChunks;
   accs = forLoop(
       idx(0), idx(fullBlocks), 1, accs, [&](Value block, ValueRange in) {
         Value begin = mul(block, blockChunks);
-        return intBlock(rows, mBase, mr, block, begin,
-                        add(begin, idx(blockChunks)), /*tail=*/false, in);
+        return intBlock(rows, block, begin, add(begin, idx(blockChunks)),
+                        /*tail=*/false, in);
       });
   if (fullBlocks < blocks) // The last block: fewer chunks, or the tail.
-    accs = intBlock(rows, mBase, mr, idx(fullBlocks),
-                    idx(fullBlocks * blockChunks), idx(fullChunks), hasTail(),
-                    accs);
+    accs = intBlock(rows, idx(fullBlocks), idx(fullBlocks * blockChunks),
+                    idx(fullChunks), hasTail(), accs);
   return accs;
-}
-
-/// More activation rows on the integer path: each thread takes tiles of
-/// kTileRows weight rows and runs the GEMV on them for groups of
-/// kCpuGemvMaxRows activation rows, so that a group's activations and a
-/// tile's codes stay in cache while the other is reused (weights are
-/// decoded once per group: ~15 % of the work at 8 rows).
-void CpuKernelEmitter::buildIntTiled() {
-  quantizeActivations();
-  int64_t tiles = (n + kTileRows - 1) / kTileRows;
-  int64_t whole = m / kCpuGemvMaxRows * kCpuGemvMaxRows;
-  scf::ParallelOp::create(
-      b, loc, ValueRange{idx(0)}, ValueRange{idx(tiles)}, ValueRange{idx(1)},
-      [&](OpBuilder &, Location, ValueRange ivs) {
-        Value first = mul(ivs[0], kTileRows);
-        auto group = [&](Value mBase, int64_t mr) {
-          forLoop(idx(0), idx(kTileRows), 1, {}, [&](Value r, ValueRange) {
-            Value at = add(first, r);
-            Value row = minIdx(at, idx(n - 1));
-            SmallVector<Value> accs = intRows({row}, mBase, mr);
-            Value valid = rowInRange(at, kTileRows);
-            for (int64_t i = 0; i < mr; ++i)
-              accumulate(add(mBase, idx(i)), row, accs[i], valid);
-            return SmallVector<Value>();
-          });
-        };
-        forLoop(idx(0), idx(whole), kCpuGemvMaxRows, {},
-                [&](Value mb, ValueRange) {
-                  group(mb, kCpuGemvMaxRows);
-                  return SmallVector<Value>();
-                });
-        if (m > whole)
-          group(idx(whole), m - whole);
-      });
 }
 
 //===----------------------------------------------------------------------===//
@@ -894,47 +882,31 @@ Value CpuKernelEmitter::decodeBf16(const GroupParams &p, Value row, Value chunk,
 }
 
 //===----------------------------------------------------------------------===//
-// Tiled: more activation rows
+// Tiles: more activation rows
 //===----------------------------------------------------------------------===//
+//
+// Each thread takes tiles of `tileRows` weight rows; per K tile it decodes
+// the tile's weights once into a buffer in k-major order (the tile rows'
+// weights of one k, f32, or of one pair of k, i16, side by side) and runs an
+// outer-product micro-kernel over all activation rows: the lanes of an
+// accumulator are the tile's output columns, so sums need no reduction
+// across lanes and each K tile adds into `out` once per activation row.
 
-/// Decodes chunks [firstChunk, firstChunk + tileChunks) of the tile's rows
-/// into ws [kTileRows, tileK] in k order.
-void CpuKernelEmitter::decodeTile(Value ws, Value tile, Value firstChunk,
-                                  Value tileChunks) {
-  SmallVector<int64_t> low, high;
-  for (int64_t i = 0; i < kLanes / 2; ++i) {
-    low.append({i, i + kLanes});
-    high.append({i + kLanes / 2, i + kLanes / 2 + kLanes});
-  }
-  forLoop(idx(0), idx(kTileRows), 1, {}, [&](Value r, ValueRange) {
-    Value row = minIdx(add(mul(tile, kTileRows), r), idx(n - 1));
+/// Calls `fn` for each row r < tileRows of the tile (weight row clamped to
+/// N - 1) and chunk c = firstChunk + cc, cc < tileChunks, with the chunk's
+/// group; `masked` for the partial chunk at the end of K.
+void CpuKernelEmitter::forEachTileChunk(Value tile, Value firstChunk,
+                                        Value tileChunks, ChunkFn fn) {
+  forLoop(idx(0), idx(tileRows), 1, {}, [&](Value r, ValueRange) {
+    Value row = minIdx(add(mul(tile, tileRows), r), idx(n - 1));
     forLoop(idx(0), tileChunks, 1, {}, [&](Value cc, ValueRange) {
       Value c = add(firstChunk, cc);
       Value group =
           groups == 1
               ? idx(0)
               : Value(arith::DivUIOp::create(b, loc, c, idx(chunksPerGroup)));
-      GroupParams p = groupParams(row, group);
-      auto store = [&](bool masked) {
-        Value col = mul(cc, kChunk);
-        if (useBf16) { // In decodeBf16's order, as xb.
-          vector::StoreOp::create(b, loc, decodeBf16(p, row, c, masked), ws,
-                                  ValueRange{r, col});
-          return;
-        }
-        auto [w0, w1] = decodeChunk(p, row, c, masked);
-        if (bits == 4) { // Even/odd k back to k order.
-          Value v0 = vector::ShuffleOp::create(b, loc, w0, w1, low);
-          Value v1 = vector::ShuffleOp::create(b, loc, w0, w1, high);
-          w0 = v0;
-          w1 = v1;
-        }
-        vector::StoreOp::create(b, loc, w0, ws, ValueRange{r, col});
-        vector::StoreOp::create(b, loc, w1, ws,
-                                ValueRange{r, add(col, idx(kLanes))});
-      };
       if (!hasTail()) {
-        store(false);
+        fn(r, row, c, cc, group, false);
         return SmallVector<Value>();
       }
       Value full = arith::CmpIOp::create(b, loc, arith::CmpIPredicate::ult, c,
@@ -942,90 +914,265 @@ void CpuKernelEmitter::decodeTile(Value ws, Value tile, Value firstChunk,
       auto ifOp = scf::IfOp::create(b, loc, full, /*withElseRegion=*/true);
       OpBuilder::InsertionGuard guard(b);
       b.setInsertionPoint(ifOp.thenBlock()->getTerminator());
-      store(false);
+      fn(r, row, c, cc, group, false);
       b.setInsertionPoint(ifOp.elseBlock()->getTerminator());
-      store(true);
+      fn(r, row, c, cc, group, true);
       return SmallVector<Value>();
     });
     return SmallVector<Value>();
   });
 }
 
-/// out[mBase .. mBase+rows, tile] += x[.., kBase .. kBase+kLen] ws^T with
-/// rows x kMicroCols accumulators per step of kMicroCols weight rows.
-void CpuKernelEmitter::microKernel(Value ws, Value tile, Value kBase,
-                                   Value kLen, Value mBase, int64_t rows) {
-  // bf16: 32 k (16 pairs) per step into 16 f32 sums.
-  int64_t step = useBf16 ? kChunk : microLanes;
-  VectorType loaded =
-      useBf16 ? vec(b.getBF16Type(), kChunk) : vec(f32, microLanes);
-  forLoop(idx(0), idx(kTileRows), kMicroCols, {}, [&](Value nb, ValueRange) {
-    SmallVector<Value> accs(rows * kMicroCols, zeroVector(microLanes));
-    accs = forLoop(idx(0), kLen, step, accs, [&](Value kk, ValueRange in) {
-      SmallVector<Value> xs, wsv, next(in.begin(), in.end());
-      for (int64_t i = 0; i < rows; ++i)
-        xs.push_back(useBf16
-                         ? Value(vector::LoadOp::create(
-                               b, loc, loaded, xb,
-                               ValueRange{add(mBase, idx(i)), add(kBase, kk)}))
-                         : loadX(add(mBase, idx(i)), add(kBase, kk), hasTail(),
-                                 microLanes));
-      for (int64_t j = 0; j < kMicroCols; ++j)
-        wsv.push_back(vector::LoadOp::create(b, loc, loaded, ws,
-                                             ValueRange{add(nb, idx(j)), kk}));
-      for (int64_t i = 0; i < rows; ++i)
-        for (int64_t j = 0; j < kMicroCols; ++j) {
-          Value &acc = next[i * kMicroCols + j];
-          acc = useBf16 ? x86("llvm.x86.avx512bf16.dpbf16ps.512", vec(f32),
-                              {acc, xs[i], wsv[j]})
-                        : vector::FMAOp::create(b, loc, xs[i], wsv[j], acc);
-        }
-      return next;
-    });
-    for (int64_t j = 0; j < kMicroCols; ++j) {
-      Value col = add(add(mul(tile, kTileRows), nb), idx(j));
-      Value valid = rowInRange(col, kTileRows);
-      for (int64_t i = 0; i < rows; ++i)
-        accumulate(add(mBase, idx(i)), col, accs[i * kMicroCols + j], valid);
-    }
-    return SmallVector<Value>();
-  });
+/// Stores lane j of `v` at buf[base + j, r] (16 lanes of a decoded chunk
+/// into the k-major tile buffer).
+void CpuKernelEmitter::storeColumn(Value v, Value buf, Value base, Value r,
+                                   ArrayRef<int64_t> at) {
+  for (auto [lane, pos] : llvm::enumerate(at))
+    memref::StoreOp::create(b, loc, vector::ExtractOp::create(b, loc, v, lane),
+                            buf, ValueRange{add(base, idx(pos)), r});
 }
 
-void CpuKernelEmitter::buildTiled() {
-  int64_t tileK = std::min(chunks * kChunk, kMaxTileK);
-  int64_t tileChunks = tileK / kChunk;
+/// out[row, col ..) += acc, lanes past N left alone.
+void CpuKernelEmitter::addToOut(Value row, Value col, Value acc) {
+  bool inBounds = n % tileRows == 0;
+  auto type = llvm::cast<VectorType>(acc.getType());
+  Value old = vector::TransferReadOp::create(
+      b, loc, type, out, ValueRange{row, col}, f32Scalar(0.0f), {inBounds});
+  vector::TransferWriteOp::create(b, loc,
+                                  arith::AddFOp::create(b, loc, old, acc), out,
+                                  ValueRange{row, col}, {inBounds});
+}
+
+/// The tile driver: per thread iteration a tile, `setup(tile)`; per K tile
+/// of up to `tileChunks` chunks (`count` of them from `first`),
+/// `decode(tile, first, count)` then `micro(..., mBase, rows)` for each
+/// group of `mr` activation rows.
+void CpuKernelEmitter::tileLoop(int64_t tileChunks, int64_t mr, TileFn setup,
+                                TileFn decode, MicroFn micro) {
   int64_t kBlocks = (chunks + tileChunks - 1) / tileChunks;
-  int64_t tiles = (n + kTileRows - 1) / kTileRows;
-  if (useBf16)
-    convertActivations();
+  int64_t tiles = (n + tileRows - 1) / tileRows;
   scf::ParallelOp::create(
       b, loc, ValueRange{idx(0)}, ValueRange{idx(tiles)}, ValueRange{idx(1)},
       [&](OpBuilder &, Location, ValueRange ivs) {
         Value tile = ivs[0];
-        // On the heap: a stack buffer in the loop body would need an alloca
-        // scope, which cannot hold the lowered loops of the tile.
-        Value ws = memref::AllocOp::create(
-            b, loc,
-            MemRefType::get({kTileRows, tileK},
-                            useBf16 ? b.getBF16Type() : f32),
-            b.getI64IntegerAttr(64));
+        setup(tile, {}, {});
         forLoop(idx(0), idx(kBlocks), 1, {}, [&](Value kb, ValueRange) {
           Value first = mul(kb, tileChunks);
           Value count =
               minIdx(idx(tileChunks),
                      arith::SubIOp::create(b, loc, idx(chunks), first));
-          decodeTile(ws, tile, first, count);
-          Value kBase = mul(kb, tileK), kLen = mul(count, kChunk);
-          int64_t whole = m / microRows * microRows;
-          forLoop(idx(0), idx(whole), microRows, {}, [&](Value mb, ValueRange) {
-            microKernel(ws, tile, kBase, kLen, mb, microRows);
+          decode(tile, first, count);
+          int64_t whole = m / mr * mr;
+          forLoop(idx(0), idx(whole), mr, {}, [&](Value mb, ValueRange) {
+            micro(tile, first, count, mb, mr);
             return SmallVector<Value>();
           });
           if (m > whole)
-            microKernel(ws, tile, kBase, kLen, idx(whole), m - whole);
+            micro(tile, first, count, idx(whole), m - whole);
           return SmallVector<Value>();
         });
+      });
+}
+
+/// A new buffer [rows, cols] of `t`, 64-byte aligned; on the heap (a stack
+/// buffer in a parallel loop body would need an alloca scope, which cannot
+/// hold the lowered loops).
+Value CpuKernelEmitter::alloc(int64_t rows, int64_t cols, Type t) {
+  return memref::AllocOp::create(b, loc, MemRefType::get({rows, cols}, t),
+                                 b.getI64IntegerAttr(64));
+}
+
+/// f32 tiles (the f32 path, bf16/f16 compute types): xf [M, K] the
+/// activations in the compute type's precision; wf [tileK, tileRows] the
+/// decoded weights (rounded the same way); per k one load of the tile's
+/// weights and, per activation row, a broadcast and an FMA per vector.
+void CpuKernelEmitter::buildTiled() {
+  Value xf = alloc(m, chunks * kChunk + kRowPad, f32);
+  forLoop(idx(0), idx(m), 1, {}, [&](Value i, ValueRange) {
+    forLoop(idx(0), idx(chunks), 1, {}, [&](Value c, ValueRange) {
+      vector::StoreOp::create(b, loc,
+                              loadX(i, mul(c, kChunk), hasTail(), kChunk), xf,
+                              ValueRange{i, mul(c, kChunk)});
+      return SmallVector<Value>();
+    });
+    return SmallVector<Value>();
+  });
+  // Two weight vectors per k: each broadcast activation feeds two FMAs.
+  tileRows = 2 * microLanes;
+  int64_t vectors = 2;
+  // wf (16 KiB) and 12 activation rows' K tile stay in L1.
+  int64_t tileChunks =
+      std::clamp<int64_t>(kF32TileBytes / (tileRows * 4 * kChunk), 1, chunks);
+  SmallVector<int64_t> even, odd, first, second;
+  for (int64_t j = 0; j < kLanes; ++j) {
+    even.push_back(2 * j);
+    odd.push_back(2 * j + 1);
+    first.push_back(j);
+    second.push_back(kLanes + j);
+  }
+  Value wf;
+  tileLoop(
+      tileChunks, microRows,
+      [&](Value, Value, Value) {
+        wf = alloc(tileChunks * kChunk, tileRows, f32);
+      },
+      [&](Value tile, Value firstChunk, Value count) {
+        forEachTileChunk(
+            tile, firstChunk, count,
+            [&](Value r, Value row, Value c, Value cc, Value group,
+                bool masked) {
+              auto [w0, w1] =
+                  decodeChunk(groupParams(row, group), row, c, masked);
+              Value base = mul(cc, kChunk);
+              storeColumn(w0, wf, base, r, bits == 4 ? even : first);
+              storeColumn(w1, wf, base, r, bits == 4 ? odd : second);
+            });
+      },
+      [&](Value tile, Value firstChunk, Value count, Value mBase,
+          int64_t rows) {
+        Value kBase = mul(firstChunk, kChunk);
+        SmallVector<Value> accs(rows * vectors, zeroVector(microLanes));
+        accs = forLoop(
+            idx(0), mul(count, kChunk), 1, accs, [&](Value kk, ValueRange in) {
+              SmallVector<Value> w, next(in.begin(), in.end());
+              for (int64_t v = 0; v < vectors; ++v)
+                w.push_back(vector::LoadOp::create(
+                    b, loc, vec(f32, microLanes), wf,
+                    ValueRange{kk, idx(v * microLanes)}));
+              for (int64_t i = 0; i < rows; ++i) {
+                Value xv = vector::BroadcastOp::create(
+                    b, loc, vec(f32, microLanes),
+                    memref::LoadOp::create(
+                        b, loc, xf,
+                        ValueRange{add(mBase, idx(i)), add(kBase, kk)}));
+                for (int64_t v = 0; v < vectors; ++v)
+                  next[i * vectors + v] = vector::FMAOp::create(
+                      b, loc, xv, w[v], next[i * vectors + v]);
+              }
+              return next;
+            });
+        for (int64_t i = 0; i < rows; ++i)
+          for (int64_t v = 0; v < vectors; ++v)
+            addToOut(add(mBase, idx(i)),
+                     add(mul(tile, tileRows), idx(v * microLanes)),
+                     accs[i * vectors + v]);
+      });
+}
+
+/// `v` (32 weights of a chunk, 16-bit, in `order`: order[j] = the k of lane
+/// j) as 16 pairs (k = 2j, 2j + 1) in 32-bit lanes.
+Value CpuKernelEmitter::pairsOf(Value v, ArrayRef<int64_t> order) {
+  SmallVector<int64_t> lane(kChunk);
+  for (int64_t j = 0; j < kChunk; ++j)
+    lane[order[j]] = j;
+  if (!llvm::equal(lane, llvm::seq<int64_t>(0, kChunk)))
+    v = vector::ShuffleOp::create(b, loc, v, v, lane);
+  return vector::BitCastOp::create(b, loc, vec(i32), v);
+}
+
+/// The activation pair (k, k + 1) of row `row` of xq (k even) in all 16
+/// 32-bit lanes.
+Value CpuKernelEmitter::broadcastPair(Value row, Value k) {
+  Value two =
+      vector::LoadOp::create(b, loc, vec(i16, 2), xq, ValueRange{row, k});
+  Value one = vector::BitCastOp::create(b, loc, vec(i32, 1), two);
+  Value splat = vector::BroadcastOp::create(
+      b, loc, vec(i32), vector::ExtractOp::create(b, loc, one, 0));
+  return vector::BitCastOp::create(b, loc, vec(i16, kChunk), splat);
+}
+
+/// Integer tiles (AVX-512 VNNI): wp [tileK / 2, tileRows] i32, wp[p, r] =
+/// the i16 pair (k = 2p, 2p + 1) of tile row r, and wsc [activation blocks
+/// of the K tile, tileRows], each block's weight scale (times the table
+/// step); per pair one load of the tile's pairs and, per activation row,
+/// its pair broadcast and one vpdpwssd; each block's int32 sums are scaled
+/// into the f32 accumulators at its end.
+void CpuKernelEmitter::buildIntTiled() {
+  quantizeActivations(/*kOrder=*/true);
+  // K tiles of whole activation blocks, about 512 wide: the tile's pairs
+  // (16 KiB) and 12 activation rows' K tile stay in L1.
+  tileRows = kLanes;
+  int64_t tileChunks = std::min(
+      chunks, std::max<int64_t>(1, kIntTileK / plan.block) * blockChunks);
+  int64_t blockPairs = plan.block / 2;
+  SmallVector<int64_t> nibbles = nibbleOrder();
+  auto kOrder = llvm::to_vector(llvm::seq<int64_t>(0, kChunk));
+  auto lanes = llvm::to_vector(llvm::seq<int64_t>(0, kLanes));
+  Value wp, wsc;
+  tileLoop(
+      tileChunks, kIntMicroRows,
+      [&](Value, Value, Value) {
+        wp = alloc(tileChunks * kLanes, tileRows, i32);
+        wsc =
+            alloc((tileChunks + blockChunks - 1) / blockChunks, tileRows, f32);
+      },
+      [&](Value tile, Value firstChunk, Value count) {
+        forEachTileChunk(
+            tile, firstChunk, count,
+            [&](Value r, Value row, Value c, Value cc, Value group,
+                bool masked) {
+              auto [w0, w1] = intWeights(intParams(row, group), row, c, masked);
+              Value pairs =
+                  pairsOf(vector::ShuffleOp::create(b, loc, w0, w1, kOrder),
+                          bits == 4 ? nibbles : kOrder);
+              storeColumn(pairs, wp, mul(cc, kLanes), r, lanes);
+              // The block's scale, at its first chunk.
+              Value atBlock = arith::CmpIOp::create(
+                  b, loc, arith::CmpIPredicate::eq,
+                  arith::RemUIOp::create(b, loc, cc, idx(blockChunks)), idx(0));
+              auto ifOp = scf::IfOp::create(b, loc, atBlock, false);
+              OpBuilder::InsertionGuard guard(b);
+              b.setInsertionPoint(ifOp.thenBlock()->getTerminator());
+              Value scale = arith::MulFOp::create(b, loc, loadScale(row, group),
+                                                  f32Scalar(plan.tableStep));
+              memref::StoreOp::create(
+                  b, loc, scale, wsc,
+                  ValueRange{
+                      arith::DivUIOp::create(b, loc, cc, idx(blockChunks)), r});
+            });
+      },
+      [&](Value tile, Value firstChunk, Value count, Value mBase,
+          int64_t rows) {
+        Value kBase = mul(firstChunk, kChunk), pairs = mul(count, kLanes);
+        Value here = arith::CeilDivUIOp::create(b, loc, pairs, idx(blockPairs));
+        SmallVector<Value> accs = forLoop(
+            idx(0), here, 1, SmallVector<Value>(rows, zeroVector()),
+            [&](Value bl, ValueRange in) {
+              Value begin = mul(bl, blockPairs);
+              Value end = minIdx(add(begin, idx(blockPairs)), pairs);
+              SmallVector<Value> sums = forLoop(
+                  begin, end, 1, SmallVector<Value>(rows, splatInt(i32, 0)),
+                  [&](Value p, ValueRange s) {
+                    Value w = vector::BitCastOp::create(
+                        b, loc, vec(i16, kChunk),
+                        vector::LoadOp::create(b, loc, vec(i32), wp,
+                                               ValueRange{p, idx(0)}));
+                    Value k = add(kBase, mul(p, 2));
+                    SmallVector<Value> next(s.begin(), s.end());
+                    for (auto [i, sum] : llvm::enumerate(next))
+                      sum = x86("llvm.x86.avx512.vpdpwssd.512", vec(i32),
+                                {sum, broadcastPair(add(mBase, idx(i)), k), w});
+                    return next;
+                  });
+              Value block = add(
+                  arith::DivUIOp::create(b, loc, kBase, idx(plan.block)), bl);
+              Value wScale = vector::LoadOp::create(b, loc, vec(f32), wsc,
+                                                    ValueRange{bl, idx(0)});
+              SmallVector<Value> next(in.begin(), in.end());
+              for (auto [i, acc] : llvm::enumerate(next)) {
+                Value xScale = memref::LoadOp::create(
+                    b, loc, xs, ValueRange{add(mBase, idx(i)), block});
+                Value scale = arith::MulFOp::create(
+                    b, loc, wScale,
+                    vector::BroadcastOp::create(b, loc, vec(f32), xScale));
+                acc = vector::FMAOp::create(
+                    b, loc, arith::SIToFPOp::create(b, loc, vec(f32), sums[i]),
+                    scale, acc);
+              }
+              return next;
+            });
+        for (int64_t i = 0; i < rows; ++i)
+          addToOut(add(mBase, idx(i)), mul(tile, tileRows), accs[i]);
       });
 }
 
@@ -1080,7 +1227,7 @@ func::FuncOp CpuKernelEmitter::build(ModuleOp into, StringRef name) {
   out = entry->getArgument(a++);
   if (m <= kCpuGemvMaxRows)
     buildGemv();
-  else if (useIntDot)
+  else if (useIntDot && isa >= CpuIsa::Avx512Vnni)
     buildIntTiled();
   else
     buildTiled();

@@ -15,6 +15,9 @@
 // With AVX-512 BF16, bf16 compute types sum bf16 pairs with vdpbf16ps (last
 // case); f32 compute types keep the integer path with vpdpwssd (first case).
 // RUN: quant-opt %s --convert-qnt-to-cpu=isa=avx512bf16 --split-input-file | FileCheck %s --check-prefix=BF16
+// With VNNI, more activation rows take the integer tiles on vpdpwssd (512-bit,
+// second case).
+// RUN: quant-opt %s --convert-qnt-to-cpu=isa=avx512vnni --split-input-file | FileCheck %s --check-prefix=VNNIT
 // RUN: sed -n '/^\/\/ bf16 compute/,$p' %s | quant-opt --qnt-cpu-pipeline=isa=avx512bf16 | mlir-translate --mlir-to-llvmir | opt -O2 | llc -O2 | FileCheck %s --check-prefix=ASMBF16
 
 // BADISA: convert-qnt-to-cpu: unknown isa 'sse9' (expected generic, avx2, avx512, avx512vnni, avx512bf16, native or dispatch)
@@ -22,10 +25,10 @@
 // ASM: vfmadd{{.*}}%zmm
 // ASMINT: vpshufb {{.*}}%ymm
 // ASMINT: vpmaddwd {{.*}}%ymm
-// VNNI: llvm.func internal @qnt_cpu_avx512_vpdpwssd_256({{.*}}: vector<8xi32>, {{.*}}: vector<16xi16>, {{.*}}: vector<16xi16>) -> vector<8xi32> attributes {always_inline, target_features = #llvm.target_features<["+avx512f", "+avx512vl", "+avx512vnni", "+avx2", "+fma", "+f16c"]>}
+// VNNI: llvm.func internal @qnt_cpu_avx512_vpdpwssd_256({{.*}}: vector<8xi32>, {{.*}}: vector<16xi16>, {{.*}}: vector<16xi16>) -> vector<8xi32> attributes {always_inline, target_features = #llvm.target_features<["+avx512f", "+avx512vl", "+avx512bw", "+avx512vnni", "+avx2", "+fma", "+f16c"]>}
 // VNNI-NOT: pmadd
 // VNNI: call @qnt_cpu_nf4_g64_dq_f32_f32_m1_n8_k128_avx512vnni_i16(
-// VNNI: func.func private @qnt_cpu_nf4_g64_dq_f32_f32_m1_n8_k128_avx512vnni_i16({{.*}}) attributes {target_features = #llvm.target_features<["+avx512f", "+avx512vl", "+avx512vnni", "+avx2", "+fma", "+f16c"]>}
+// VNNI: func.func private @qnt_cpu_nf4_g64_dq_f32_f32_m1_n8_k128_avx512vnni_i16({{.*}}) attributes {target_features = #llvm.target_features<["+avx512f", "+avx512vl", "+avx512bw", "+avx512vnni", "+avx2", "+fma", "+f16c"]>}
 // VNNI-COUNT-2: llvm.call @qnt_cpu_avx512_vpdpwssd_256
 // ASMVNNI: vpshufb {{.*}}%ymm
 // ASMVNNI: vpdpwssd {{.*}}%ymm
@@ -84,7 +87,7 @@
 // DISPATCH: memref.global "public" @qnt_cpu_isa : memref<i32> = dense<0>
 // DISPATCH-LABEL: func.func @gemv
 // DISPATCH: call @qnt_cpu_nf4_g64_dq_f32_f32_m1_n8_k128_dispatch(
-// DISPATCH: func.func private @qnt_cpu_nf4_g64_dq_f32_f32_m1_n8_k128_avx512vnni_i16({{.*}}) attributes {target_features = #llvm.target_features<["+avx512f", "+avx512vl", "+avx512vnni", "+avx2", "+fma", "+f16c"]>}
+// DISPATCH: func.func private @qnt_cpu_nf4_g64_dq_f32_f32_m1_n8_k128_avx512vnni_i16({{.*}}) attributes {target_features = #llvm.target_features<["+avx512f", "+avx512vl", "+avx512bw", "+avx512vnni", "+avx2", "+fma", "+f16c"]>}
 // DISPATCH: func.func private @qnt_cpu_nf4_g64_dq_f32_f32_m1_n8_k128_avx512_i16({{.*}}) attributes {target_features = #llvm.target_features<["+avx512f", "+avx2", "+fma", "+f16c"]>}
 // DISPATCH: func.func private @qnt_cpu_nf4_g64_dq_f32_f32_m1_n8_k128_avx2_i16({{.*}}) attributes {target_features = #llvm.target_features<["+avx2", "+fma", "+f16c"]>}
 // DISPATCH: func.func private @qnt_cpu_nf4_g64_dq_f32_f32_m1_n8_k128_generic(
@@ -116,17 +119,46 @@ func.func @gemv(%x: tensor<1x128xf32>, %codes: tensor<8x64xi8>, %sc: tensor<8x2x
 
 // -----
 
-// int8, many rows: the tiled path decodes 16 weight rows into a buffer and
-// runs the 4 x 4 (16-lane) micro-kernel; 8-bit codes are widened, not looked
-// up.
+// int8, many rows, f32 path: the activations copied into rows padded by 32,
+// then per tile of 32 weight rows the decoded weights stored k-major (the
+// 32 rows' weights of one k side by side; 8-bit codes widened, not looked
+// up) and the outer-product micro-kernel: per k two loads of 16 weights
+// and, per activation row (12 at a time), a broadcast and two FMAs into the
+// row's 32 output columns, added to the result once per K tile.
 // CHECK-LABEL: func.func @tiled
 // CHECK-NOT: llvm.call @qnt_cpu_avx512_permvar
 // CHECK: call @qnt_cpu_int8_f32_f32_m32_n20_k64_avx512
 // CHECK: func.func private @qnt_cpu_int8_f32_f32_m32_n20_k64_avx512
+// CHECK: memref.alloc() {alignment = 64 : i64} : memref<32x96xf32>
 // CHECK: scf.parallel
-// CHECK: memref.alloc() {alignment = 64 : i64} : memref<16x64xf32>
+// CHECK: memref.alloc() {alignment = 64 : i64} : memref<64x32xf32>
 // CHECK: arith.sitofp %{{.*}} : vector<16xi8> to vector<16xf32>
-// CHECK-COUNT-16: vector.fma
+// CHECK-COUNT-16: memref.store {{.*}} : memref<64x32xf32>
+// CHECK: vector.load %{{.*}} : memref<64x32xf32>, vector<16xf32>
+// CHECK: vector.load %{{.*}} : memref<64x32xf32>, vector<16xf32>
+// CHECK: vector.broadcast %{{.*}} : f32 to vector<16xf32>
+// CHECK-COUNT-24: vector.fma
+// CHECK: vector.transfer_read %{{.*}}, %{{.*}} : memref<32x20xf32>, vector<16xf32>
+// Integer tiles (VNNI): activations quantized in k order into rows padded by
+// 32, the 16 tile rows' integer pairs side by side, 12 activation rows per
+// micro-kernel, int32 sums scaled once per activation block (here K = 64,
+// one block), the 16 output columns added at once.
+// VNNIT-LABEL: func.func @tiled
+// VNNIT: func.func private @qnt_cpu_int8_f32_f32_m32_n20_k64_avx512vnni_i16(
+// VNNIT: memref.alloc() {alignment = 64 : i64} : memref<32x96xi16>
+// VNNIT-NOT: vector.shuffle
+// VNNIT: scf.parallel
+// VNNIT: memref.alloc() {alignment = 64 : i64} : memref<32x16xi32>
+// VNNIT: memref.alloc() {alignment = 64 : i64} : memref<1x16xf32>
+// VNNIT: vector.bitcast %{{.*}} : vector<32xi16> to vector<16xi32>
+// VNNIT-COUNT-16: memref.store {{.*}} : memref<32x16xi32>
+// VNNIT: memref.store {{.*}} : memref<1x16xf32>
+// VNNIT: vector.load %{{.*}} : memref<32x96xi16>, vector<2xi16>
+// VNNIT-COUNT-12: llvm.call @qnt_cpu_avx512_vpdpwssd_512
+// VNNIT: vector.load %{{.*}} : memref<1x16xf32>, vector<16xf32>
+// VNNIT: arith.sitofp %{{.*}} : vector<16xi32> to vector<16xf32>
+// VNNIT: vector.fma
+// VNNIT: vector.transfer_read %{{.*}}, %{{.*}} : memref<32x20xf32>, vector<16xf32>
 func.func @tiled(%x: tensor<32x64xf32>, %codes: tensor<20x64xi8>, %sc: tensor<20x1xf32>, %init: tensor<32x20xf32>) -> tensor<32x20xf32> {
   %y = qnt.matmul <int8> %x : tensor<32x64xf32>, %codes : tensor<20x64xi8> scales(%sc : tensor<20x1xf32>) outs(%init : tensor<32x20xf32>) -> tensor<32x20xf32>
   return %y : tensor<32x20xf32>
@@ -158,12 +190,12 @@ func.func @fallbacks(%x: tensor<2x96xf32>, %c: tensor<4x48xi8>, %s1: tensor<4x1x
 // CHECK: vector.fma
 // INT-LABEL: func.func @bf16_compute
 // INT: call @qnt_cpu_nf4_f32_f32_cbf16_m2_n4_k96_avx2(
-// With AVX-512 BF16 the activations are converted to bf16 once (vcvtne2ps2bf16,
-// 4-bit chunks reordered to even then odd k), the group's scaled table as
-// 32 bf16 (vpermw's table), the nibbles of a chunk as 32 indices, one
-// vpermw per chunk and one vdpbf16ps per activation row. The tiled path (M
-// > 8) stores the decoded bf16 chunks in its tile buffer, 8-bit codes
-// scaled in f32 and converted, and runs the 4 x 4 micro-kernel on vdpbf16ps.
+// With AVX-512 BF16 the activations are converted to bf16 once
+// (vcvtne2ps2bf16, 4-bit chunks reordered to even then odd k), the group's
+// scaled table as 32 bf16 (vpermw's table), the nibbles of a chunk as 32
+// indices, one vpermw per chunk and one vdpbf16ps per activation row. More
+// activation rows (M > 8) take the f32 tiles with bf16 rounding (vdpbf16ps
+// measured slower there).
 // BF16-LABEL: func.func @bf16_compute
 // BF16: call @qnt_cpu_nf4_f32_f32_cbf16_m2_n4_k96_avx512bf16(
 // BF16: call @qnt_cpu_int8_f32_f32_cbf16_m12_n20_k64_avx512bf16(
@@ -181,14 +213,13 @@ func.func @fallbacks(%x: tensor<2x96xf32>, %c: tensor<4x48xi8>, %s1: tensor<4x1x
 // BF16-COUNT-2: llvm.call @qnt_cpu_avx512bf16_dpbf16ps_512
 // BF16-NOT: vector.fma
 // BF16: func.func private @qnt_cpu_int8_f32_f32_cbf16_m12_n20_k64_avx512bf16(
-// BF16: memref.alloc() {alignment = 64 : i64} : memref<12x64xbf16>
+// BF16: memref.alloc() {alignment = 64 : i64} : memref<12x96xf32>
+// BF16: arith.truncf %{{.*}} : vector<32xf32> to vector<32xbf16>
 // BF16: scf.parallel
-// BF16: memref.alloc() {alignment = 64 : i64} : memref<16x64xbf16>
-// BF16: arith.sitofp %{{.*}} : vector<16xi8> to vector<16xf32>
-// BF16: llvm.call @qnt_cpu_avx512bf16_cvtne2ps2bf16_512
-// BF16: vector.store %{{.*}} : memref<16x64xbf16>, vector<32xbf16>
-// BF16-COUNT-16: llvm.call @qnt_cpu_avx512bf16_dpbf16ps_512
-// BF16-NOT: vector.fma
+// BF16: memref.alloc() {alignment = 64 : i64} : memref<64x32xf32>
+// BF16: arith.truncf %{{.*}} : vector<16xf32> to vector<16xbf16>
+// BF16-COUNT-24: vector.fma
+// BF16-NOT: llvm.call @qnt_cpu_avx512bf16_dpbf16ps_512
 // ASMBF16: vcvtne2ps2bf16 {{.*}}%zmm
 // ASMBF16: vpermw {{.*}}%zmm
 // ASMBF16: vdpbf16ps {{.*}}%zmm
