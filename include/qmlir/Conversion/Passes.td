@@ -66,8 +66,10 @@ def ConvertQntToCPUPass : Pass<"convert-qnt-to-cpu", "::mlir::ModuleOp"> {
     and rounded; 4-bit codes become 16-bit integer weights through two
     `pshufb` lookups (the low and high bytes of the 16 integer values: int4
     codes minus the zero point, or the nf4/fp4 table scaled to a 12-14-bit
-    integer range), 8-bit codes are widened; `vpmaddwd` (`vpdpwssd` with
-    AVX-512 VNNI) multiplies and sums pairs exactly in 32 bits, and each
+    integer range), 8-bit codes are widened; `vpmaddwd` multiplies and sums
+    pairs exactly in 32 bits (on AVX-512 VNNI with BW: 512-bit, the chunk's
+    32 integer weights from one `vpermw` of a 16-bit table and one
+    `vpdpwssd` per chunk and activation row), and each
     block's sum is converted and scaled by (activation scale x weight
     scale). Results differ from the f32 path
     by the activation rounding (half a step of the block's largest value /

@@ -20,10 +20,12 @@
 // activations per block into 16-bit integers first, turns each chunk's
 // codes into 16-bit integer weights (two pshufb lookups of the low and high
 // bytes of the 16 integer values, interleaved), multiplies and sums pairs
-// exactly in 32 bits (vpmaddwd and vpaddd; vpdpwssd with AVX-512 VNNI) and
-// converts to f32 once per block. With more activation rows the integer
-// path takes tiles on AVX-512 VNNI (512-bit vpdpwssd) and the f32 tiles
-// below it (measured faster than the integer GEMV run per 8 rows).
+// exactly in 32 bits (vpmaddwd and vpaddd) and converts to f32 once per
+// block. On AVX-512 VNNI it works on 512-bit vectors: a chunk's 32 integer
+// weights come from one vpermw of the group's 16-bit table and one
+// vpdpwssd multiplies and adds them per activation row. With more activation
+// rows the integer path takes tiles on AVX-512 VNNI (512-bit vpdpwssd) and the
+// f32 tiles below it (measured faster than the integer GEMV run per 8 rows).
 //
 // The bf16 GEMV (AVX-512 BF16, bf16 compute type) converts the
 // activations to bf16 once, in each chunk's decode order (4-bit: even k,
@@ -76,7 +78,8 @@ struct GroupParams {
 /// The integer decode constants of one (weight row, group).
 struct IntParams {
   Value tableLo, tableHi; ///< 4-bit: pshufb tables of the integer weights.
-  Value zp;               ///< 8-bit asymmetric: the zero point, splat i16.
+  Value table16; ///< 4-bit, 512-bit path: the same as 32 x i16 (vpermw).
+  Value zp;      ///< 8-bit asymmetric: the zero point, splat i16.
 };
 
 using Body = llvm::function_ref<SmallVector<Value>(Value, ValueRange)>;
@@ -113,6 +116,7 @@ public:
     microRows = wide ? 12 : 6;
     useIntDot = cpuKernelUsesIntDot(shape, isa, intDot);
     useBf16 = cpuKernelUsesBf16Dot(shape, isa);
+    wideInt = useIntDot && isa >= CpuIsa::Avx512Vnni;
     if (useIntDot) {
       plan = numerics::planIntDot(s.toNumerics(), k);
       blockChunks = plan.block / kChunk;
@@ -175,6 +179,7 @@ private:
   SmallVector<Value> gemvStep(ArrayRef<Value> rows,
                               ArrayRef<GroupParams> params, Value chunk,
                               ValueRange accs, bool masked);
+  SmallVector<Value> floatRows(ArrayRef<Value> rows);
   // Tiles (more activation rows).
   void forEachTileChunk(Value tile, Value firstChunk, Value tileChunks,
                         ChunkFn fn);
@@ -185,22 +190,23 @@ private:
                 MicroFn micro);
   Value alloc(int64_t rows, int64_t cols, Type t);
   void buildTiled();
-  SmallVector<Value> floatRows(ArrayRef<Value> rows);
-  // The integer GEMV (Numerics/IntDot.h).
+  // The integer path (Numerics/IntDot.h).
   void quantizeActivations(bool kOrder = false);
   IntParams intParams(Value row, Value group);
-  std::pair<Value, Value> intWeights(const IntParams &p, Value row, Value chunk,
-                                     bool masked);
+  Value intWeights(const IntParams &p, Value row, Value chunk, bool masked);
+  SmallVector<int64_t> intOrder() const;
+  /// Lanes of the integer GEMV's sums: 16 on the 512-bit path, else 8.
+  int64_t intLanes() const { return wideInt ? kLanes : 8; }
   SmallVector<Value> intBlock(ArrayRef<Value> rows, Value block, Value begin,
                               Value end, bool tail, ValueRange accs);
   SmallVector<Value> intRows(ArrayRef<Value> rows);
+  Value pairsOf(Value v, ArrayRef<int64_t> order);
+  Value broadcastPair(Value row, Value k);
+  void buildIntTiled();
   // bf16 dot products (AVX-512 BF16).
   Value toBf16(Value low, Value high);
   void convertActivations();
   Value decodeBf16(const GroupParams &p, Value row, Value chunk, bool masked);
-  Value pairsOf(Value v, ArrayRef<int64_t> order);
-  Value broadcastPair(Value row, Value k);
-  void buildIntTiled();
 
   OpBuilder &b;
   Location loc;
@@ -212,6 +218,9 @@ private:
   int64_t microLanes, microRows;
   int64_t tileRows = 0; ///< Tiles: weight rows (output columns) per tile.
   bool useIntDot, useBf16;
+  /// Integer path on 512-bit vectors (AVX-512 VNNI, with BW): a chunk's 32
+  /// weights through one vpermw, one vpdpwssd per chunk and row.
+  bool wideInt = false;
   numerics::IntDotPlan plan;
   int64_t blockChunks = 0, blocks = 0;
   ModuleOp module;
@@ -276,10 +285,10 @@ Value CpuKernelEmitter::x86(StringRef intrinsic, Type result, ValueRange args) {
         LLVM::Linkage::Internal);
     fn.setAlwaysInline(true);
     // Compilable on its own in a library for a generic CPU.
-    CpuIsa needs = intrinsic.starts_with("llvm.x86.avx512bf16.") ||
-                           intrinsic.starts_with("llvm.x86.avx512.permvar.hi")
+    CpuIsa needs = intrinsic.starts_with("llvm.x86.avx512bf16.")
                        ? CpuIsa::Avx512Bf16
-                   : intrinsic.starts_with("llvm.x86.avx512.vpdp")
+                   : intrinsic.starts_with("llvm.x86.avx512.vpdp") ||
+                           intrinsic.starts_with("llvm.x86.avx512.permvar.hi")
                        ? CpuIsa::Avx512Vnni
                    : intrinsic.starts_with("llvm.x86.avx512.") ? CpuIsa::Avx512
                                                                : CpuIsa::Avx2;
@@ -598,14 +607,24 @@ void CpuKernelEmitter::buildGemv() {
 // Integer GEMV (Numerics/IntDot.h)
 //===----------------------------------------------------------------------===//
 
-/// The order of a 4-bit chunk's weights out of intWeights: in each half of
-/// 16, the even k then the odd k.
+/// The k of each lane of a 4-bit chunk's weights after a pshufb lookup: in
+/// each half of 16, the even k then the odd k.
 static SmallVector<int64_t> nibbleOrder() {
   SmallVector<int64_t> order;
   for (int64_t half = 0; half < kChunk; half += kLanes)
     for (int64_t parity = 0; parity < 2; ++parity)
       for (int64_t i = parity; i < kLanes; i += 2)
         order.push_back(half + i);
+  return order;
+}
+
+/// The k of each lane of a 4-bit chunk's 32 indices (high nibbles, then low
+/// nibbles) and of what a vpermw looks up with them: even k, then odd k.
+static SmallVector<int64_t> evenOddOrder() {
+  SmallVector<int64_t> order;
+  for (int64_t parity = 0; parity < 2; ++parity)
+    for (int64_t i = parity; i < kChunk; i += 2)
+      order.push_back(i);
   return order;
 }
 
@@ -649,7 +668,7 @@ void CpuKernelEmitter::quantizeActivations(bool kOrder) {
             b, loc, arith::MulFOp::create(b, loc, load(c), inverse));
         q = arith::FPToSIOp::create(b, loc, vec(i16, kChunk), q);
         if (bits == 4 && !kOrder)
-          q = vector::ShuffleOp::create(b, loc, q, q, nibbleOrder());
+          q = vector::ShuffleOp::create(b, loc, q, q, intOrder());
         vector::StoreOp::create(b, loc, q, xq, ValueRange{i, mul(c, kChunk)});
         return SmallVector<Value>();
       });
@@ -682,6 +701,20 @@ IntParams CpuKernelEmitter::intParams(Value row, Value group) {
     return arith::ConstantOp::create(
         b, loc, DenseElementsAttr::get(vec(i8, kChunk), v));
   };
+  if (wideInt) {
+    SmallVector<int16_t> words(plan.table.begin(), plan.table.end());
+    words.append(plan.table.begin(), plan.table.end());
+    p.table16 = arith::ConstantOp::create(
+        b, loc,
+        DenseElementsAttr::get(vec(i16, kChunk), ArrayRef<int16_t>(words)));
+    if (zeroPoint)
+      p.table16 = arith::SubIOp::create(
+          b, loc, p.table16,
+          vector::BroadcastOp::create(
+              b, loc, vec(i16, kChunk),
+              arith::ExtUIOp::create(b, loc, i16, zeroPoint)));
+    return p;
+  }
   p.tableLo = bytes(lo);
   p.tableHi = bytes(hi);
   if (zeroPoint) { // code - zero point, in 16 bits.
@@ -694,46 +727,47 @@ IntParams CpuKernelEmitter::intParams(Value row, Value group) {
   return p;
 }
 
-/// The chunk's 32 integer weights of `row` as two 16-lane i16 vectors: 4-bit
-/// in nibbleOrder (pshufb of both table bytes, interleaved), 8-bit in k
-/// order.
-std::pair<Value, Value> CpuKernelEmitter::intWeights(const IntParams &p,
-                                                     Value row, Value chunk,
-                                                     bool masked) {
-  VectorType halfType = vec(i16, kLanes);
+/// The order of a chunk's weights out of intWeights (lane j holds k =
+/// order[j]): 8-bit, k order; 4-bit on the 512-bit path, even k then odd k
+/// (the vpermw index order); 4-bit otherwise, nibbleOrder.
+SmallVector<int64_t> CpuKernelEmitter::intOrder() const {
+  if (bits == 8)
+    return llvm::to_vector(llvm::seq<int64_t>(0, kChunk));
+  return wideInt ? evenOddOrder() : nibbleOrder();
+}
+
+/// The chunk's 32 integer weights of `row` (32 x i16, in intOrder): 8-bit
+/// widened; 4-bit through one vpermw of the 16-bit table (512-bit path) or
+/// pshufb of both table bytes, interleaved.
+Value CpuKernelEmitter::intWeights(const IntParams &p, Value row, Value chunk,
+                                   bool masked) {
+  VectorType wordType = vec(i16, kChunk);
   if (bits == 8) {
     Value bytes = loadBytes(row, mul(chunk, kChunk), masked, kChunk);
-    Value w;
     if (p.zp)
-      w = arith::SubIOp::create(
-          b, loc, arith::ExtUIOp::create(b, loc, vec(i16, kChunk), bytes),
-          p.zp);
-    else
-      w = arith::ExtSIOp::create(b, loc, vec(i16, kChunk), bytes);
-    auto half = [&](int64_t at) -> Value {
-      return vector::ExtractStridedSliceOp::create(b, loc, w, {at}, {kLanes},
-                                                   {1});
-    };
-    return {half(0), half(kLanes)};
+      return arith::SubIOp::create(
+          b, loc, arith::ExtUIOp::create(b, loc, wordType, bytes), p.zp);
+    return arith::ExtSIOp::create(b, loc, wordType, bytes);
   }
   auto [high, low] = loadNibbles(row, chunk, masked);
   // index[j] = code of k: even k (high nibbles) 0..15, odd k 16..31.
   Value index = vector::ShuffleOp::create(
       b, loc, high, low, llvm::to_vector(llvm::seq<int64_t>(0, kChunk)));
+  if (wideInt)
+    return x86("llvm.x86.avx512.permvar.hi.512", wordType,
+               {p.table16, arith::ExtUIOp::create(b, loc, wordType, index)});
   VectorType byteType = vec(i8, kChunk);
   Value lo = x86("llvm.x86.avx2.pshuf.b", byteType, {p.tableLo, index});
   Value hi = x86("llvm.x86.avx2.pshuf.b", byteType, {p.tableHi, index});
   // pshufb and the byte interleave work within 128-bit lanes: the first
-  // half gets index lanes 0-7 and 16-23 (k 0, 2, .., 14, 1, 3, .., 15).
-  auto interleave = [&](int64_t from) -> Value {
-    SmallVector<int64_t> mask;
+  // 16 words get index lanes 0-7 and 16-23 (k 0, 2, .., 14, 1, 3, .., 15).
+  SmallVector<int64_t> mask;
+  for (int64_t from : {0, 8})
     for (int64_t base : {from, from + kLanes})
       for (int64_t j = base; j < base + 8; ++j)
         mask.append({j, j + kChunk});
-    Value v = vector::ShuffleOp::create(b, loc, lo, hi, mask);
-    return vector::BitCastOp::create(b, loc, halfType, v);
-  };
-  return {interleave(0), interleave(8)};
+  return vector::BitCastOp::create(
+      b, loc, wordType, vector::ShuffleOp::create(b, loc, lo, hi, mask));
 }
 
 /// One block of K (all in one group) of weight `rows` x the activation
@@ -755,33 +789,39 @@ SmallVector<Value> CpuKernelEmitter::intBlock(ArrayRef<Value> rows, Value block,
     weightScales.push_back(
         arith::MulFOp::create(b, loc, loadScale(row, group), step));
   }
-  VectorType sumType = vec(i32, 8);
+  // 512-bit path: one vpdpwssd per chunk and row; otherwise the chunk in
+  // two 256-bit halves (vpmaddwd and vpaddd, or vpdpwssd).
+  int64_t lanes = intLanes(), parts = kLanes / lanes;
+  VectorType sumType = vec(i32, lanes);
+  auto part = [&](Value v, int64_t at) -> Value {
+    if (parts == 1)
+      return v;
+    return vector::ExtractStridedSliceOp::create(b, loc, v, {at * 2 * lanes},
+                                                 {2 * lanes}, {1});
+  };
+  auto dot = [&](Value sum, Value w, Value x) -> Value {
+    if (wideInt)
+      return x86("llvm.x86.avx512.vpdpwssd.512", sumType, {sum, w, x});
+    if (isa >= CpuIsa::Avx512Vnni)
+      return x86("llvm.x86.avx512.vpdpwssd.256", sumType, {sum, w, x});
+    return arith::AddIOp::create(
+        b, loc, sum, x86("llvm.x86.avx2.pmadd.wd", sumType, {w, x}));
+  };
   auto chunkStep = [&](Value c, ValueRange in, bool masked) {
     SmallVector<Value> next(in.begin(), in.end());
-    SmallVector<std::pair<Value, Value>> xv;
-    for (int64_t i = 0; i < m; ++i) {
-      Value col = mul(c, kChunk);
-      auto load = [&](Value at) -> Value {
-        return vector::LoadOp::create(b, loc, vec(i16, kLanes), xq,
-                                      ValueRange{idx(i), at});
-      };
-      xv.push_back({load(col), load(add(col, idx(kLanes)))});
-    }
+    SmallVector<Value> xv;
+    for (int64_t i = 0; i < m; ++i)
+      xv.push_back(vector::LoadOp::create(b, loc, vec(i16, kChunk), xq,
+                                          ValueRange{idx(i), mul(c, kChunk)}));
     for (int64_t r = 0; r < nr; ++r) {
-      auto [w0, w1] = intWeights(params[r], rows[r], c, masked);
-      for (int64_t i = 0; i < m; ++i) {
-        Value &sum = next[i * nr + r];
-        for (auto [w, x] : {std::pair(w0, xv[i].first), {w1, xv[i].second}})
-          sum = isa >= CpuIsa::Avx512Vnni
-                    ? x86("llvm.x86.avx512.vpdpwssd.256", sumType, {sum, w, x})
-                    : arith::AddIOp::create(
-                          b, loc, sum,
-                          x86("llvm.x86.avx2.pmadd.wd", sumType, {w, x}));
-      }
+      Value w = intWeights(params[r], rows[r], c, masked);
+      for (int64_t i = 0; i < m; ++i)
+        for (int64_t h = 0; h < parts; ++h)
+          next[i * nr + r] = dot(next[i * nr + r], part(w, h), part(xv[i], h));
     }
     return next;
   };
-  SmallVector<Value> sums(m * nr, splatInt(i32, 0, 8));
+  SmallVector<Value> sums(m * nr, splatInt(i32, 0, lanes));
   sums = forLoop(begin, end, 1, sums, [&](Value c, ValueRange in) {
     return chunkStep(c, in, /*masked=*/false);
   });
@@ -793,10 +833,10 @@ SmallVector<Value> CpuKernelEmitter::intBlock(ArrayRef<Value> rows, Value block,
         memref::LoadOp::create(b, loc, xs, ValueRange{idx(i), block});
     for (int64_t r = 0; r < nr; ++r) {
       Value scale = vector::BroadcastOp::create(
-          b, loc, vec(f32, 8),
+          b, loc, vec(f32, lanes),
           arith::MulFOp::create(b, loc, xScale, weightScales[r]));
       Value sum =
-          arith::SIToFPOp::create(b, loc, vec(f32, 8), sums[i * nr + r]);
+          arith::SIToFPOp::create(b, loc, vec(f32, lanes), sums[i * nr + r]);
       Value &acc = next[i * nr + r];
       acc = vector::FMAOp::create(b, loc, sum, scale, acc);
     }
@@ -804,10 +844,10 @@ SmallVector<Value> CpuKernelEmitter::intBlock(ArrayRef<Value> rows, Value block,
   return next;
 }
 
-/// The f32 sums (8 lanes each, [activation row][weight row]) of weight
+/// The f32 sums (intLanes() each, [activation row][weight row]) of weight
 /// `rows` x the activation rows over all of K.
 SmallVector<Value> CpuKernelEmitter::intRows(ArrayRef<Value> rows) {
-  SmallVector<Value> accs(m * rows.size(), zeroVector(8));
+  SmallVector<Value> accs(m * rows.size(), zeroVector(intLanes()));
   int64_t fullBlocks = fullChunks / blockChunks;
   accs = forLoop(
       idx(0), idx(fullBlocks), 1, accs, [&](Value block, ValueRange in) {
@@ -838,10 +878,6 @@ void CpuKernelEmitter::convertActivations() {
   xb = memref::AllocOp::create(
       b, loc, MemRefType::get({m, chunks * kChunk}, b.getBF16Type()),
       b.getI64IntegerAttr(64));
-  SmallVector<int64_t> evenOdd;
-  for (int64_t parity = 0; parity < 2; ++parity)
-    for (int64_t i = parity; i < kChunk; i += 2)
-      evenOdd.push_back(i);
   forLoop(idx(0), idx(m), 1, {}, [&](Value i, ValueRange) {
     forLoop(idx(0), idx(chunks), 1, {}, [&](Value c, ValueRange) {
       Value col = mul(c, kChunk);
@@ -849,7 +885,7 @@ void CpuKernelEmitter::convertActivations() {
           b, loc, vec(f32, kChunk), x, ValueRange{i, col}, f32Scalar(0.0f),
           ArrayRef<bool>{!hasTail()});
       if (bits == 4)
-        v = vector::ShuffleOp::create(b, loc, v, v, evenOdd);
+        v = vector::ShuffleOp::create(b, loc, v, v, evenOddOrder());
       auto half = [&](int64_t at) -> Value {
         return vector::ExtractStridedSliceOp::create(b, loc, v, {at}, {kLanes},
                                                      {1});
@@ -1095,8 +1131,6 @@ void CpuKernelEmitter::buildIntTiled() {
   int64_t tileChunks = std::min(
       chunks, std::max<int64_t>(1, kIntTileK / plan.block) * blockChunks);
   int64_t blockPairs = plan.block / 2;
-  SmallVector<int64_t> nibbles = nibbleOrder();
-  auto kOrder = llvm::to_vector(llvm::seq<int64_t>(0, kChunk));
   auto lanes = llvm::to_vector(llvm::seq<int64_t>(0, kLanes));
   Value wp, wsc;
   tileLoop(
@@ -1111,10 +1145,9 @@ void CpuKernelEmitter::buildIntTiled() {
             tile, firstChunk, count,
             [&](Value r, Value row, Value c, Value cc, Value group,
                 bool masked) {
-              auto [w0, w1] = intWeights(intParams(row, group), row, c, masked);
               Value pairs =
-                  pairsOf(vector::ShuffleOp::create(b, loc, w0, w1, kOrder),
-                          bits == 4 ? nibbles : kOrder);
+                  pairsOf(intWeights(intParams(row, group), row, c, masked),
+                          intOrder());
               storeColumn(pairs, wp, mul(cc, kLanes), r, lanes);
               // The block's scale, at its first chunk.
               Value atBlock = arith::CmpIOp::create(

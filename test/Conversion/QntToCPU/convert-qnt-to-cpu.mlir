@@ -8,8 +8,10 @@
 // on the integer path to byte shuffles and 16-bit multiply-adds.
 // RUN: sed -n '1,/^\/\/ -----/p' %s | quant-opt --qnt-cpu-pipeline="isa=avx512 int-dot=0" | mlir-translate --mlir-to-llvmir | opt -O2 | llc -O2 -mattr=+avx512f | FileCheck %s --check-prefix=ASM
 // RUN: sed -n '1,/^\/\/ -----/p' %s | quant-opt --qnt-cpu-pipeline=isa=avx512 | mlir-translate --mlir-to-llvmir | opt -O2 | llc -O2 -mattr=+avx512f | FileCheck %s --check-prefix=ASMINT
-// With VNNI the multiply-add and the accumulation are one vpdpwssd (the
-// function carries the VNNI features, llc needs no -mattr).
+// With VNNI (and BW) the GEMV runs on 512-bit vectors: a chunk's 32
+// integer weights from one vpermw of the group's 16-bit table (indices
+// zero-extended from the nibbles), one vpdpwssd per chunk and row, 16-lane
+// sums (the function carries the features, llc needs no -mattr).
 // RUN: sed -n '1,/^\/\/ -----/p' %s | quant-opt --convert-qnt-to-cpu=isa=avx512vnni | FileCheck %s --check-prefix=VNNI
 // RUN: sed -n '1,/^\/\/ -----/p' %s | quant-opt --qnt-cpu-pipeline=isa=avx512vnni | mlir-translate --mlir-to-llvmir | opt -O2 | llc -O2 | FileCheck %s --check-prefix=ASMVNNI
 // With AVX-512 BF16, bf16 compute types sum bf16 pairs with vdpbf16ps (last
@@ -25,15 +27,21 @@
 // ASM: vfmadd{{.*}}%zmm
 // ASMINT: vpshufb {{.*}}%ymm
 // ASMINT: vpmaddwd {{.*}}%ymm
-// VNNI: llvm.func internal @qnt_cpu_avx512_vpdpwssd_256({{.*}}: vector<8xi32>, {{.*}}: vector<16xi16>, {{.*}}: vector<16xi16>) -> vector<8xi32> attributes {always_inline, target_features = #llvm.target_features<["+avx512f", "+avx512vl", "+avx512bw", "+avx512vnni", "+avx2", "+fma", "+f16c"]>}
+// VNNI-DAG: llvm.func internal @qnt_cpu_avx512_vpdpwssd_512({{.*}}: vector<16xi32>, {{.*}}: vector<32xi16>, {{.*}}: vector<32xi16>) -> vector<16xi32> attributes {always_inline, target_features = #llvm.target_features<["+avx512f", "+avx512vl", "+avx512bw", "+avx512vnni", "+avx2", "+fma", "+f16c"]>}
+// VNNI-DAG: llvm.func internal @qnt_cpu_avx512_permvar_hi_512({{.*}}) -> vector<32xi16> attributes {always_inline, target_features = #llvm.target_features<["+avx512f", "+avx512vl", "+avx512bw", "+avx512vnni", "+avx2", "+fma", "+f16c"]>}
 // VNNI-NOT: pmadd
+// VNNI-NOT: pshuf
 // VNNI: call @qnt_cpu_nf4_g64_dq_f32_f32_m1_n8_k128_avx512vnni_i16(
 // VNNI: func.func private @qnt_cpu_nf4_g64_dq_f32_f32_m1_n8_k128_avx512vnni_i16({{.*}}) attributes {target_features = #llvm.target_features<["+avx512f", "+avx512vl", "+avx512bw", "+avx512vnni", "+avx2", "+fma", "+f16c"]>}
-// VNNI-COUNT-2: llvm.call @qnt_cpu_avx512_vpdpwssd_256
-// ASMVNNI: vpshufb {{.*}}%ymm
-// ASMVNNI: vpdpwssd {{.*}}%ymm
+// VNNI: vector.shuffle {{.*}} [0, 2, 4, 6, 8, 10, 12, 14, 16, 18, 20, 22, 24, 26, 28, 30, 1, 3, 5
+// VNNI: arith.extui %{{.*}} : vector<32xi8> to vector<32xi16>
+// VNNI: llvm.call @qnt_cpu_avx512_permvar_hi_512
+// VNNI: llvm.call @qnt_cpu_avx512_vpdpwssd_512
+// VNNI: arith.sitofp %{{.*}} : vector<16xi32> to vector<16xf32>
+// ASMVNNI: vpermw {{.*}}%zmm
+// ASMVNNI: {{vpdpwssd|vpmaddwd}} {{.*}}%zmm
 // BF16: func.func private @qnt_cpu_nf4_g64_dq_f32_f32_m1_n8_k128_avx512bf16_i16(
-// BF16: llvm.call @qnt_cpu_avx512_vpdpwssd_256
+// BF16: llvm.call @qnt_cpu_avx512_vpdpwssd_512
 
 // nf4 + double quant, one activation row: a GEMV over the weight rows split
 // among threads, 16-byte code loads, nibbles as two 16-lane table indices.
@@ -76,7 +84,8 @@
 // INT: vector.load %{{.*}} : memref<8x64xi8>, vector<16xi8>
 // INT: llvm.call @qnt_cpu_avx2_pshuf_b
 // INT: llvm.call @qnt_cpu_avx2_pshuf_b
-// INT: vector.bitcast %{{.*}} : vector<32xi8> to vector<16xi16>
+// INT: vector.bitcast %{{.*}} : vector<64xi8> to vector<32xi16>
+// INT: vector.extract_strided_slice %{{.*}} {offsets = [0], sizes = [16], strides = [1]} : vector<32xi16> to vector<16xi16>
 // INT: llvm.call @qnt_cpu_avx2_pmadd_wd
 // INT: arith.sitofp %{{.*}} : vector<8xi32> to vector<8xf32>
 // INT: vector.fma
