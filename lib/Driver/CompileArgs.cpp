@@ -71,15 +71,23 @@ driver::buildCompileRequest(const CompileArgs &args, OptionSpelling spelling) {
                   "' needs a quant-mlir built with the CUDA toolkit (this one "
                   "has no CUDA runtime)");
   }
-  if (args.computeType != "f32")
+  if (!llvm::is_contained({"f32", "bf16", "f16"}, args.computeType))
+    return fail(opt("compute-type") + " '" + args.computeType +
+                "' is not one of f32, bf16, f16");
+  if (args.computeType != "f32" && args.target != "cpu")
     return fail(opt("compute-type") + " '" + args.computeType +
                 "' is not supported by the " + args.target +
                 " target (supported: f32)");
+  o.computeType = args.computeType;
 
   if (args.scheme == "f32") {
     if (args.asymmetric || args.doubleQuant || args.groupSize >= 0)
       return fail(opt("scheme") + " f32 takes no " + opt("group-size") + ", " +
                   opt("asymmetric") + " or " + opt("double-quant"));
+    if (args.computeType != "f32")
+      return fail(opt("compute-type") + " " + args.computeType +
+                  " applies to quantized layers; " + opt("scheme") +
+                  " f32 has none");
     return request;
   }
   numerics::Scheme s;

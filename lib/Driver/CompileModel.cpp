@@ -436,6 +436,7 @@ driver::compileModel(const CompileRequest &request) {
       {"target", request.target},
       {"cpu", request.cpu},
       {"int_dot", request.intDot},
+      {"compute_type", request.options.computeType},
       {"keep_float", request.options.keepFloat},
       {"config", llvm::json::Object{{"layers", c.layers},
                                     {"dim", c.dim},

@@ -296,6 +296,7 @@ driver::compileMlirModule(const CompileRequest &request) {
     o.symmetric = s->symmetric;
     o.groupSize = s->groupSize;
     o.doubleQuant = s->doubleQuant;
+    o.computeType = request.options.computeType;
     o.skip = request.options.keepFloat;
     PassManager pm(&ctx);
     pm.addPass(qnt::createQntQuantizeLinearPass(o));
@@ -346,6 +347,7 @@ driver::compileMlirModule(const CompileRequest &request) {
       {"target", request.target},
       {"cpu", request.cpu},
       {"int_dot", request.intDot},
+      {"compute_type", request.options.computeType},
       {"keep_float", request.options.keepFloat},
       {"functions", std::move(exported)},
       {"files", llvm::json::Object{{"library", "model.so"},

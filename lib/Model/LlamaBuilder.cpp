@@ -110,6 +110,12 @@ private:
   Value attention(Value q, Value keys, Value values, Value length);
   Value embed(Value tokens);
   Value add(Value a, Value x);
+  /// The quantized layers' compute type (options.computeType).
+  Type computeType() {
+    return options.computeType == "bf16"  ? Type(b.getBF16Type())
+           : options.computeType == "f16" ? Type(b.getF16Type())
+                                          : f32;
+  }
 
   MLIRContext *ctx;
   OpBuilder b;
@@ -150,7 +156,7 @@ Value LlamaBuilder::linear(Value x, const LinearPlan &lin,
                        arith::FastMathFlags::reassoc |
                            arith::FastMathFlags::contract);
   }
-  auto scheme = qnt::SchemeAttr::fromNumerics(ctx, *lin.scheme, f32);
+  auto scheme = qnt::SchemeAttr::fromNumerics(ctx, *lin.scheme, computeType());
   SmallVector<Value, 5> parts;
   for (size_t p : lin.parts)
     parts.push_back(view(block[p], base));

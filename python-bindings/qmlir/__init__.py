@@ -296,7 +296,9 @@ def compile(model_path: Union[str, os.PathLike], out_dir: Union[str, os.PathLike
     progress and the memory table. target: "cpu" or "cuda:sm_XX" (XX >= 80;
     Model.load then runs it on the GPU). int_dot: quantized layers on the
     CPU (AVX2/AVX-512) take the integer path (14-bit activations, exact
-    integer sums); False keeps f32 activations.
+    integer sums); False keeps f32 activations. compute_type: "f32", or
+    "bf16" / "f16" (cpu target): the quantized layers round activations and
+    dequantized weights to it before the f32 sums.
     """
     args = _qmlir.CompileArgs()
     args.model_path = os.fspath(model_path)

@@ -11,7 +11,10 @@
 2. Logits: the float64 numpy Llama (llama_ref.py) run on those dequantized
    weights (on the GGUF's weights for f32) and the compiled model's logits
    (quant-run --ids ... --logits FILE, raw float32 [T, vocab]) agree within
-   --tol max abs and on every argmax.
+   --tol max abs (and --mean-tol mean abs) and on every argmax.
+   --compute-type bf16/f16: the reference
+   rounds the operands of every linear layer and of the head to it, as a
+   model compiled with that compute type does.
 
   compare_model.py --gguf M.gguf --model OUTDIR --ids 1,2,3 \
       --logits out.bin --scheme nf4 --double-quant --tol 1e-3
@@ -100,7 +103,12 @@ def main():
     ap.add_argument("--group-size", type=int, default=-1)
     ap.add_argument("--asymmetric", action="store_true")
     ap.add_argument("--double-quant", action="store_true")
+    ap.add_argument("--compute-type", default=None, choices=["f32", "bf16", "f16"],
+                    help="the quantized layers' compute type (round their operands as the model does)")
     ap.add_argument("--tol", type=float, default=1e-3)
+    ap.add_argument("--mean-tol", type=float, default=None,
+                    help="also a bound on the mean |difference| (bf16/f16 compute: rounding flips "
+                         "make single logits jump, the mean stays small)")
     a = ap.parse_args()
 
     ids = [int(t) for t in a.ids.split(",")]
@@ -133,18 +141,23 @@ def main():
         print(f"weights: {len(names)} tensors within the reference bounds "
               f"({ties} values at a rounding tie took the other neighbour)")
         weights = llama_ref.apply_overrides(cfg, weights, overrides)
-    ref, _ = llama_ref.forward(cfg, llama_ref.cast_weights(weights), ids)
+    ref, _ = llama_ref.forward(cfg, llama_ref.cast_weights(weights), ids,
+                               compute=a.compute_type)
 
     got = np.fromfile(a.logits, dtype=np.float32)
     if got.size != ref.size:
         print(f"FAIL: {got.size} logits, expected {ref.size}")
         return 1
     got = got.reshape(ref.shape)
-    diff = np.abs(got.astype(np.float64) - ref).max()
+    d = np.abs(got.astype(np.float64) - ref)
+    diff, mean = d.max(), d.mean()
     same = bool((got.argmax(1) == ref.argmax(1)).all())
+    mean_ok = a.mean_tol is None or mean <= a.mean_tol
     print(f"logits: {len(ids)} tokens, max |compiled - reference| = "
-          f"{diff:.3g} (tolerance {a.tol:g}), argmax equal: {same}")
-    if not np.isfinite(diff) or diff > a.tol or not same:
+          f"{diff:.3g} (tolerance {a.tol:g}), mean {mean:.3g}"
+          + (f" (tolerance {a.mean_tol:g})" if a.mean_tol is not None else "")
+          + f", argmax equal: {same}")
+    if not np.isfinite(diff) or diff > a.tol or not mean_ok or not same:
         print("FAIL")
         return 1
     print("PASS")

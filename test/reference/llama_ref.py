@@ -334,12 +334,31 @@ def new_kv_cache(cfg):
             "len": 0, "next_pos": 0}
 
 
-def _mm(x, w, dtype):
+def round_to(values, compute):
+    """`values` rounded to the compute type ("f32", "bf16" or "f16", round
+    to nearest even) and returned as float64: what a qnt.matmul of that
+    compute type does to its activations and dequantized weights."""
+    v = np.asarray(values, dtype=np.float32)
+    if compute == "f16":
+        return v.astype(np.float16).astype(np.float64)
+    if compute == "bf16":
+        u = v.view(np.uint32).astype(np.uint64)
+        u = ((u + 0x7FFF + ((u >> 16) & 1)) >> 16) << 16
+        return u.astype(np.uint32).view(np.float32).astype(np.float64)
+    return v.astype(np.float64)
+
+
+def _mm(x, w, dtype, compute=None):
+    """x @ w.T; with `compute` (the quantized layers' compute type) both
+    operands rounded to it first."""
+    if compute is not None:
+        return round_to(x, compute) @ round_to(w, compute).T
     return x @ np.asarray(w, dtype=dtype).T
 
 
 def forward(cfg, weights, tokens, start_pos=None, kv_cache=None,
-            overrides=None, dtype=np.float64, logits_from=0, rope_type=None):
+            overrides=None, dtype=np.float64, logits_from=0, rope_type=None,
+            compute=None):
     """Run the model on `tokens` (ints) at positions start_pos..start_pos+T-1.
 
     kv_cache: None (start empty) or the cache returned by a previous call;
@@ -347,6 +366,8 @@ def forward(cfg, weights, tokens, start_pos=None, kv_cache=None,
     start_pos given together with a non-empty cache must equal it.  Without a
     cache, start_pos > 0 just shifts the RoPE positions.
     overrides: see apply_overrides.  dtype: activation/accumulation dtype.
+    compute: None, or the compute type ("f32", "bf16", "f16") to which the
+    linear layers and the head round their operands (round_to).
     logits_from: compute the output head only for tokens[logits_from:]
     (negative counts from the end, e.g. -1 = last token).
 
@@ -381,9 +402,9 @@ def forward(cfg, weights, tokens, start_pos=None, kv_cache=None,
     for L in range(cfg["n_layer"]):
         b = f"blk.{L}."
         h = rms_norm(x, weights[b + "attn_norm.weight"], eps)
-        q = _mm(h, weights[b + "attn_q.weight"], dtype).reshape(T, H, hd)
-        k = _mm(h, weights[b + "attn_k.weight"], dtype).reshape(T, KV, hd)
-        v = _mm(h, weights[b + "attn_v.weight"], dtype).reshape(T, KV, hd)
+        q = _mm(h, weights[b + "attn_q.weight"], dtype, compute).reshape(T, H, hd)
+        k = _mm(h, weights[b + "attn_k.weight"], dtype, compute).reshape(T, KV, hd)
+        v = _mm(h, weights[b + "attn_v.weight"], dtype, compute).reshape(T, KV, hd)
         q = apply_rope(q, positions, rd, base, rope_type)
         k = apply_rope(k, positions, rd, base, rope_type)
         if past:
@@ -399,17 +420,18 @@ def forward(cfg, weights, tokens, start_pos=None, kv_cache=None,
         p = attention_softmax(s)
         o = np.matmul(p.astype(dtype), vh)                  # [KV, rep, T, hd]
         o = o.transpose(2, 0, 1, 3).reshape(T, H * hd)
-        x = x + _mm(o, weights[b + "attn_output.weight"], dtype)
+        x = x + _mm(o, weights[b + "attn_output.weight"], dtype, compute)
         h = rms_norm(x, weights[b + "ffn_norm.weight"], eps)
-        g = _mm(h, weights[b + "ffn_gate.weight"], dtype)
-        u = _mm(h, weights[b + "ffn_up.weight"], dtype)
-        x = x + _mm(silu(g) * u, weights[b + "ffn_down.weight"], dtype)
+        g = _mm(h, weights[b + "ffn_gate.weight"], dtype, compute)
+        u = _mm(h, weights[b + "ffn_up.weight"], dtype, compute)
+        x = x + _mm(silu(g) * u, weights[b + "ffn_down.weight"], dtype,
+                       compute)
     cache["len"] = S
     cache["next_pos"] = start_pos + T
     xs = x[logits_from:]
     h = rms_norm(xs, weights["output_norm.weight"], eps)
     head = weights.get("output.weight", weights["token_embd.weight"])
-    logits = _mm(h, head, dtype).astype(np.float32)
+    logits = _mm(h, head, dtype, compute).astype(np.float32)
     return logits, cache
 
 

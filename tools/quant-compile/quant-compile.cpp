@@ -48,7 +48,10 @@ static cl::opt<bool> doubleQuant("double-quant",
                                  cl::cat(category));
 static cl::opt<std::string>
     computeType("compute-type",
-                cl::desc("Activation type (whole models compute in f32)"),
+                cl::desc("Compute type of the quantized layers: f32, or "
+                         "bf16 / f16 (cpu target): activations and "
+                         "dequantized weights rounded to it, f32 sums "
+                         "(bf16: vdpbf16ps on AVX-512 BF16)"),
                 cl::init("f32"), cl::cat(category));
 static cl::opt<std::string>
     target("target",

@@ -68,6 +68,9 @@ struct CompileOptions {
   int64_t maxContext = 1024, prefillChunk = 64;
   /// Compile for a CUDA GPU: the entry points take device buffers.
   bool cuda = false;
+  /// The quantized layers' compute type: "f32", or "bf16" / "f16" (CPU):
+  /// activations and dequantized weights rounded to it, f32 sums.
+  std::string computeType = "f32";
 };
 
 /// One stored tensor of a layer or of the globals.
