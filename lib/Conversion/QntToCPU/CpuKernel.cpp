@@ -186,8 +186,8 @@ private:
   void storeColumn(Value v, Value buf, Value base, Value r,
                    ArrayRef<int64_t> at);
   void addToOut(Value row, Value col, Value acc);
-  void tileLoop(int64_t tileChunks, int64_t mr, TileFn setup, TileFn decode,
-                MicroFn micro);
+  void tileLoop(int64_t tileChunks, int64_t mr,
+                llvm::function_ref<void()> setup, TileFn decode, MicroFn micro);
   Value alloc(int64_t rows, int64_t cols, Type t);
   void buildTiled();
   // The integer path (Numerics/IntDot.h).
@@ -979,19 +979,20 @@ void CpuKernelEmitter::addToOut(Value row, Value col, Value acc) {
                                   ValueRange{row, col}, {inBounds});
 }
 
-/// The tile driver: per thread iteration a tile, `setup(tile)`; per K tile
-/// of up to `tileChunks` chunks (`count` of them from `first`),
+/// The tile driver: per thread iteration a tile, `setup()` (its buffers);
+/// per K tile of up to `tileChunks` chunks (`count` of them from `first`),
 /// `decode(tile, first, count)` then `micro(..., mBase, rows)` for each
 /// group of `mr` activation rows.
-void CpuKernelEmitter::tileLoop(int64_t tileChunks, int64_t mr, TileFn setup,
-                                TileFn decode, MicroFn micro) {
+void CpuKernelEmitter::tileLoop(int64_t tileChunks, int64_t mr,
+                                llvm::function_ref<void()> setup, TileFn decode,
+                                MicroFn micro) {
   int64_t kBlocks = (chunks + tileChunks - 1) / tileChunks;
   int64_t tiles = (n + tileRows - 1) / tileRows;
   scf::ParallelOp::create(
       b, loc, ValueRange{idx(0)}, ValueRange{idx(tiles)}, ValueRange{idx(1)},
       [&](OpBuilder &, Location, ValueRange ivs) {
         Value tile = ivs[0];
-        setup(tile, {}, {});
+        setup();
         forLoop(idx(0), idx(kBlocks), 1, {}, [&](Value kb, ValueRange) {
           Value first = mul(kb, tileChunks);
           Value count =
@@ -1049,9 +1050,7 @@ void CpuKernelEmitter::buildTiled() {
   Value wf;
   tileLoop(
       tileChunks, microRows,
-      [&](Value, Value, Value) {
-        wf = alloc(tileChunks * kChunk, tileRows, f32);
-      },
+      [&] { wf = alloc(tileChunks * kChunk, tileRows, f32); },
       [&](Value tile, Value firstChunk, Value count) {
         forEachTileChunk(
             tile, firstChunk, count,
@@ -1135,7 +1134,7 @@ void CpuKernelEmitter::buildIntTiled() {
   Value wp, wsc;
   tileLoop(
       tileChunks, kIntMicroRows,
-      [&](Value, Value, Value) {
+      [&] {
         wp = alloc(tileChunks * kLanes, tileRows, i32);
         wsc =
             alloc((tileChunks + blockChunks - 1) / blockChunks, tileRows, f32);
