@@ -7,11 +7,13 @@ between two rtclock() calls and prints the mean time; compiles it with
 quant-opt --qnt-cpu-pipeline="openmp=1" and runs it with mlir-runner (libomp,
 both cores). A STREAM-like read (sum of a 1 GiB f32 buffer, parallel rows,
 8-lane vector loads, four accumulators; fastest of 5 passes) in the same
-harness gives the machine's bandwidth, and independent FMA chains its f32 FMA peak. Every
-shape runs both kernel paths: integer (the default, int-dot) and f32
-activations (int-dot=0; M > 8: the decoded-tile f32 micro-kernel); the
-unquantized f32 layer (the contraction the model compiler emits, same
-pipeline) is the baseline. Prints a markdown table:
+harness gives the machine's bandwidth, and independent chains of each
+peak instruction (f32 FMA; with --prepare also vdpbf16ps and vpdpwssd)
+their peak rates. Every shape runs both kernel paths: integer (the
+default, int-dot) and f32 activations (int-dot=0; for M > 8 both take the
+f32 tiles below AVX-512 VNNI); the unquantized f32 layer (the contraction
+the model compiler emits, same pipeline) is the baseline. Prints a
+markdown table:
 µs per call (fastest of the calls), GB/s of weight bytes, % of the measured read bandwidth,
 GFLOP/s.
 
