@@ -40,7 +40,9 @@ CASES="1 1 128 96 19|scheme=nf4 group-size=32|--scheme nf4 --group-size 32
 8 2 2080 96 24|scheme=int4 group-size=0|--scheme int4 --group-size 0
 9 40 1100 300 5|scheme=int8 symmetric=false|--scheme int8 --symmetric false
 10 8 2085 64 9|scheme=int4 group-size=0|--scheme int4 --group-size 0
-11 8 1024 64 9|scheme=nf4 group-size=32|--scheme nf4 --group-size 32"
+11 8 1024 64 9|scheme=nf4 group-size=32|--scheme nf4 --group-size 32
+12 130 200 64 37|scheme=int4 symmetric=false group-size=0|--scheme int4 --symmetric false --group-size 0
+13 144 256 64 40|scheme=nf4 group-size=64 double-quant=true|--scheme nf4 --group-size 64 --double-quant true"
 
 prepare() {
   local llvm=/usr/lib/llvm-22
@@ -90,7 +92,7 @@ C
     local variants=("int|isa=avx512|--int-dot true|" "vnni|isa=avx512vnni|--int-dot true|"
       "f32|isa=avx512 int-dot=0||"
       "bf16|isa=avx512bf16|--compute-type bf16| compute-type=bf16")
-    if [ "$1" = 7 ]; then variants+=("omp|isa=avx512 openmp=1|--int-dot true|"); fi
+    if [ "$1" = 13 ]; then variants+=("omp|isa=avx512vnni openmp=1|--int-dot true|"); fi
     # Case 8 (int4 per channel, K = 2080): the bf16 error bound is wider
     # than the quantization error, qref.py would call the case too weak.
     if [ "$1" = 8 ]; then unset 'variants[3]'; fi

@@ -48,7 +48,10 @@ def ConvertQntToCPUPass : Pass<"convert-qnt-to-cpu", "::mlir::ModuleOp"> {
 
     f32 path: up to 8 activation rows, a fused GEMV, rows of the weight
     split among the threads (`scf.parallel`), the activations
-    de-interleaved to the nibble order; more rows, f32 tiles: each thread
+    de-interleaved to the nibble order; 9 to 127 rows, the GEMV on slices
+    of 8 rows (tensor.extract_slice / insert_slice); from 128 rows (the
+    tiles' one-off decode into a k-major buffer measured slower below),
+    f32 tiles: each thread
     decodes a tile of 32 (AVX-512) or 16 weight rows x a K tile (16 KiB)
     into a k-major buffer of its own and runs an outer-product micro-kernel
     over the activation rows (12 rows x 2 vectors of 16 lanes on AVX-512,
@@ -58,7 +61,7 @@ def ConvertQntToCPUPass : Pass<"convert-qnt-to-cpu", "::mlir::ModuleOp"> {
     bf16 compute type on AVX-512 BF16 (`isa=avx512bf16`): the GEMV converts
     the activations to bf16 once, looks a 4-bit chunk's 32 bf16 weights up
     with one `vpermw` of the group's scaled table and sums pairs with
-    `vdpbf16ps`; more rows take the f32 tiles (bf16-rounded operands).
+    `vdpbf16ps`; the tiles take f32 FMAs on bf16-rounded operands.
 
     Integer path (`int-dot`, the default; AVX2/AVX-512, f32 compute;
     include/qmlir/Numerics/IntDot.h): each block of K of each activation
@@ -74,11 +77,12 @@ def ConvertQntToCPUPass : Pass<"convert-qnt-to-cpu", "::mlir::ModuleOp"> {
     scale). Results differ from the f32 path
     by the activation rounding (half a step of the block's largest value /
     8191) and, for tables, the table rounding. Up to 8 activation rows: a
-    GEMV, one weight row per thread iteration. More rows: on AVX-512 VNNI
+    GEMV, one weight row per thread iteration (slices of 8 rows up to
+    127). From 128 rows: on AVX-512 VNNI
     integer tiles (16 weight rows' 16-bit pairs side by side, 12 activation
     rows, one 512-bit `vpdpwssd` per row and pair with the activation pair
     broadcast, int32 sums scaled per block); on AVX2/AVX-512 the f32 tiles
-    (measured faster than the integer GEMV run per 8 rows).
+    (measured faster at M = 512 than the integer GEMV run per 8 rows).
 
     Each output element is summed by one thread in a fixed order, so
     results do not depend on the thread count. Operands reach the kernel
@@ -102,6 +106,7 @@ def ConvertQntToCPUPass : Pass<"convert-qnt-to-cpu", "::mlir::ModuleOp"> {
                            "::mlir::bufferization::BufferizationDialect",
                            "::mlir::math::MathDialect",
                            "::mlir::memref::MemRefDialect",
+                           "::mlir::tensor::TensorDialect",
                            "::mlir::vector::VectorDialect",
                            "::mlir::scf::SCFDialect",
                            "::mlir::arith::ArithDialect"];

@@ -9,8 +9,9 @@
 // "chunk"): 16 bytes of 4-bit codes or 32 bytes of 8-bit codes become two
 // 16-lane f32 vectors. For 4-bit codes the two vectors hold the high
 // nibbles (even k) and the low nibbles (odd k) of the chunk; the GEMV
-// (up to kCpuGemvMaxRows activation rows) de-interleaves the activations to
-// match, the tiles (more rows) store the decoded weights by k. A 4-bit
+// (up to kCpuGemvMaxRows activation rows; the pass slices 8 < M <
+// kCpuTileMinRows into such GEMVs) de-interleaves the activations to match,
+// the tiles (from kCpuTileMinRows rows) store the decoded weights by k. A 4-bit
 // code is an index into the
 // group's 16-entry table, already multiplied by the group's scale, so the
 // decoded weight is table[code] * scale exactly as the reference lowering
@@ -23,9 +24,10 @@
 // exactly in 32 bits (vpmaddwd and vpaddd) and converts to f32 once per
 // block. On AVX-512 VNNI it works on 512-bit vectors: a chunk's 32 integer
 // weights come from one vpermw of the group's 16-bit table and one
-// vpdpwssd multiplies and adds them per activation row. With more activation
-// rows the integer path takes tiles on AVX-512 VNNI (512-bit vpdpwssd) and the
-// f32 tiles below it (measured faster than the integer GEMV run per 8 rows).
+// vpdpwssd multiplies and adds them per activation row. From kCpuTileMinRows
+// activation rows the integer path takes tiles on AVX-512 VNNI (512-bit
+// vpdpwssd) and the f32 tiles below it (faster at M = 512 than the integer
+// GEMV run per 8 rows).
 //
 // The bf16 GEMV (AVX-512 BF16, bf16 compute type) converts the
 // activations to bf16 once, in each chunk's decode order (4-bit: even k,
@@ -34,8 +36,8 @@
 // converted; vdpbf16ps multiplies the 32 bf16 pairs (exactly) and adds
 // them to 16 f32 sums. The weights and activations are the reference
 // lowering's (table[code] * scale and x, each rounded to bf16); only the
-// order of the f32 sums differs (and vdpbf16ps flushes denormals). More
-// rows take the f32 tiles with weights and activations rounded to bf16:
+// order of the f32 sums differs (and vdpbf16ps flushes denormals). The
+// tiles take f32 FMAs with weights and activations rounded to bf16:
 // on the AVX-512 BF16 machine measured (bench/results) vdpbf16ps peaks at
 // 0.44 x the f32 FMA rate and the f32 tiles were 1.0-1.6x faster.
 //

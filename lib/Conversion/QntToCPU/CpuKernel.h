@@ -22,6 +22,12 @@ struct CpuKernelShape {
 /// Rows of x up to which the kernel is a GEMV (weights decoded once in
 /// registers and used by every row); more rows go through a decoded tile.
 inline constexpr int64_t kCpuGemvMaxRows = 8;
+/// Activation rows from which a kernel takes tiles; fewer (but more than
+/// kCpuGemvMaxRows) run the GEMV on slices of kCpuGemvMaxRows rows: the
+/// tiles decode each weight once per call into a k-major buffer (scalar
+/// stores), which measured slower up to M ~ 128 (AVX2, 14336 x 4096: M =
+/// 16 28.7 ms against ~12.8 ms for two GEMV slices; M = 128 about even).
+inline constexpr int64_t kCpuTileMinRows = 128;
 
 /// Whether a CPU kernel computes `op` (2-D, static shapes, f32 activations
 /// and result, groups of a multiple of 32 or one per row).

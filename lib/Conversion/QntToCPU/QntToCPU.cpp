@@ -10,6 +10,7 @@
 
 #include "qmlir/Conversion/KernelOperands.h"
 
+#include "mlir/Dialect/Tensor/IR/Tensor.h"
 #include "llvm/ADT/StringMap.h"
 
 namespace qmlir {
@@ -60,10 +61,51 @@ struct ConvertQntToCPUPass
       if (canUseCpuKernel(op))
         matmuls.push_back(op);
     });
+    SmallVector<MatmulOp> kernels;
+    for (MatmulOp op : matmuls)
+      kernels.append(sliceRows(op));
     llvm::StringMap<func::FuncOp> byName;
     unsigned custom = 0;
-    for (MatmulOp op : matmuls)
+    for (MatmulOp op : kernels)
       rewrite(op, module, targets, byName, custom);
+  }
+
+  /// `op` with kCpuGemvMaxRows < M < kCpuTileMinRows as matmuls of slices
+  /// of up to kCpuGemvMaxRows rows (GEMV kernels), inserted into the result;
+  /// returns them, or `op` itself for other M.
+  SmallVector<MatmulOp> sliceRows(MatmulOp op) {
+    int64_t m = op.getInit().getType().getDimSize(0);
+    if (m <= kCpuGemvMaxRows || m >= kCpuTileMinRows)
+      return {op};
+    OpBuilder b(op);
+    Location loc = op.getLoc();
+    Value result = op.getInit();
+    SmallVector<MatmulOp> parts;
+    SmallVector<OpFoldResult> strides(2, b.getIndexAttr(1));
+    for (int64_t first = 0; first < m; first += kCpuGemvMaxRows) {
+      int64_t rows = std::min(kCpuGemvMaxRows, m - first);
+      SmallVector<OpFoldResult> offsets = {b.getIndexAttr(first),
+                                           b.getIndexAttr(0)};
+      auto sizes = [&](Value v) -> SmallVector<OpFoldResult> {
+        int64_t cols = llvm::cast<RankedTensorType>(v.getType()).getDimSize(1);
+        return {b.getIndexAttr(rows), b.getIndexAttr(cols)};
+      };
+      auto slice = [&](Value v) -> Value {
+        return tensor::ExtractSliceOp::create(b, loc, v, offsets, sizes(v),
+                                              strides);
+      };
+      Value init = slice(op.getInit());
+      auto part = MatmulOp::create(b, loc, init.getType(), op.getScheme(),
+                                   slice(op.getInput()), op.getCodes(),
+                                   op.getScales(), op.getZeroPoints(),
+                                   op.getDqScales(), op.getDqOffset(), init);
+      result = tensor::InsertSliceOp::create(b, loc, part.getResult(), result,
+                                             offsets, sizes(init), strides);
+      parts.push_back(part);
+    }
+    op.replaceAllUsesWith(result);
+    op.erase();
+    return parts;
   }
 
   void rewrite(MatmulOp op, ModuleOp module, ArrayRef<CpuIsa> targets,

@@ -128,7 +128,8 @@ func.func @gemv(%x: tensor<1x128xf32>, %codes: tensor<8x64xi8>, %sc: tensor<8x2x
 
 // -----
 
-// int8, many rows, f32 path: the activations copied into rows padded by 32,
+// int8, M = 130 (from 128 rows), f32 path: the activations copied into rows
+// padded by 32,
 // then per tile of 32 weight rows the decoded weights stored k-major (the
 // 32 rows' weights of one k side by side; 8-bit codes widened, not looked
 // up) and the outer-product micro-kernel: per k two loads of 16 weights
@@ -136,9 +137,9 @@ func.func @gemv(%x: tensor<1x128xf32>, %codes: tensor<8x64xi8>, %sc: tensor<8x2x
 // row's 32 output columns, added to the result once per K tile.
 // CHECK-LABEL: func.func @tiled
 // CHECK-NOT: llvm.call @qnt_cpu_avx512_permvar
-// CHECK: call @qnt_cpu_int8_f32_f32_m32_n20_k64_avx512
-// CHECK: func.func private @qnt_cpu_int8_f32_f32_m32_n20_k64_avx512
-// CHECK: memref.alloc() {alignment = 64 : i64} : memref<32x96xf32>
+// CHECK: call @qnt_cpu_int8_f32_f32_m130_n20_k64_avx512
+// CHECK: func.func private @qnt_cpu_int8_f32_f32_m130_n20_k64_avx512
+// CHECK: memref.alloc() {alignment = 64 : i64} : memref<130x96xf32>
 // CHECK: scf.parallel
 // CHECK: memref.alloc() {alignment = 64 : i64} : memref<64x32xf32>
 // CHECK: arith.sitofp %{{.*}} : vector<16xi8> to vector<16xf32>
@@ -147,14 +148,14 @@ func.func @gemv(%x: tensor<1x128xf32>, %codes: tensor<8x64xi8>, %sc: tensor<8x2x
 // CHECK: vector.load %{{.*}} : memref<64x32xf32>, vector<16xf32>
 // CHECK: vector.broadcast %{{.*}} : f32 to vector<16xf32>
 // CHECK-COUNT-24: vector.fma
-// CHECK: vector.transfer_read %{{.*}}, %{{.*}} : memref<32x20xf32>, vector<16xf32>
+// CHECK: vector.transfer_read %{{.*}}, %{{.*}} : memref<130x20xf32>, vector<16xf32>
 // Integer tiles (VNNI): activations quantized in k order into rows padded by
 // 32, the 16 tile rows' integer pairs side by side, 12 activation rows per
 // micro-kernel, int32 sums scaled once per activation block (here K = 64,
 // one block), the 16 output columns added at once.
 // VNNIT-LABEL: func.func @tiled
-// VNNIT: func.func private @qnt_cpu_int8_f32_f32_m32_n20_k64_avx512vnni_i16(
-// VNNIT: memref.alloc() {alignment = 64 : i64} : memref<32x96xi16>
+// VNNIT: func.func private @qnt_cpu_int8_f32_f32_m130_n20_k64_avx512vnni_i16(
+// VNNIT: memref.alloc() {alignment = 64 : i64} : memref<130x96xi16>
 // VNNIT-NOT: vector.shuffle
 // VNNIT: scf.parallel
 // VNNIT: memref.alloc() {alignment = 64 : i64} : memref<32x16xi32>
@@ -162,15 +163,34 @@ func.func @gemv(%x: tensor<1x128xf32>, %codes: tensor<8x64xi8>, %sc: tensor<8x2x
 // VNNIT: vector.bitcast %{{.*}} : vector<32xi16> to vector<16xi32>
 // VNNIT-COUNT-16: memref.store {{.*}} : memref<32x16xi32>
 // VNNIT: memref.store {{.*}} : memref<1x16xf32>
-// VNNIT: vector.load %{{.*}} : memref<32x96xi16>, vector<2xi16>
+// VNNIT: vector.load %{{.*}} : memref<130x96xi16>, vector<2xi16>
 // VNNIT-COUNT-12: llvm.call @qnt_cpu_avx512_vpdpwssd_512
 // VNNIT: vector.load %{{.*}} : memref<1x16xf32>, vector<16xf32>
 // VNNIT: arith.sitofp %{{.*}} : vector<16xi32> to vector<16xf32>
 // VNNIT: vector.fma
-// VNNIT: vector.transfer_read %{{.*}}, %{{.*}} : memref<32x20xf32>, vector<16xf32>
-func.func @tiled(%x: tensor<32x64xf32>, %codes: tensor<20x64xi8>, %sc: tensor<20x1xf32>, %init: tensor<32x20xf32>) -> tensor<32x20xf32> {
-  %y = qnt.matmul <int8> %x : tensor<32x64xf32>, %codes : tensor<20x64xi8> scales(%sc : tensor<20x1xf32>) outs(%init : tensor<32x20xf32>) -> tensor<32x20xf32>
-  return %y : tensor<32x20xf32>
+// VNNIT: vector.transfer_read %{{.*}}, %{{.*}} : memref<130x20xf32>, vector<16xf32>
+func.func @tiled(%x: tensor<130x64xf32>, %codes: tensor<20x64xi8>, %sc: tensor<20x1xf32>, %init: tensor<130x20xf32>) -> tensor<130x20xf32> {
+  %y = qnt.matmul <int8> %x : tensor<130x64xf32>, %codes : tensor<20x64xi8> scales(%sc : tensor<20x1xf32>) outs(%init : tensor<130x20xf32>) -> tensor<130x20xf32>
+  return %y : tensor<130x20xf32>
+}
+
+// -----
+
+// 8 < M < 128: the GEMV on slices of 8 activation rows (here 8 + 8 + 4),
+// each inserted into the result; the tiles start at M = 128.
+// CHECK-LABEL: func.func @sliced
+// CHECK: tensor.extract_slice %{{.*}}[0, 0] [8, 64] [1, 1] : tensor<20x64xf32> to tensor<8x64xf32>
+// CHECK: call @qnt_cpu_int8_f32_f32_m8_n20_k64_avx512(
+// CHECK: tensor.insert_slice %{{.*}} into %{{.*}}[0, 0] [8, 20] [1, 1] : tensor<8x20xf32> into tensor<20x20xf32>
+// CHECK: tensor.extract_slice %{{.*}}[8, 0] [8, 64] [1, 1]
+// CHECK: call @qnt_cpu_int8_f32_f32_m8_n20_k64_avx512(
+// CHECK: tensor.extract_slice %{{.*}}[16, 0] [4, 64] [1, 1]
+// CHECK: call @qnt_cpu_int8_f32_f32_m4_n20_k64_avx512(
+// CHECK: tensor.insert_slice %{{.*}} into %{{.*}}[16, 0] [4, 20] [1, 1] : tensor<4x20xf32> into tensor<20x20xf32>
+// CHECK-NOT: scf.parallel {{.*}}memref<64x32xf32>
+func.func @sliced(%x: tensor<20x64xf32>, %codes: tensor<20x64xi8>, %sc: tensor<20x1xf32>, %init: tensor<20x20xf32>) -> tensor<20x20xf32> {
+  %y = qnt.matmul <int8> %x : tensor<20x64xf32>, %codes : tensor<20x64xi8> scales(%sc : tensor<20x1xf32>) outs(%init : tensor<20x20xf32>) -> tensor<20x20xf32>
+  return %y : tensor<20x20xf32>
 }
 
 // -----
@@ -202,12 +222,12 @@ func.func @fallbacks(%x: tensor<2x96xf32>, %c: tensor<4x48xi8>, %s1: tensor<4x1x
 // With AVX-512 BF16 the activations are converted to bf16 once
 // (vcvtne2ps2bf16, 4-bit chunks reordered to even then odd k), the group's
 // scaled table as 32 bf16 (vpermw's table), the nibbles of a chunk as 32
-// indices, one vpermw per chunk and one vdpbf16ps per activation row. More
-// activation rows (M > 8) take the f32 tiles with bf16 rounding (vdpbf16ps
+// indices, one vpermw per chunk and one vdpbf16ps per activation row. The
+// tiles (M >= 128) take f32 FMAs on bf16-rounded operands (vdpbf16ps
 // measured slower there).
 // BF16-LABEL: func.func @bf16_compute
 // BF16: call @qnt_cpu_nf4_f32_f32_cbf16_m2_n4_k96_avx512bf16(
-// BF16: call @qnt_cpu_int8_f32_f32_cbf16_m12_n20_k64_avx512bf16(
+// BF16: call @qnt_cpu_int8_f32_f32_cbf16_m130_n20_k64_avx512bf16(
 // BF16: func.func private @qnt_cpu_nf4_f32_f32_cbf16_m2_n4_k96_avx512bf16({{.*}}) attributes {target_features = #llvm.target_features<["+avx512f", "+avx512vl", "+avx512bw", "+avx512vnni", "+avx512bf16", "+avx2", "+fma", "+f16c"]>}
 // BF16: memref.alloc() {alignment = 64 : i64} : memref<2x96xbf16>
 // BF16: vector.shuffle {{.*}} [0, 2, 4, 6, 8, 10, 12, 14, 16, 18, 20, 22, 24, 26, 28, 30, 1, 3, 5
@@ -221,8 +241,8 @@ func.func @fallbacks(%x: tensor<2x96xf32>, %c: tensor<4x48xi8>, %s1: tensor<4x1x
 // BF16: vector.bitcast %{{.*}} : vector<32xi16> to vector<32xbf16>
 // BF16-COUNT-2: llvm.call @qnt_cpu_avx512bf16_dpbf16ps_512
 // BF16-NOT: vector.fma
-// BF16: func.func private @qnt_cpu_int8_f32_f32_cbf16_m12_n20_k64_avx512bf16(
-// BF16: memref.alloc() {alignment = 64 : i64} : memref<12x96xf32>
+// BF16: func.func private @qnt_cpu_int8_f32_f32_cbf16_m130_n20_k64_avx512bf16(
+// BF16: memref.alloc() {alignment = 64 : i64} : memref<130x96xf32>
 // BF16: arith.truncf %{{.*}} : vector<32xf32> to vector<32xbf16>
 // BF16: scf.parallel
 // BF16: memref.alloc() {alignment = 64 : i64} : memref<64x32xf32>
@@ -232,8 +252,8 @@ func.func @fallbacks(%x: tensor<2x96xf32>, %c: tensor<4x48xi8>, %s1: tensor<4x1x
 // ASMBF16: vcvtne2ps2bf16 {{.*}}%zmm
 // ASMBF16: vpermw {{.*}}%zmm
 // ASMBF16: vdpbf16ps {{.*}}%zmm
-func.func @bf16_compute(%x: tensor<2x96xf32>, %c: tensor<4x48xi8>, %s: tensor<4x1xf32>, %i: tensor<2x4xf32>, %x12: tensor<12x64xf32>, %c8: tensor<20x64xi8>, %s8: tensor<20x1xf32>, %i12: tensor<12x20xf32>) -> (tensor<2x4xf32>, tensor<12x20xf32>) {
+func.func @bf16_compute(%x: tensor<2x96xf32>, %c: tensor<4x48xi8>, %s: tensor<4x1xf32>, %i: tensor<2x4xf32>, %x130: tensor<130x64xf32>, %c8: tensor<20x64xi8>, %s8: tensor<20x1xf32>, %i130: tensor<130x20xf32>) -> (tensor<2x4xf32>, tensor<130x20xf32>) {
   %a = qnt.matmul <nf4, compute = bf16> %x : tensor<2x96xf32>, %c : tensor<4x48xi8> scales(%s : tensor<4x1xf32>) outs(%i : tensor<2x4xf32>) -> tensor<2x4xf32>
-  %b = qnt.matmul <int8, compute = bf16> %x12 : tensor<12x64xf32>, %c8 : tensor<20x64xi8> scales(%s8 : tensor<20x1xf32>) outs(%i12 : tensor<12x20xf32>) -> tensor<12x20xf32>
-  return %a, %b : tensor<2x4xf32>, tensor<12x20xf32>
+  %b = qnt.matmul <int8, compute = bf16> %x130 : tensor<130x64xf32>, %c8 : tensor<20x64xi8> scales(%s8 : tensor<20x1xf32>) outs(%i130 : tensor<130x20xf32>) -> tensor<130x20xf32>
+  return %a, %b : tensor<2x4xf32>, tensor<130x20xf32>
 }

@@ -1,7 +1,8 @@
 // The generated CPU kernels (convert-qnt-to-cpu) against the numpy reference
-// (a rigorous f32 error bound), for each scheme family, the GEMV (M <= 8) and
-// the tiled path (M > 8), odd N (not a multiple of the 4 GEMV rows or the 16
-// tile rows) and per-channel K not a multiple of 32 (masked tail chunks), with
+// (a rigorous f32 error bound), for each scheme family, the GEMV (M <= 8;
+// 8 < M < 128 the GEMV on slices of 8 rows) and the tiles (M >= 128, cases
+// 12 and 13), odd N (not a multiple of the 4 GEMV rows or of the tile
+// columns) and per-channel K not a multiple of 32 (masked tail chunks), with
 // the AVX2 kernels and the portable (lane by lane) ones. The AVX-512 kernels
 // are checked for code generation in test/Conversion/QntToCPU (this machine
 // kind has no AVX-512 to run them); scripts/avx512-check.sh runs these cases
@@ -18,6 +19,8 @@
 // RUN: %python %reference/qref.py gen --seed 9 --m 40 --k 1100 --h 300 --n 5 --form matmul-tb > %t/9.mlir
 // RUN: %python %reference/qref.py gen --seed 10 --m 8 --k 2085 --h 64 --n 9 --form matmul-tb > %t/10.mlir
 // RUN: %python %reference/qref.py gen --seed 11 --m 8 --k 1024 --h 64 --n 9 --form matmul-tb > %t/11.mlir
+// RUN: %python %reference/qref.py gen --seed 12 --m 130 --k 200 --h 64 --n 37 --form matmul-tb > %t/12.mlir
+// RUN: %python %reference/qref.py gen --seed 13 --m 144 --k 256 --h 64 --n 40 --form matmul-tb > %t/13.mlir
 
 // RUN: %if cpu-avx2 %{ quant-opt %t/1.mlir --qnt-quantize-linear="scheme=nf4 group-size=32" --qnt-cpu-pipeline=isa=avx2 | mlir-runner -e main -entry-point-result=void %mlir_runner_libs | %python %reference/qref.py check --seed 1 --m 1 --k 128 --h 96 --n 19 --form matmul-tb --int-dot true --scheme nf4 --group-size 32 %}
 // RUN: %if cpu-avx2 %{ quant-opt %t/2.mlir --qnt-quantize-linear="scheme=nf4 group-size=64 double-quant=true" --qnt-cpu-pipeline=isa=avx2 | mlir-runner -e main -entry-point-result=void %mlir_runner_libs | %python %reference/qref.py check --seed 2 --m 9 --k 192 --h 64 --n 19 --form matmul-tb --int-dot true --scheme nf4 --group-size 64 --double-quant true %}
@@ -33,6 +36,10 @@
 // groups of 32 (one block per group).
 // RUN: %if cpu-avx2 %{ quant-opt %t/10.mlir --qnt-quantize-linear="scheme=int4 group-size=0" --qnt-cpu-pipeline=isa=avx2 | mlir-runner -e main -entry-point-result=void %mlir_runner_libs | %python %reference/qref.py check --seed 10 --m 8 --k 2085 --h 64 --n 9 --form matmul-tb --int-dot true --scheme int4 --group-size 0 %}
 // RUN: %if cpu-avx2 %{ quant-opt %t/11.mlir --qnt-quantize-linear="scheme=nf4 group-size=32" --qnt-cpu-pipeline=isa=avx2 | mlir-runner -e main -entry-point-result=void %mlir_runner_libs | %python %reference/qref.py check --seed 11 --m 8 --k 1024 --h 64 --n 9 --form matmul-tb --int-dot true --scheme nf4 --group-size 32 %}
+// RUN: %if cpu-avx2 %{ quant-opt %t/12.mlir --qnt-quantize-linear="scheme=int4 symmetric=false group-size=0" --qnt-cpu-pipeline=isa=avx2 | mlir-runner -e main -entry-point-result=void %mlir_runner_libs | %python %reference/qref.py check --seed 12 --m 130 --k 200 --h 64 --n 37 --form matmul-tb --int-dot true --scheme int4 --symmetric false --group-size 0 %}
+// RUN: %if cpu-avx2 %{ quant-opt %t/13.mlir --qnt-quantize-linear="scheme=nf4 group-size=64 double-quant=true" --qnt-cpu-pipeline=isa=avx2 | mlir-runner -e main -entry-point-result=void %mlir_runner_libs | %python %reference/qref.py check --seed 13 --m 144 --k 256 --h 64 --n 40 --form matmul-tb --int-dot true --scheme nf4 --group-size 64 --double-quant true %}
+// RUN: %if cpu-avx2 %{ quant-opt %t/12.mlir --qnt-quantize-linear="scheme=int4 symmetric=false group-size=0" --qnt-cpu-pipeline="isa=avx2 int-dot=0" | mlir-runner -e main -entry-point-result=void %mlir_runner_libs | %python %reference/qref.py check --seed 12 --m 130 --k 200 --h 64 --n 37 --form matmul-tb --scheme int4 --symmetric false --group-size 0 %}
+// RUN: %if cpu-avx2 %{ quant-opt %t/13.mlir --qnt-quantize-linear="scheme=nf4 group-size=64 double-quant=true" --qnt-cpu-pipeline="isa=avx2 int-dot=0" | mlir-runner -e main -entry-point-result=void %mlir_runner_libs | %python %reference/qref.py check --seed 13 --m 144 --k 256 --h 64 --n 40 --form matmul-tb --scheme nf4 --group-size 64 --double-quant true %}
 
 // The portable kernels, same cases.
 // RUN: quant-opt %t/1.mlir --qnt-quantize-linear="scheme=nf4 group-size=32" --qnt-cpu-pipeline=isa=generic | mlir-runner -e main -entry-point-result=void %mlir_runner_libs | %python %reference/qref.py check --seed 1 --m 1 --k 128 --h 96 --n 19 --form matmul-tb --scheme nf4 --group-size 32
@@ -41,7 +48,10 @@
 // RUN: quant-opt %t/4.mlir --qnt-quantize-linear="scheme=int8" --qnt-cpu-pipeline=isa=generic | mlir-runner -e main -entry-point-result=void %mlir_runner_libs | %python %reference/qref.py check --seed 4 --m 5 --k 100 --h 64 --n 17 --form matmul-tb --scheme int8
 // RUN: quant-opt %t/6.mlir --qnt-quantize-linear="scheme=fp4 group-size=0" --qnt-cpu-pipeline=isa=generic | mlir-runner -e main -entry-point-result=void %mlir_runner_libs | %python %reference/qref.py check --seed 6 --m 4 --k 65 --h 33 --n 7 --form matmul-tb --scheme fp4 --group-size 0
 // RUN: quant-opt %t/7.mlir --qnt-quantize-linear="scheme=int4 group-size=32" --qnt-cpu-pipeline=isa=generic | mlir-runner -e main -entry-point-result=void %mlir_runner_libs | %python %reference/qref.py check --seed 7 --m 70 --k 1152 --h 96 --n 21 --form matmul-tb --scheme int4 --group-size 32
+// RUN: quant-opt %t/12.mlir --qnt-quantize-linear="scheme=int4 symmetric=false group-size=0" --qnt-cpu-pipeline=isa=generic | mlir-runner -e main -entry-point-result=void %mlir_runner_libs | %python %reference/qref.py check --seed 12 --m 130 --k 200 --h 64 --n 37 --form matmul-tb --scheme int4 --symmetric false --group-size 0
+// RUN: quant-opt %t/13.mlir --qnt-quantize-linear="scheme=nf4 group-size=64 double-quant=true" --qnt-cpu-pipeline=isa=generic | mlir-runner -e main -entry-point-result=void %mlir_runner_libs | %python %reference/qref.py check --seed 13 --m 144 --k 256 --h 64 --n 40 --form matmul-tb --scheme nf4 --group-size 64 --double-quant true
 
 // Both cores (OpenMP) give the same check; the reference lowering too.
 // RUN: %if cpu-avx2 %{ quant-opt %t/7.mlir --qnt-quantize-linear="scheme=int4 group-size=32" --qnt-cpu-pipeline="isa=avx2 openmp=1" | mlir-runner -e main -entry-point-result=void -shared-libs=%omp_lib %mlir_runner_libs | %python %reference/qref.py check --seed 7 --m 70 --k 1152 --h 96 --n 21 --form matmul-tb --int-dot true --scheme int4 --group-size 32 %}
+// RUN: %if cpu-avx2 %{ quant-opt %t/13.mlir --qnt-quantize-linear="scheme=nf4 group-size=64 double-quant=true" --qnt-cpu-pipeline="isa=avx2 openmp=1" | mlir-runner -e main -entry-point-result=void -shared-libs=%omp_lib %mlir_runner_libs | %python %reference/qref.py check --seed 13 --m 144 --k 256 --h 64 --n 40 --form matmul-tb --int-dot true --scheme nf4 --group-size 64 --double-quant true %}
 // RUN: quant-opt %t/2.mlir --qnt-quantize-linear="scheme=nf4 group-size=64 double-quant=true" --qnt-cpu-pipeline=kernels=0 | mlir-runner -e main -entry-point-result=void %mlir_runner_libs | %python %reference/qref.py check --seed 2 --m 9 --k 192 --h 64 --n 19 --form matmul-tb --scheme nf4 --group-size 64 --double-quant true
