@@ -11,9 +11,9 @@
 // nibbles (even k) and the low nibbles (odd k) of the chunk; the GEMV
 // (up to kCpuGemvMaxRows activation rows; the pass slices 8 < M <
 // kCpuTileMinRows into such GEMVs) de-interleaves the activations to match,
-// the tiles (from kCpuTileMinRows rows) store the decoded weights by k. A 4-bit
-// code is an index into the
-// group's 16-entry table, already multiplied by the group's scale, so the
+// the tiles (from kCpuTileMinRows rows) store the decoded weights by k. A
+// 4-bit code is an index into the group's 16-entry table, already
+// multiplied by the group's scale, so the
 // decoded weight is table[code] * scale exactly as the reference lowering
 // computes it.
 //
@@ -167,6 +167,7 @@ private:
   Value loadBytes(Value row, Value col, bool masked, int64_t lanes = kLanes);
   Value loadZeroPoint(Value row, Value group);
   std::pair<Value, Value> loadNibbles(Value row, Value chunk, bool masked);
+  Value lookupWords(Value table, Value row, Value chunk, bool masked);
   std::pair<Value, Value> decodeChunk(const GroupParams &p, Value row,
                                       Value chunk, bool masked,
                                       bool round = true);
@@ -193,7 +194,7 @@ private:
   Value alloc(int64_t rows, int64_t cols, Type t);
   void buildTiled();
   // The integer path (Numerics/IntDot.h).
-  void quantizeActivations(bool kOrder = false);
+  void quantizeActivations();
   IntParams intParams(Value row, Value group);
   Value intWeights(const IntParams &p, Value row, Value chunk, bool masked);
   SmallVector<int64_t> intOrder() const;
@@ -202,7 +203,6 @@ private:
   SmallVector<Value> intBlock(ArrayRef<Value> rows, Value block, Value begin,
                               Value end, bool tail, ValueRange accs);
   SmallVector<Value> intRows(ArrayRef<Value> rows);
-  Value pairsOf(Value v, ArrayRef<int64_t> order);
   Value broadcastPair(Value row, Value k);
   void buildIntTiled();
   // bf16 dot products (AVX-512 BF16).
@@ -421,6 +421,18 @@ std::pair<Value, Value> CpuKernelEmitter::loadNibbles(Value row, Value chunk,
           arith::AndIOp::create(b, loc, bytes, splatInt(i8, 15))};
 }
 
+/// table[code] for the 32 codes of a 4-bit chunk of `row` (32 x i16, even k
+/// then odd k, evenOddOrder): one vpermw of the 16-entry `table` (repeated
+/// twice in 32 x i16) with the nibbles zero-extended to words.
+Value CpuKernelEmitter::lookupWords(Value table, Value row, Value chunk,
+                                    bool masked) {
+  auto [high, low] = loadNibbles(row, chunk, masked);
+  Value index = vector::ShuffleOp::create(
+      b, loc, high, low, llvm::to_vector(llvm::seq<int64_t>(0, kChunk)));
+  return x86("llvm.x86.avx512.permvar.hi.512", vec(i16, kChunk),
+             {table, arith::ExtUIOp::create(b, loc, vec(i16, kChunk), index)});
+}
+
 /// The chunk's 32 weights of `row` as two 16-lane vectors (4-bit: even and
 /// odd k; 8-bit: first and second half). Masked reads past the row's end
 /// give code 0, finite weights that meet zero activations.
@@ -630,15 +642,15 @@ static SmallVector<int64_t> evenOddOrder() {
   return order;
 }
 
-/// xq [M, chunks * 32] and xs [M, blocks]: each block of each activation row
-/// scaled to +-kActivationMax and rounded; 4-bit chunks in nibbleOrder
-/// unless `kOrder`.
-void CpuKernelEmitter::quantizeActivations(bool kOrder) {
+/// xq [M, chunks * 32 (+ kRowPad for the tiles)] and xs [M, blocks]: each
+/// block of each activation row scaled to +-kActivationMax and rounded;
+/// each chunk in intOrder, the order of intWeights' lanes.
+void CpuKernelEmitter::quantizeActivations() {
   auto buffer = [&](int64_t cols, Type t) -> Value {
     return memref::AllocOp::create(b, loc, MemRefType::get({m, cols}, t),
                                    b.getI64IntegerAttr(64));
   };
-  xq = buffer(chunks * kChunk + (kOrder ? kRowPad : 0), i16);
+  xq = buffer(chunks * kChunk + (m > kCpuGemvMaxRows ? kRowPad : 0), i16);
   xs = buffer(blocks, f32);
   Value limit = f32Scalar(numerics::kActivationMax);
   Value tiny = f32Scalar(numerics::kActivationTiny), zero = f32Scalar(0.0f);
@@ -669,7 +681,7 @@ void CpuKernelEmitter::quantizeActivations(bool kOrder) {
         Value q = math::RoundEvenOp::create(
             b, loc, arith::MulFOp::create(b, loc, load(c), inverse));
         q = arith::FPToSIOp::create(b, loc, vec(i16, kChunk), q);
-        if (bits == 4 && !kOrder)
+        if (bits == 4)
           q = vector::ShuffleOp::create(b, loc, q, q, intOrder());
         vector::StoreOp::create(b, loc, q, xq, ValueRange{i, mul(c, kChunk)});
         return SmallVector<Value>();
@@ -693,16 +705,6 @@ IntParams CpuKernelEmitter::intParams(Value row, Value group) {
           arith::ExtUIOp::create(b, loc, i16, zeroPoint));
     return p;
   }
-  SmallVector<int8_t> lo, hi;
-  for (int64_t rep = 0; rep < 2; ++rep)
-    for (int16_t v : plan.table) {
-      lo.push_back(static_cast<int8_t>(v & 0xFF));
-      hi.push_back(static_cast<int8_t>(v >> 8));
-    }
-  auto bytes = [&](ArrayRef<int8_t> v) -> Value {
-    return arith::ConstantOp::create(
-        b, loc, DenseElementsAttr::get(vec(i8, kChunk), v));
-  };
   if (wideInt) {
     SmallVector<int16_t> words(plan.table.begin(), plan.table.end());
     words.append(plan.table.begin(), plan.table.end());
@@ -717,6 +719,16 @@ IntParams CpuKernelEmitter::intParams(Value row, Value group) {
               arith::ExtUIOp::create(b, loc, i16, zeroPoint)));
     return p;
   }
+  SmallVector<int8_t> lo, hi;
+  for (int64_t rep = 0; rep < 2; ++rep)
+    for (int16_t v : plan.table) {
+      lo.push_back(static_cast<int8_t>(v & 0xFF));
+      hi.push_back(static_cast<int8_t>(v >> 8));
+    }
+  auto bytes = [&](ArrayRef<int8_t> v) -> Value {
+    return arith::ConstantOp::create(
+        b, loc, DenseElementsAttr::get(vec(i8, kChunk), v));
+  };
   p.tableLo = bytes(lo);
   p.tableHi = bytes(hi);
   if (zeroPoint) { // code - zero point, in 16 bits.
@@ -751,13 +763,12 @@ Value CpuKernelEmitter::intWeights(const IntParams &p, Value row, Value chunk,
           b, loc, arith::ExtUIOp::create(b, loc, wordType, bytes), p.zp);
     return arith::ExtSIOp::create(b, loc, wordType, bytes);
   }
+  if (wideInt)
+    return lookupWords(p.table16, row, chunk, masked);
   auto [high, low] = loadNibbles(row, chunk, masked);
   // index[j] = code of k: even k (high nibbles) 0..15, odd k 16..31.
   Value index = vector::ShuffleOp::create(
       b, loc, high, low, llvm::to_vector(llvm::seq<int64_t>(0, kChunk)));
-  if (wideInt)
-    return x86("llvm.x86.avx512.permvar.hi.512", wordType,
-               {p.table16, arith::ExtUIOp::create(b, loc, wordType, index)});
   VectorType byteType = vec(i8, kChunk);
   Value lo = x86("llvm.x86.avx2.pshuf.b", byteType, {p.tableLo, index});
   Value hi = x86("llvm.x86.avx2.pshuf.b", byteType, {p.tableHi, index});
@@ -909,14 +920,9 @@ Value CpuKernelEmitter::decodeBf16(const GroupParams &p, Value row, Value chunk,
     auto [first, second] = decodeChunk(p, row, chunk, masked, /*round=*/false);
     return toBf16(first, second);
   }
-  auto [high, low] = loadNibbles(row, chunk, masked);
-  Value index = arith::ExtUIOp::create(
-      b, loc, vec(i16, kChunk),
-      vector::ShuffleOp::create(
-          b, loc, high, low, llvm::to_vector(llvm::seq<int64_t>(0, kChunk))));
-  Value w = x86("llvm.x86.avx512.permvar.hi.512", vec(i16, kChunk),
-                {p.tableBf16, index});
-  return vector::BitCastOp::create(b, loc, vec(b.getBF16Type(), kChunk), w);
+  return vector::BitCastOp::create(
+      b, loc, vec(b.getBF16Type(), kChunk),
+      lookupWords(p.tableBf16, row, chunk, masked));
 }
 
 //===----------------------------------------------------------------------===//
@@ -1096,19 +1102,8 @@ void CpuKernelEmitter::buildTiled() {
       });
 }
 
-/// `v` (32 weights of a chunk, 16-bit, in `order`: order[j] = the k of lane
-/// j) as 16 pairs (k = 2j, 2j + 1) in 32-bit lanes.
-Value CpuKernelEmitter::pairsOf(Value v, ArrayRef<int64_t> order) {
-  SmallVector<int64_t> lane(kChunk);
-  for (int64_t j = 0; j < kChunk; ++j)
-    lane[order[j]] = j;
-  if (!llvm::equal(lane, llvm::seq<int64_t>(0, kChunk)))
-    v = vector::ShuffleOp::create(b, loc, v, v, lane);
-  return vector::BitCastOp::create(b, loc, vec(i32), v);
-}
-
-/// The activation pair (k, k + 1) of row `row` of xq (k even) in all 16
-/// 32-bit lanes.
+/// The activation pair at xq columns (k, k + 1) of row `row` (k even) in
+/// all 16 32-bit lanes.
 Value CpuKernelEmitter::broadcastPair(Value row, Value k) {
   Value two =
       vector::LoadOp::create(b, loc, vec(i16, 2), xq, ValueRange{row, k});
@@ -1119,13 +1114,16 @@ Value CpuKernelEmitter::broadcastPair(Value row, Value k) {
 }
 
 /// Integer tiles (AVX-512 VNNI): wp [tileK / 2, tileRows] i32, wp[p, r] =
-/// the i16 pair (k = 2p, 2p + 1) of tile row r, and wsc [activation blocks
-/// of the K tile, tileRows], each block's weight scale (times the table
-/// step); per pair one load of the tile's pairs and, per activation row,
+/// the i16 pair of lanes (2p, 2p + 1) of tile row r's weights as intWeights
+/// orders them (xq holds the activations in the same order, so the pair
+/// broadcast from xq columns 2p, 2p + 1 meets the same two k), and wsc
+/// [activation blocks of the K tile, tileRows], each block's weight scale
+/// (times the table step); per pair one load of the tile's pairs and, per
+/// activation row,
 /// its pair broadcast and one vpdpwssd; each block's int32 sums are scaled
 /// into the f32 accumulators at its end.
 void CpuKernelEmitter::buildIntTiled() {
-  quantizeActivations(/*kOrder=*/true);
+  quantizeActivations();
   // K tiles of whole activation blocks, about 512 wide: the tile's pairs
   // (16 KiB) and 12 activation rows' K tile stay in L1.
   tileRows = kLanes;
@@ -1146,9 +1144,9 @@ void CpuKernelEmitter::buildIntTiled() {
             tile, firstChunk, count,
             [&](Value r, Value row, Value c, Value cc, Value group,
                 bool masked) {
-              Value pairs =
-                  pairsOf(intWeights(intParams(row, group), row, c, masked),
-                          intOrder());
+              Value pairs = vector::BitCastOp::create(
+                  b, loc, vec(i32),
+                  intWeights(intParams(row, group), row, c, masked));
               storeColumn(pairs, wp, mul(cc, kLanes), r, lanes);
               // The block's scale, at its first chunk.
               Value atBlock = arith::CmpIOp::create(

@@ -65,9 +65,9 @@ struct ConvertQntToCPUPass
     for (MatmulOp op : matmuls)
       kernels.append(sliceRows(op));
     llvm::StringMap<func::FuncOp> byName;
-    unsigned custom = 0;
+    llvm::DenseMap<Attribute, unsigned> codebooks;
     for (MatmulOp op : kernels)
-      rewrite(op, module, targets, byName, custom);
+      rewrite(op, module, targets, byName, codebooks);
   }
 
   /// `op` with kCpuGemvMaxRows < M < kCpuTileMinRows as matmuls of slices
@@ -109,7 +109,8 @@ struct ConvertQntToCPUPass
   }
 
   void rewrite(MatmulOp op, ModuleOp module, ArrayRef<CpuIsa> targets,
-               llvm::StringMap<func::FuncOp> &byName, unsigned &custom) {
+               llvm::StringMap<func::FuncOp> &byName,
+               llvm::DenseMap<Attribute, unsigned> &codebooks) {
     Location loc = op.getLoc();
     OpBuilder b(op);
     auto initType = op.getInit().getType();
@@ -119,8 +120,11 @@ struct ConvertQntToCPUPass
     std::string base = kernelName("qnt_cpu", shape.scheme, f32, f32, shape.m,
                                   shape.n, shape.k);
     std::string codebook; // Its table is part of the kernel.
-    if (shape.scheme.getCodebook())
-      codebook = "_cb" + std::to_string(custom++);
+    if (Attribute table = shape.scheme.getCodebook())
+      codebook =
+          "_cb" +
+          std::to_string(
+              codebooks.try_emplace(table, codebooks.size()).first->second);
     OpBuilder kb(module.getContext());
     auto kernelFor = [&](CpuIsa isa) {
       std::string name =
