@@ -110,11 +110,10 @@ private:
   Value attention(Value q, Value keys, Value values, Value length);
   Value embed(Value tokens);
   Value add(Value a, Value x);
-  /// The quantized layers' compute type (options.computeType).
+  /// The quantized layers' compute type (options.computeType, validated
+  /// by the driver).
   Type computeType() {
-    return options.computeType == "bf16"  ? Type(b.getBF16Type())
-           : options.computeType == "f16" ? Type(b.getF16Type())
-                                          : f32;
+    return qnt::SchemeAttr::parseComputeType(ctx, options.computeType);
   }
 
   MLIRContext *ctx;

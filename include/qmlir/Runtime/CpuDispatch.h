@@ -5,13 +5,13 @@
 //===----------------------------------------------------------------------===//
 //
 // A library compiled for a named CPU (`quant-compile --cpu x86-64`) holds
-// each CPU kernel for AVX-512, AVX2 + FMA and plain x86-64 (and the integer
-// kernels also for AVX-512 VNNI), and calls the best one at or below the
-// level that the int32 global `qnt_cpu_isa` (a CpuLevel, 0 until set)
-// selects. The runtime sets it after loading the library, to the best
-// level this CPU supports, or to the one the environment variable
-// QMLIR_CPU_ISA (generic, avx2, avx512 or avx512vnni) asks for. Plain C++: the
-// compiler uses the names and levels, the runtime programs the rest.
+// each CPU kernel for AVX-512, AVX2 + FMA and plain x86-64 (the integer
+// kernels also for AVX-512 VNNI, bf16-compute ones for AVX-512 BF16), and
+// calls the best one at or below the level that the int32 global
+// `qnt_cpu_isa` (a CpuLevel, 0 until set) selects. The runtime sets it after
+// loading the library, to the best level this CPU supports, or to the one the
+// environment variable QMLIR_CPU_ISA (one of kCpuLevels' names) asks for. Plain
+// C++: the compiler uses the names and levels, the runtime programs the rest.
 //
 //===----------------------------------------------------------------------===//
 
@@ -40,13 +40,13 @@ enum class CpuLevel : int32_t {
   Avx512Bf16 = 4
 };
 
-/// "generic", "avx2", "avx512" or "avx512vnni" (also the compiler's `isa`
-/// names).
 /// Every level, lowest first.
 inline constexpr CpuLevel kCpuLevels[] = {
     CpuLevel::Generic, CpuLevel::Avx2, CpuLevel::Avx512, CpuLevel::Avx512Vnni,
     CpuLevel::Avx512Bf16};
 
+/// "generic", "avx2", "avx512", "avx512vnni" or "avx512bf16" (also the
+/// compiler's `isa` names).
 inline const char *cpuLevelName(CpuLevel level) {
   switch (level) {
   case CpuLevel::Generic:
@@ -79,7 +79,8 @@ inline std::optional<CpuLevel> parseCpuLevel(std::string_view name) {
   return std::nullopt;
 }
 
-/// The best level this CPU runs (AVX-512 VNNI: avx512f, avx512vl and
+/// The best level this CPU runs (AVX-512 BF16: the VNNI level's features
+/// and avx512bf16; AVX-512 VNNI: avx512f, avx512vl, avx512bw and
 /// avx512vnni; AVX-512: avx512f; AVX2: avx2 and fma); the compiler's
 /// `isa=native` asks the same.
 inline CpuLevel detectCpuLevel() {

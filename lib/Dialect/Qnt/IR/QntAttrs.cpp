@@ -56,6 +56,14 @@ SchemeAttr SchemeAttr::fromNumerics(MLIRContext *ctx,
                               : DenseF32ArrayAttr::get(ctx, scheme.codebook));
 }
 
+Type SchemeAttr::parseComputeType(MLIRContext *ctx, StringRef name) {
+  return llvm::StringSwitch<Type>(name)
+      .Case("f32", Float32Type::get(ctx))
+      .Case("bf16", BFloat16Type::get(ctx))
+      .Case("f16", Float16Type::get(ctx))
+      .Default(Type());
+}
+
 bool SchemeAttr::isTable() const {
   return numerics::isTableKind(toNumericsKind(getKind()));
 }

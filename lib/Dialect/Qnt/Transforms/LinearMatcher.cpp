@@ -223,11 +223,7 @@ qnt::parseSelection(Operation *diagOp, StringRef scheme, bool symmetric,
   if (!numerics::isTableKind(s.kind) && doubleQuant)
     return diagOp->emitError() << "invalid value 'true' for option "
                                   "'double-quant': it needs scheme nf4 or fp4";
-  Type compute = llvm::StringSwitch<Type>(computeType)
-                     .Case("f32", Float32Type::get(ctx))
-                     .Case("bf16", BFloat16Type::get(ctx))
-                     .Case("f16", Float16Type::get(ctx))
-                     .Default(Type());
+  Type compute = SchemeAttr::parseComputeType(ctx, computeType);
   if (!compute)
     return diagOp->emitError() << "invalid value '" << computeType
                                << "' for option 'compute-type' (expected "

@@ -68,6 +68,10 @@ def Qnt_SchemeAttr : Qnt_Attr<"Scheme", "scheme"> {
     static SchemeAttr fromNumerics(::mlir::MLIRContext *ctx,
                                    const ::qmlir::numerics::Scheme &scheme,
                                    ::mlir::Type computeType);
+    /// The compute type a name spells ("f32", "bf16" or "f16"); null for
+    /// any other name.
+    static ::mlir::Type parseComputeType(::mlir::MLIRContext *ctx,
+                                         ::llvm::StringRef name);
     /// True for nf4 and fp4.
     bool isTable() const;
     /// Bits per stored code (8 or 4).
