@@ -42,7 +42,11 @@ CASES="1 1 128 96 19|scheme=nf4 group-size=32|--scheme nf4 --group-size 32
 10 8 2085 64 9|scheme=int4 group-size=0|--scheme int4 --group-size 0
 11 8 1024 64 9|scheme=nf4 group-size=32|--scheme nf4 --group-size 32
 12 130 200 64 37|scheme=int4 symmetric=false group-size=0|--scheme int4 --symmetric false --group-size 0
-13 144 256 64 40|scheme=nf4 group-size=64 double-quant=true|--scheme nf4 --group-size 64 --double-quant true"
+13 144 256 64 40|scheme=nf4 group-size=64 double-quant=true|--scheme nf4 --group-size 64 --double-quant true
+14 1 128 96 19|scheme=int8 act-int8=1 outlier-threshold=2.5|--scheme int8 --act-int8 true --outlier-threshold 2.5
+15 8 77 45 33|scheme=int8 act-int8=1 outlier-threshold=1.5|--scheme int8 --act-int8 true --outlier-threshold 1.5
+16 20 256 192 40|scheme=int8 group-size=64 act-int8=1 outlier-threshold=2|--scheme int8 --group-size 64 --act-int8 true --outlier-threshold 2
+17 130 200 64 37|scheme=int8 act-int8=1 outlier-threshold=2|--scheme int8 --act-int8 true --outlier-threshold 2"
 
 prepare() {
   local llvm=/usr/lib/llvm-22
@@ -92,7 +96,9 @@ C
     local variants=("int|isa=avx512|--int-dot true|" "vnni|isa=avx512vnni|--int-dot true|"
       "f32|isa=avx512 int-dot=0||"
       "bf16|isa=avx512bf16|--compute-type bf16| compute-type=bf16")
-    if [ "$1" = 13 ]; then variants+=("omp|isa=avx512vnni openmp=1|--int-dot true|"); fi
+    if [ "$1" = 13 ] || [ "$1" = 17 ]; then variants+=("omp|isa=avx512vnni openmp=1|--int-dot true|"); fi
+    # W8A8 (cases 14-17) computes in integers: no bf16 compute type.
+    if [[ $quant == *act-int8* ]]; then unset 'variants[3]'; fi
     # Case 8 (int4 per channel, K = 2080): the bf16 error bound is wider
     # than the quantization error, qref.py would call the case too weak.
     if [ "$1" = 8 ]; then unset 'variants[3]'; fi

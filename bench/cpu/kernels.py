@@ -35,7 +35,9 @@ import argparse, json, os, platform, shutil, subprocess, sys, time
 
 SCHEMES = [("nf4", "nf4, group = 64", 64, False, 4), ("nf4+dq", "nf4, group = 64, double_quant", 64, True, 4),
            ("int4-g32", "int4, group = 32", 32, False, 4), ("int4-g64", "int4, group = 64", 64, False, 4),
-           ("int8", "int8", 0, False, 8)]
+           ("int8", "int8", 0, False, 8),
+           # W8A8 with LLM.int8's threshold (x is all ones here: no outliers).
+           ("int8-w8a8", "int8, act = int8, outlier_threshold = 6.0", 0, False, 8)]
 SHAPES = [(4096, 14336), (14336, 4096)]
 
 
@@ -336,7 +338,11 @@ def cases(isas, ms):
                 reps = 20 if m <= 8 else 2
                 groups = 1 if group == 0 else k // group
                 wbytes = n * k * bits / 8 + n * groups * (1 if dq else 4)
-                if isas is None:
+                if "act = int8" in spec:  # Integer arithmetic only.
+                    paths = [("int" + (f" {isa}" if isa else ""), spec,
+                              "openmp=1" + (f" isa={isa}" if isa else ""))
+                             for isa in (isas or [None]) if isa != "avx512bf16"]
+                elif isas is None:
                     paths = [("int", spec, "openmp=1"), ("f32", spec, "openmp=1 int-dot=0")]
                 else:  # At avx512bf16 the f32 compute kernels are avx512vnni's.
                     paths = [(f"int {isa}", spec, f"openmp=1 isa={isa}") for isa in isas if isa != "avx512bf16"]

@@ -11,9 +11,11 @@
 
 #include "qmlir/Driver/Driver.h"
 
+#include "llvm/Support/Format.h"
 #include "llvm/Support/Regex.h"
 
 #include <algorithm>
+#include <cmath>
 
 using namespace qmlir;
 using namespace qmlir::driver;
@@ -79,6 +81,30 @@ driver::buildCompileRequest(const CompileArgs &args, OptionSpelling spelling) {
                 "' is not supported by the " + args.target +
                 " target (supported: f32)");
   o.computeType = args.computeType;
+  if (args.outlierThreshold != 0.0 &&
+      !(args.outlierThreshold > 0.0 && std::isfinite(args.outlierThreshold))) {
+    std::string value;
+    llvm::raw_string_ostream(value)
+        << llvm::format("%g", args.outlierThreshold);
+    return fail(opt("outlier-threshold") + " " + value + " is not positive");
+  }
+  if (args.outlierThreshold > 0.0 && !args.actInt8)
+    return fail(opt("outlier-threshold") + " needs " + opt("act-int8"));
+  if (args.actInt8) {
+    if (args.scheme != "int8" || args.asymmetric)
+      return fail(opt("act-int8") + " needs " + opt("scheme") +
+                  " int8 (symmetric), not " + args.scheme +
+                  (args.asymmetric ? " " + opt("asymmetric") : ""));
+    if (args.target != "cpu")
+      return fail(opt("act-int8") + " is not supported by the " + args.target +
+                  " target (supported: cpu)");
+    if (args.computeType != "f32")
+      return fail(opt("act-int8") + " computes in integers; " +
+                  opt("compute-type") + " " + args.computeType +
+                  " does not apply");
+  }
+  o.actInt8 = args.actInt8;
+  o.outlierThreshold = static_cast<float>(args.outlierThreshold);
 
   if (args.scheme == "f32") {
     if (args.asymmetric || args.doubleQuant || args.groupSize >= 0)

@@ -437,6 +437,8 @@ driver::compileModel(const CompileRequest &request) {
       {"cpu", request.cpu},
       {"int_dot", request.intDot},
       {"compute_type", request.options.computeType},
+      {"act_int8", request.options.actInt8},
+      {"outlier_threshold", request.options.outlierThreshold},
       {"keep_float", request.options.keepFloat},
       {"config", llvm::json::Object{{"layers", c.layers},
                                     {"dim", c.dim},

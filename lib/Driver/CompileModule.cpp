@@ -297,6 +297,8 @@ driver::compileMlirModule(const CompileRequest &request) {
     o.groupSize = s->groupSize;
     o.doubleQuant = s->doubleQuant;
     o.computeType = request.options.computeType;
+    o.actInt8 = request.options.actInt8;
+    o.outlierThreshold = request.options.outlierThreshold;
     o.skip = request.options.keepFloat;
     PassManager pm(&ctx);
     pm.addPass(qnt::createQntQuantizeLinearPass(o));
@@ -348,6 +350,8 @@ driver::compileMlirModule(const CompileRequest &request) {
       {"cpu", request.cpu},
       {"int_dot", request.intDot},
       {"compute_type", request.options.computeType},
+      {"act_int8", request.options.actInt8},
+      {"outlier_threshold", request.options.outlierThreshold},
       {"keep_float", request.options.keepFloat},
       {"functions", std::move(exported)},
       {"files", llvm::json::Object{{"library", "model.so"},

@@ -156,6 +156,9 @@ Value LlamaBuilder::linear(Value x, const LinearPlan &lin,
                            arith::FastMathFlags::contract);
   }
   auto scheme = qnt::SchemeAttr::fromNumerics(ctx, *lin.scheme, computeType());
+  if (options.actInt8 && lin.scheme->kind == numerics::Kind::Int8 &&
+      lin.scheme->symmetric)
+    scheme = scheme.withActInt8(options.outlierThreshold);
   SmallVector<Value, 5> parts;
   for (size_t p : lin.parts)
     parts.push_back(view(block[p], base));

@@ -9,6 +9,7 @@
 #include <algorithm>
 #include <cassert>
 #include <cmath>
+#include <vector>
 
 using namespace qmlir::numerics;
 
@@ -53,4 +54,34 @@ IntDotPlan qmlir::numerics::planIntDot(const Scheme &scheme, int64_t k) {
       plan.table[c] =
           static_cast<int16_t>(scheme.symmetric && c >= 8 ? c - 16 : c);
   return plan;
+}
+
+void qmlir::numerics::matmulActInt8(const QuantizedWeight &w, const float *x,
+                                    int64_t m, float threshold, float *out) {
+  assert(w.scheme.kind == Kind::Int8 && w.scheme.symmetric &&
+         "W8A8 takes symmetric int8 weights");
+  int64_t n = w.n, k = w.k, groups = w.groups();
+  int64_t groupSize = effectiveGroupSize(k, w.scheme.groupSize);
+  for (int64_t i = 0; i < m; ++i) {
+    const float *xi = x + i * k;
+    std::vector<int64_t> outliers;
+    QuantizedWeight xq =
+        quantizeInt8WithOutliers(xi, 1, k, threshold, outliers);
+    float xs = xq.scales[0];
+    for (int64_t r = 0; r < n; ++r) {
+      const uint8_t *wr = w.codes.data() + r * k;
+      const float *ws = w.scales.data() + r * groups;
+      float acc = 0.0f;
+      for (int64_t g = 0; g < groups; ++g) {
+        int32_t sum = 0;
+        for (int64_t c = g * groupSize; c < std::min(k, (g + 1) * groupSize);
+             ++c)
+          sum += int32_t(int8_t(xq.codes[c])) * int32_t(int8_t(wr[c]));
+        acc += static_cast<float>(sum) * (xs * ws[g]);
+      }
+      for (int64_t c : outliers)
+        acc += xi[c] * (static_cast<float>(int8_t(wr[c])) * ws[c / groupSize]);
+      out[i * n + r] += acc;
+    }
+  }
 }

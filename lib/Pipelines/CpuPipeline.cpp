@@ -58,6 +58,7 @@ void qmlir::buildQntCpuPipeline(OpPassManager &pm,
     pm.addPass(createConvertSCFToOpenMPPass());
     // Inlines the per-iteration memref.alloca_scope of the loop bodies (they
     // hold no allocas); control flow lowering needs single-block scopes.
+    pm.addPass(qnt::createQntInlineAllocaScopesPass());
     pm.addPass(createCanonicalizerPass());
   } else {
     pm.addNestedPass<func::FuncOp>(createConvertLinalgToLoopsPass());

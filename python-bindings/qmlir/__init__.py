@@ -286,7 +286,8 @@ def run_pipeline(source: Union[str, os.PathLike], pipeline: str) -> str:
 def compile(model_path: Union[str, os.PathLike], out_dir: Union[str, os.PathLike],
             scheme: str = "nf4", group_size: Optional[int] = None, *,
             asymmetric: bool = False, double_quant: bool = False,
-            compute_type: str = "f32", target: str = "cpu", cpu: str = "native",
+            compute_type: str = "f32", act_int8: bool = False,
+            outlier_threshold: float = 0.0, target: str = "cpu", cpu: str = "native",
             int_dot: bool = True, keep_float: Optional[str] = None, max_context: int = 1024,
             prefill_tokens: int = 64, verbose: bool = False) -> dict:
     """Compiles a model (GGUF file or Hugging Face directory) as quant-compile.
@@ -298,7 +299,10 @@ def compile(model_path: Union[str, os.PathLike], out_dir: Union[str, os.PathLike
     CPU (AVX2/AVX-512) take the integer path (14-bit activations, exact
     integer sums); False keeps f32 activations. compute_type: "f32", or
     "bf16" / "f16" (cpu target): the quantized layers round activations and
-    dequantized weights to it before the f32 sums.
+    dequantized weights to it before the f32 sums. act_int8 (scheme "int8",
+    cpu): W8A8, each activation row quantized to int8 in the matmul;
+    outlier_threshold > 0 adds LLM.int8's mixed decomposition (activations
+    with |x| >= it stay f32).
     """
     args = _qmlir.CompileArgs()
     args.model_path = os.fspath(model_path)
@@ -308,6 +312,8 @@ def compile(model_path: Union[str, os.PathLike], out_dir: Union[str, os.PathLike
     args.asymmetric = bool(asymmetric)
     args.double_quant = bool(double_quant)
     args.compute_type = compute_type
+    args.act_int8 = bool(act_int8)
+    args.outlier_threshold = float(outlier_threshold)
     args.target = target
     args.cpu = cpu
     args.int_dot = bool(int_dot)

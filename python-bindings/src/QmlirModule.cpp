@@ -530,6 +530,8 @@ NB_MODULE(_qmlir, m) {
       .def_rw("asymmetric", &driver::CompileArgs::asymmetric)
       .def_rw("double_quant", &driver::CompileArgs::doubleQuant)
       .def_rw("compute_type", &driver::CompileArgs::computeType)
+      .def_rw("act_int8", &driver::CompileArgs::actInt8)
+      .def_rw("outlier_threshold", &driver::CompileArgs::outlierThreshold)
       .def_rw("target", &driver::CompileArgs::target)
       .def_rw("cpu", &driver::CompileArgs::cpu)
       .def_rw("int_dot", &driver::CompileArgs::intDot)

@@ -59,6 +59,8 @@ def test_pass_failure_is_an_error():
     (dict(target="cuda:sm_75"), ValueError, "target 'cuda:sm_75' is not supported"),
     (dict(max_context=0), ValueError, r"max_context 0 is out of range \[1, 1048576\]"),
     (dict(keep_float="a("), ValueError, "keep_float 'a\\(' is not a valid regex"),
+    (dict(scheme="nf4", act_int8=True), ValueError, r"act_int8 needs scheme int8 \(symmetric\), not nf4"),
+    (dict(scheme="int8", outlier_threshold=6.0), ValueError, "outlier_threshold needs act_int8"),
     (dict(), qmlir.Error, "missing.gguf"),
 ])
 def test_compile_errors(tmp_path, kwargs, exc, message):

@@ -105,6 +105,9 @@ def main():
     ap.add_argument("--double-quant", action="store_true")
     ap.add_argument("--compute-type", default=None, choices=["f32", "bf16", "f16"],
                     help="the quantized layers' compute type (round their operands as the model does)")
+    ap.add_argument("--act-int8", action="store_true",
+                    help="W8A8: the int8 layers quantize their activations per row")
+    ap.add_argument("--outlier-threshold", type=float, default=0.0)
     ap.add_argument("--tol", type=float, default=1e-3)
     ap.add_argument("--mean-tol", type=float, default=None,
                     help="also a bound on the mean |difference| (bf16/f16 compute: rounding flips "
@@ -141,8 +144,9 @@ def main():
         print(f"weights: {len(names)} tensors within the reference bounds "
               f"({ties} values at a rounding tie took the other neighbour)")
         weights = llama_ref.apply_overrides(cfg, weights, overrides)
+    compute = ("int8", a.outlier_threshold) if a.act_int8 else a.compute_type
     ref, _ = llama_ref.forward(cfg, llama_ref.cast_weights(weights), ids,
-                               compute=a.compute_type)
+                               compute=compute)
 
     got = np.fromfile(a.logits, dtype=np.float32)
     if got.size != ref.size:

@@ -348,9 +348,28 @@ def round_to(values, compute):
     return v.astype(np.float64)
 
 
+def act_int8(x, threshold=0.0):
+    """W8A8's activations (spec: include/qmlir/Numerics/IntDot.h,
+    matmulActInt8) as float64: per row the inliers' absmax a, codes
+    clampRound(x * fl(fl(1 / a) * 127)) (NaN -> 0) times fl(a / 127);
+    outliers (|x| >= threshold > 0) stay x."""
+    x = np.asarray(x, dtype=np.float32)
+    out = np.abs(x) >= np.float32(threshold) if threshold > 0 else np.zeros(x.shape, bool)
+    a = np.max(np.where(out, np.float32(0), np.abs(x)), axis=-1, keepdims=True)
+    with np.errstate(divide="ignore", invalid="ignore", over="ignore"):
+        inv = ((np.float32(1) / a).astype(np.float32) * np.float32(127)).astype(np.float32)
+        r = np.round((x * inv).astype(np.float32)).astype(np.float64)
+    r = np.where(np.isnan(r), 0.0, np.clip(r, -127.0, 127.0))
+    s = (a / np.float32(127)).astype(np.float32).astype(np.float64)
+    return np.where(out, x.astype(np.float64), r * s)
+
+
 def _mm(x, w, dtype, compute=None):
     """x @ w.T; with `compute` (the quantized layers' compute type) both
-    operands rounded to it first."""
+    operands rounded to it first; compute ("int8", threshold): W8A8, the
+    activations quantized (act_int8)."""
+    if isinstance(compute, tuple):
+        return act_int8(x, compute[1]) @ np.asarray(w, dtype=np.float64).T
     if compute is not None:
         return round_to(x, compute) @ round_to(w, compute).T
     return x @ np.asarray(w, dtype=dtype).T
@@ -367,7 +386,8 @@ def forward(cfg, weights, tokens, start_pos=None, kv_cache=None,
     cache, start_pos > 0 just shifts the RoPE positions.
     overrides: see apply_overrides.  dtype: activation/accumulation dtype.
     compute: None, or the compute type ("f32", "bf16", "f16") to which the
-    linear layers and the head round their operands (round_to).
+    linear layers and the head round their operands (round_to), or
+    ("int8", outlier threshold): W8A8 (act_int8).
     logits_from: compute the output head only for tokens[logits_from:]
     (negative counts from the end, e.g. -1 = last token).
 

@@ -156,6 +156,8 @@ class Scheme:
         self.group_size = group_size
         self.double_quant = double_quant and kind in ("nf4", "fp4")
         self.compute_type = compute_type
+        self.act_int8 = False   # W8A8 (IntDot.h matmulActInt8)
+        self.threshold = 0.0    # its outlier threshold
 
     def describe(self):
         s = self.kind
@@ -164,6 +166,8 @@ class Scheme:
         s += " g%d" % self.group_size
         if self.double_quant:
             s += " dq"
+        if self.act_int8:
+            s += " a8" + (" t%g" % self.threshold if self.threshold else "")
         return s + " " + self.compute_type
 
 
@@ -729,6 +733,51 @@ def int_dot_activations(a, lo, hi, block):
     return c, dev, mag
 
 
+def act8_activations(a, lo, hi, threshold):
+    """W8A8 activations (spec: include/qmlir/Numerics/IntDot.h,
+    matmulActInt8) of an input known to lie in [lo, hi], as (center from
+    `a`, deviation, magnitude), like int_dot_activations: per row, the
+    inliers' absmax a_r, codes clampRound(x * fl(fl(1 / a_r) * 127)) (NaN
+    -> 0) times a_r / 127; outliers (|x| >= threshold > 0) exactly x."""
+    a, lo, hi = (np.asarray(v, np.float64) for v in (a, lo, hi))
+    exact = np.array_equal(lo, hi)
+    assert exact or np.all(lo >= 0)
+    af = a.astype(F32)
+    out = (np.abs(af) >= F32(threshold)) if threshold > 0 else np.zeros(a.shape, bool)
+    am = np.max(np.where(out, F32(0), np.abs(af)), axis=1, keepdims=True).astype(F32)
+    with np.errstate(divide="ignore", invalid="ignore", over="ignore"):
+        inv = ((F32(1) / am).astype(F32) * F32(127)).astype(F32)
+        r = np.round((af * inv).astype(F32)).astype(np.float64)
+    r = np.where(np.isnan(r), 0.0, np.clip(r, -127.0, 127.0))
+    sc = (am / F32(127)).astype(F32).astype(np.float64)
+    c = np.where(out, a, r * sc)
+    if exact:
+        return c, np.zeros(a.shape), np.abs(c)
+    # Any input in [lo, hi]: the row's scale lies in [s_lo, s_hi] (its
+    # absmax between the largest sure inlier's lo and the largest possible
+    # inlier's hi), so an inlier's code lies between the roundings of
+    # lo / s_hi and hi / s_lo (margins for the float32 inverse and
+    # product) and its value in [code_lo s_lo, code_hi s_hi]; a possible
+    # outlier may also be exactly itself.
+    t = threshold if threshold > 0 else np.inf
+    sure_out, maybe_out = lo >= t, hi >= t
+    m = 8 * U32
+    s_lo = np.max(np.where(maybe_out, 0.0, lo), axis=1, keepdims=True) / 127 * (1 - m)
+    s_hi = np.max(np.where(sure_out, 0.0, hi), axis=1, keepdims=True) / 127 * (1 + m)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        code_lo = np.clip(np.ceil(lo * (1 - m) / s_hi - 0.5), 0, 127)
+        code_hi = np.clip(np.floor(hi * (1 + m) / s_lo + 0.5), 0, 127)
+    code_lo = np.where(np.isnan(code_lo), 0.0, code_lo)
+    code_hi = np.where(np.isnan(code_hi), 127.0, code_hi)
+    v_lo = np.where(sure_out, lo, code_lo * s_lo)
+    v_hi = np.where(sure_out, hi, code_hi * s_hi)
+    both = maybe_out & ~sure_out
+    v_lo = np.where(both, np.minimum(v_lo, lo), v_lo)
+    v_hi = np.where(both, np.maximum(v_hi, hi), v_hi)
+    return (c, np.maximum(v_hi - c, c - v_lo),
+            np.maximum(np.abs(v_lo), np.abs(v_hi)))
+
+
 def quantized_reference(model, scheme, int_dot=False):
     """The quantized model in float64 with a rigorous elementwise bound on
     the distance of any correct float32 execution from it.
@@ -750,6 +799,7 @@ def quantized_reference(model, scheme, int_dot=False):
     + 5e-6 |out|.
     """
     q1, q2 = quantize(scheme, model.w1), quantize(scheme, model.w2)
+    act8 = scheme.act_int8
     # A layer whose K the group size does not divide stays float (the pass
     # validates without partial groups and skips it, see Quantize.h
     # `validate`); it then computes in f32 with its original weights.
@@ -780,7 +830,14 @@ def quantized_reference(model, scheme, int_dot=False):
             and int_dot_applies(scheme, k, ct1))
     int2 = (int_dot and is_quantized(scheme, q2.w)
             and int_dot_applies(scheme, hdim, ct2))
-    if int1:  # Integer path: its own activations and weights, exact sums.
+    # W8A8: every lowering, any form.
+    a81 = act8 and is_quantized(scheme, q1.w)
+    a82 = act8 and is_quantized(scheme, q2.w)
+    if a81:
+        ac, _, am = act8_activations(xr, xr, xr, scheme.threshold)
+        pre = ac @ w1c.T + b
+        e1 = np.abs(ac) @ w1d.T + gamma(k + 11) * (am @ w1m.T + np.abs(b))
+    elif int1:  # Integer path: its own activations and weights, exact sums.
         block, t_int = int_dot_block(scheme, k)
         wc, wd, wm = int_dot_weights(scheme, q1, t_int)
         ac, _, am = int_dot_activations(xr, xr, xr, block)
@@ -795,7 +852,13 @@ def quantized_reference(model, scheme, int_dot=False):
     y = hc @ w2c.T
     e2 = (np.abs(hc) @ w2d.T + hd @ np.abs(w2c).T + hd @ w2d.T
           + gamma(hdim + 3) * (hm @ w2m.T))
-    if int2:
+    if a82:
+        ac, ad, am = act8_activations(hc, np.maximum(hlo, 0.0), hhi,
+                                      scheme.threshold)
+        y = ac @ w2c.T
+        e2 = (np.abs(ac) @ w2d.T + ad @ np.abs(w2c).T + ad @ w2d.T
+              + gamma(hdim + 11) * (am @ w2m.T))
+    elif int2:
         block, t_int = int_dot_block(scheme, hdim)
         wc, wd, wm = int_dot_weights(scheme, q2, t_int)
         ac, ad, am = int_dot_activations(hc, np.maximum(hlo, 0.0), hhi, block)
@@ -839,9 +902,18 @@ def quant_error_bound(model, scheme, q1, q2):
     d1, d2 = delta(q1, model.w1), delta(q2, model.w2)
     a1, a2 = np.abs(model.w1.astype(np.float64)), np.abs(model.w2.astype(np.float64))
     hf, _ = model.float_forward()
+
+    def act8(v, w):  # W8A8: each activation within its row's absmax / 254
+        if not (scheme.act_int8 and is_quantized(scheme, w)):
+            return 0.0
+        return np.max(v, axis=1, keepdims=True) / 254 * (1 + 1e-6)
+
     e1 = x @ d1.T + rr1 * (x @ (a1 + d1).T)
+    e1 = e1 + act8(x, model.w1) * np.sum(a1 + d1, axis=1)
     eh = e1 + r2 * (hf + e1)         # relu is 1-Lipschitz; then rounding
-    return eh @ (a2 + d2).T + np.abs(hf) @ d2.T + rr2 * ((hf + eh) @ (a2 + d2).T)
+    ea = act8(hf + eh, model.w2) * np.sum(a2 + d2, axis=1)
+    return (eh @ (a2 + d2).T + np.abs(hf) @ d2.T
+            + rr2 * ((hf + eh) @ (a2 + d2).T) + ea)
 
 
 def cmd_compare(a):
@@ -1229,7 +1301,10 @@ def parse_bool(s):
 
 
 def scheme_from_args(a):
-    return Scheme(a.scheme, a.symmetric, a.group_size, a.double_quant, a.compute_type)
+    s = Scheme(a.scheme, a.symmetric, a.group_size, a.double_quant, a.compute_type)
+    s.act_int8 = getattr(a, "act_int8", False)
+    s.threshold = getattr(a, "outlier_threshold", 0.0)
+    return s
 
 
 def add_model_args(p):
@@ -1259,6 +1334,10 @@ def main(argv=None):
     c.add_argument("--group-size", type=int, default=-1)
     c.add_argument("--double-quant", type=parse_bool, default=False)
     c.add_argument("--compute-type", default="f32", choices=["f32", "bf16", "f16"])
+    c.add_argument("--act-int8", type=parse_bool, default=False,
+                   help="W8A8: int8 activations per row (scheme int8)")
+    c.add_argument("--outlier-threshold", type=float, default=0.0,
+                   help="with --act-int8: LLM.int8's threshold")
     c.add_argument("--int-dot", type=parse_bool, default=False,
                    help="the layers ran the CPU kernels' integer path "
                    "(emulated: its activations and weights, exact sums)")

@@ -7,6 +7,7 @@
 //   quant-compile MODEL.gguf|HF_DIR|MODULE.mlir --scheme f32|int8|int4|nf4|fp4
 //       [--group-size N]
 //       [--asymmetric] [--double-quant] [--compute-type f32]
+//       [--act-int8 [--outlier-threshold T]]
 //       [--target cpu|cuda:sm_XX] [--cpu native|NAME] [--keep-float REGEX]
 //       [--max-context N] [--prefill-tokens N] -o OUTDIR
 //
@@ -68,6 +69,16 @@ static cl::opt<bool> intDot(
              "activations with the integer weights (exact int32 sums); "
              "--int-dot=false keeps f32 activations"),
     cl::init(true), cl::cat(category));
+static cl::opt<bool>
+    actInt8("act-int8",
+            cl::desc("W8A8 (scheme int8, cpu): the int8 layers quantize each "
+                     "activation row (token) to int8, integer dot products"),
+            cl::cat(category));
+static cl::opt<double> outlierThreshold(
+    "outlier-threshold",
+    cl::desc("With --act-int8: LLM.int8's threshold; activations with |x| "
+             ">= it multiply the dequantized weights in f32"),
+    cl::init(0.0), cl::cat(category));
 static cl::opt<std::string>
     keepFloat("keep-float",
               cl::desc("Linear layers whose GGUF name (or, in an MLIR "
@@ -104,6 +115,8 @@ int main(int argc, char **argv) {
   args.target = target;
   args.cpu = cpu;
   args.intDot = intDot;
+  args.actInt8 = actInt8;
+  args.outlierThreshold = outlierThreshold;
   args.keepFloat = keepFloat;
   args.maxContext = maxContext;
   args.prefillTokens = prefillTokens;

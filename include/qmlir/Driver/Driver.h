@@ -78,6 +78,10 @@ struct CompileArgs {
   bool asymmetric = false, doubleQuant = false;
   std::string computeType = "f32", target = "cpu", cpu = "native";
   bool intDot = true;
+  /// W8A8 (int8 activations per token), and LLM.int8's outlier threshold
+  /// (0: none); scheme int8 (symmetric), cpu target.
+  bool actInt8 = false;
+  double outlierThreshold = 0.0;
   std::string keepFloat;
   int64_t maxContext = 1024, prefillTokens = 64;
 };

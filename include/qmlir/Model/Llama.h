@@ -71,6 +71,10 @@ struct CompileOptions {
   /// The quantized layers' compute type: "f32", or "bf16" / "f16" (CPU):
   /// activations and dequantized weights rounded to it, f32 sums.
   std::string computeType = "f32";
+  /// W8A8 for the symmetric int8 layers (`act = int8`), with LLM.int8's
+  /// outlier threshold when > 0.
+  bool actInt8 = false;
+  float outlierThreshold = 0.0f;
 };
 
 /// One stored tensor of a layer or of the globals.

@@ -62,6 +62,24 @@ struct IntDotPlan {
 /// row).
 IntDotPlan planIntDot(const Scheme &scheme, int64_t k);
 
+/// W8A8 (the scheme attribute's `act = int8`; LLM.int8 with a threshold):
+/// out [M, N] += x [M, K] W^T with W symmetric int8 (any groups). Per
+/// activation row i (a token):
+///
+///   quantize   quantizeInt8WithOutliers(x_i, 1, K, threshold): the inliers'
+///              absmax a_i, codes q_ik = clampRound(x_ik * fl(fl(1 / a_i) *
+///              127)) in [-127, 127] (NaN -> 0; a_i = 0 gives codes 0),
+///              s_i = a_i / 127; with threshold > 0, x_ik with |x_ik| >=
+///              threshold is an outlier: code 0, left out of a_i.
+///   dot        acc = sum over groups g of float(sum_{k in g} q_ik w_nk)
+///              * (s_i * s_ng), groups in order (exact int32 sums);
+///   outliers   acc += x_ik * (w_nk * s_ng) for the outlier k, ascending;
+///   result     out_in += acc.
+///
+/// The reference the lowerings are checked against.
+void matmulActInt8(const QuantizedWeight &w, const float *x, int64_t m,
+                   float threshold, float *out);
+
 } // namespace qmlir::numerics
 
 #endif // QMLIR_NUMERICS_INTDOT_H

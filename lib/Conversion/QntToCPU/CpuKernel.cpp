@@ -117,6 +117,8 @@ public:
     microLanes = wide ? 16 : 8;
     microRows = wide ? 12 : 6;
     useIntDot = cpuKernelUsesIntDot(shape, isa, intDot);
+    actInt8 = s.getActInt8();
+    threshold = s.getThreshold();
     useBf16 = cpuKernelUsesBf16Dot(shape, isa);
     wideInt = useIntDot && isa >= CpuIsa::Avx512Vnni;
     if (useIntDot) {
@@ -179,6 +181,7 @@ private:
   Value rowInRange(Value at, int64_t step);
   void accumulate(Value row, Value col, Value acc, Value valid);
   void buildGemv();
+  void buildGemvRows();
   SmallVector<Value> gemvStep(ArrayRef<Value> rows,
                               ArrayRef<GroupParams> params, Value chunk,
                               ValueRange accs, bool masked);
@@ -195,6 +198,10 @@ private:
   void buildTiled();
   // The integer path (Numerics/IntDot.h).
   void quantizeActivations();
+  void quantizeActivationsInt8();
+  Value activationScale(Value row, Value block);
+  void addOutliers();
+  void buildGemvSlices();
   IntParams intParams(Value row, Value group);
   Value intWeights(const IntParams &p, Value row, Value chunk, bool masked);
   SmallVector<int64_t> intOrder() const;
@@ -220,6 +227,10 @@ private:
   int64_t microLanes, microRows;
   int64_t tileRows = 0; ///< Tiles: weight rows (output columns) per tile.
   bool useIntDot, useBf16;
+  /// W8A8 (`act = int8`): int8 activation codes per row, and its
+  /// outlier threshold (0: none).
+  bool actInt8;
+  float threshold;
   /// Integer path on 512-bit vectors (AVX-512 VNNI, with BW): a chunk's 32
   /// weights through one vpermw, one vpdpwssd per chunk and row.
   bool wideInt = false;
@@ -228,7 +239,10 @@ private:
   ModuleOp module;
   Value x, codes, scales, zp, dqScales, dqOffset, out, dynMap;
   Value xq, xs; ///< Integer GEMV: the activations [M, chunks * 32] i16 and
-                ///< their scales [M, blocks].
+                ///< their scales [M, blocks] (W8A8: [M, 1]).
+  /// W8A8 with an outlier threshold: per activation row the outliers' k
+  /// [M, K] i32 and x [M, K] f32 (the first outCount[i] of row i).
+  Value outK, outX, outCount;
   Value xb;     ///< bf16 dot: the activations [M, chunks * 32] bf16, each
                 ///< chunk in decodeBf16's order.
 };
@@ -591,10 +605,51 @@ SmallVector<Value> CpuKernelEmitter::floatRows(ArrayRef<Value> rows) {
 }
 
 void CpuKernelEmitter::buildGemv() {
-  if (useIntDot)
+  if (actInt8)
+    quantizeActivationsInt8();
+  else if (useIntDot)
     quantizeActivations();
   if (useBf16)
     convertActivations();
+  buildGemvRows();
+}
+
+/// W8A8 below AVX-512 VNNI (no integer tiles) with more than
+/// kCpuGemvMaxRows rows: the integer GEMV on slices of kCpuGemvMaxRows
+/// activation rows, after quantizing all of them.
+void CpuKernelEmitter::buildGemvSlices() {
+  quantizeActivationsInt8();
+  Value xqAll = xq, xsAll = xs, outAll = out;
+  int64_t rows = m, step = kCpuGemvMaxRows;
+  auto slice = [&](Value first, int64_t count) {
+    auto view = [&](Value v) -> Value {
+      int64_t cols = llvm::cast<MemRefType>(v.getType()).getDimSize(1);
+      return memref::SubViewOp::create(
+          b, loc, v, ArrayRef<OpFoldResult>{first, b.getIndexAttr(0)},
+          ArrayRef<OpFoldResult>{b.getIndexAttr(count), b.getIndexAttr(cols)},
+          ArrayRef<OpFoldResult>{b.getIndexAttr(1), b.getIndexAttr(1)});
+    };
+    xq = view(xqAll);
+    xs = view(xsAll);
+    out = view(outAll);
+    m = count;
+    buildGemvRows();
+  };
+  int64_t whole = rows / step * step;
+  forLoop(idx(0), idx(whole), step, {}, [&](Value first, ValueRange) {
+    slice(first, step);
+    return SmallVector<Value>();
+  });
+  if (rows > whole)
+    slice(idx(whole), rows - whole);
+  xq = xqAll;
+  xs = xsAll;
+  out = outAll;
+  m = rows;
+}
+
+/// The GEMV over the activations as prepared (f32, integer or bf16).
+void CpuKernelEmitter::buildGemvRows() {
   // Weight rows per iteration. f32 path: enough independent accumulators
   // to hide the FMA latency, few enough to stay in registers with the
   // activations. Integer path: one (one code stream per thread and no
@@ -690,6 +745,166 @@ void CpuKernelEmitter::quantizeActivations() {
     });
     return SmallVector<Value>();
   });
+}
+
+/// The scale of activation row `row` in K block `block` (W8A8: one per
+/// row).
+Value CpuKernelEmitter::activationScale(Value row, Value block) {
+  return memref::LoadOp::create(b, loc, xs,
+                                ValueRange{row, actInt8 ? idx(0) : block});
+}
+
+/// W8A8 (Numerics/IntDot.h matmulActInt8): xq [M, chunks * 32 (+ kRowPad
+/// for the tiles)] each row's int8 codes (in i16, k order) and xs [M, 1]
+/// its scale a / 127, a the absmax of its inliers; with a threshold each
+/// row's outliers (code 0) listed in outK / outX, outCount of them.
+void CpuKernelEmitter::quantizeActivationsInt8() {
+  xq = alloc(m, chunks * kChunk + (m > kCpuGemvMaxRows ? kRowPad : 0), i16);
+  xs = alloc(m, 1, f32);
+  if (threshold > 0.0f) {
+    outK = alloc(m, k, i32);
+    outX = alloc(m, k, f32);
+    outCount =
+        memref::AllocOp::create(b, loc, MemRefType::get({m}, b.getIndexType()));
+  }
+  VectorType type = vec(f32, kChunk);
+  auto splat = [&](float v) {
+    return floatVector(SmallVector<float>(kChunk, v));
+  };
+  auto load = [&](Value i, Value c) {
+    return loadX(i, mul(c, kChunk), hasTail(), kChunk);
+  };
+  // |v| >= threshold, lane by lane.
+  auto outliers = [&](Value v) -> Value {
+    return arith::CmpFOp::create(b, loc, arith::CmpFPredicate::OGE,
+                                 math::AbsFOp::create(b, loc, v),
+                                 splat(threshold));
+  };
+  forLoop(idx(0), idx(m), 1, {}, [&](Value i, ValueRange) {
+    Value amax = forLoop(idx(0), idx(chunks), 1, {splat(0.0f)},
+                         [&](Value c, ValueRange in) -> SmallVector<Value> {
+                           Value v = load(i, c);
+                           Value a = math::AbsFOp::create(b, loc, v);
+                           if (threshold > 0.0f)
+                             a = arith::SelectOp::create(b, loc, outliers(v),
+                                                         splat(0.0f), a);
+                           return {arith::MaximumFOp::create(b, loc, in[0], a)};
+                         })[0];
+    amax = vector::ReductionOp::create(b, loc, vector::CombiningKind::MAXIMUMF,
+                                       amax);
+    memref::StoreOp::create(
+        b, loc, arith::DivFOp::create(b, loc, amax, f32Scalar(127.0f)), xs,
+        ValueRange{i, idx(0)});
+    // clampRound(x * fl(fl(1 / a) * 127), -127, 127), NaN (a = 0) -> 0.
+    Value inverse = arith::MulFOp::create(
+        b, loc, arith::DivFOp::create(b, loc, f32Scalar(1.0f), amax),
+        f32Scalar(127.0f));
+    inverse = vector::BroadcastOp::create(b, loc, type, inverse);
+    SmallVector<Value> count; // Outliers so far.
+    if (threshold > 0.0f)
+      count.push_back(idx(0));
+    count = forLoop(
+        idx(0), idx(chunks), 1, count,
+        [&](Value c, ValueRange in) -> SmallVector<Value> {
+          Value v = load(i, c);
+          Value r = math::RoundEvenOp::create(
+              b, loc, arith::MulFOp::create(b, loc, v, inverse));
+          Value nan =
+              arith::CmpFOp::create(b, loc, arith::CmpFPredicate::UNO, r, r);
+          r = arith::SelectOp::create(b, loc, nan, splat(0.0f), r);
+          r = arith::MinimumFOp::create(
+              b, loc, arith::MaximumFOp::create(b, loc, r, splat(-127.0f)),
+              splat(127.0f));
+          Value out;
+          if (threshold > 0.0f) {
+            out = outliers(v);
+            r = arith::SelectOp::create(b, loc, out, splat(0.0f), r);
+          }
+          vector::StoreOp::create(
+              b, loc, arith::FPToSIOp::create(b, loc, vec(i16, kChunk), r), xq,
+              ValueRange{i, mul(c, kChunk)});
+          if (!out)
+            return {};
+          // Append the chunk's outliers, if any, to the row's list.
+          Value any = vector::ReductionOp::create(
+              b, loc, vector::CombiningKind::OR, out);
+          auto ifOp =
+              scf::IfOp::create(b, loc, TypeRange{b.getIndexType()}, any,
+                                /*withElseRegion=*/true);
+          OpBuilder::InsertionGuard guard(b);
+          b.setInsertionPointToStart(ifOp.thenBlock());
+          Value n = forLoop(
+              idx(0), idx(kChunk), 1, {in[0]},
+              [&](Value lane, ValueRange cnt) -> SmallVector<Value> {
+                Value xv =
+                    vector::ExtractOp::create(b, loc, v, OpFoldResult(lane));
+                Value isOut =
+                    vector::ExtractOp::create(b, loc, out, OpFoldResult(lane));
+                auto append =
+                    scf::IfOp::create(b, loc, TypeRange{b.getIndexType()},
+                                      isOut, /*withElseRegion=*/true);
+                OpBuilder::InsertionGuard inner(b);
+                b.setInsertionPointToStart(append.thenBlock());
+                Value col = add(mul(c, kChunk), lane);
+                memref::StoreOp::create(
+                    b, loc, arith::IndexCastOp::create(b, loc, i32, col), outK,
+                    ValueRange{i, cnt[0]});
+                memref::StoreOp::create(b, loc, xv, outX,
+                                        ValueRange{i, cnt[0]});
+                scf::YieldOp::create(b, loc, ValueRange{add(cnt[0], idx(1))});
+                b.setInsertionPointToStart(append.elseBlock());
+                scf::YieldOp::create(b, loc, cnt[0]);
+                return {append.getResult(0)};
+              })[0];
+          scf::YieldOp::create(b, loc, n);
+          b.setInsertionPointToStart(ifOp.elseBlock());
+          scf::YieldOp::create(b, loc, in[0]);
+          return {ifOp.getResult(0)};
+        });
+    if (threshold > 0.0f)
+      memref::StoreOp::create(b, loc, count[0], outCount, ValueRange{i});
+    return SmallVector<Value>();
+  });
+}
+
+/// W8A8 with a threshold: out[i, row] += the sum over row i's outliers of
+/// x * (w * s), k ascending (after the integer part, per weight row in
+/// parallel).
+void CpuKernelEmitter::addOutliers() {
+  if (!(actInt8 && threshold > 0.0f))
+    return;
+  scf::ParallelOp::create(
+      b, loc, ValueRange{idx(0)}, ValueRange{idx(n)}, ValueRange{idx(1)},
+      [&](OpBuilder &, Location, ValueRange ivs) {
+        Value row = ivs[0];
+        forLoop(idx(0), idx(m), 1, {}, [&](Value i, ValueRange) {
+          Value count = memref::LoadOp::create(b, loc, outCount, ValueRange{i});
+          Value sum = forLoop(
+              idx(0), count, 1, {f32Scalar(0.0f)},
+              [&](Value j, ValueRange acc) -> SmallVector<Value> {
+                Value col = arith::IndexCastOp::create(
+                    b, loc, b.getIndexType(),
+                    memref::LoadOp::create(b, loc, outK, ValueRange{i, j}));
+                Value code =
+                    memref::LoadOp::create(b, loc, codes, ValueRange{row, col});
+                Value group = groups == 1 ? idx(0)
+                                          : Value(arith::DivUIOp::create(
+                                                b, loc, col, idx(groupSize)));
+                Value w = arith::MulFOp::create(
+                    b, loc, arith::SIToFPOp::create(b, loc, f32, code),
+                    loadScale(row, group));
+                Value xv =
+                    memref::LoadOp::create(b, loc, outX, ValueRange{i, j});
+                return {arith::AddFOp::create(
+                    b, loc, acc[0], arith::MulFOp::create(b, loc, xv, w))};
+              })[0];
+          Value old = memref::LoadOp::create(b, loc, out, ValueRange{i, row});
+          memref::StoreOp::create(b, loc,
+                                  arith::AddFOp::create(b, loc, old, sum), out,
+                                  ValueRange{i, row});
+          return SmallVector<Value>();
+        });
+      });
 }
 
 /// The integer decode constants of (row, group): 4-bit, the 16 integer
@@ -817,6 +1032,20 @@ SmallVector<Value> CpuKernelEmitter::intBlock(ArrayRef<Value> rows, Value block,
       return x86("llvm.x86.avx512.vpdpwssd.512", sumType, {sum, w, x});
     if (isa >= CpuIsa::Avx512Vnni)
       return x86("llvm.x86.avx512.vpdpwssd.256", sumType, {sum, w, x});
+    if (isa == CpuIsa::Generic) { // W8A8: vpmaddwd's pair sums, portably.
+      auto wide = [&](Value v, int64_t parity) -> Value {
+        SmallVector<int64_t> lanesOf;
+        for (int64_t j = 0; j < lanes; ++j)
+          lanesOf.push_back(2 * j + parity);
+        return arith::ExtSIOp::create(
+            b, loc, sumType, vector::ShuffleOp::create(b, loc, v, v, lanesOf));
+      };
+      for (int64_t parity = 0; parity < 2; ++parity)
+        sum = arith::AddIOp::create(
+            b, loc, sum,
+            arith::MulIOp::create(b, loc, wide(w, parity), wide(x, parity)));
+      return sum;
+    }
     return arith::AddIOp::create(
         b, loc, sum, x86("llvm.x86.avx2.pmadd.wd", sumType, {w, x}));
   };
@@ -842,8 +1071,7 @@ SmallVector<Value> CpuKernelEmitter::intBlock(ArrayRef<Value> rows, Value block,
     sums = chunkStep(idx(fullChunks), sums, /*masked=*/true);
   SmallVector<Value> next(accs.begin(), accs.end());
   for (int64_t i = 0; i < m; ++i) {
-    Value xScale =
-        memref::LoadOp::create(b, loc, xs, ValueRange{idx(i), block});
+    Value xScale = activationScale(idx(i), block);
     for (int64_t r = 0; r < nr; ++r) {
       Value scale = vector::BroadcastOp::create(
           b, loc, vec(f32, lanes),
@@ -1123,7 +1351,10 @@ Value CpuKernelEmitter::broadcastPair(Value row, Value k) {
 /// its pair broadcast and one vpdpwssd; each block's int32 sums are scaled
 /// into the f32 accumulators at its end.
 void CpuKernelEmitter::buildIntTiled() {
-  quantizeActivations();
+  if (actInt8)
+    quantizeActivationsInt8();
+  else
+    quantizeActivations();
   // K tiles of whole activation blocks, about 512 wide: the tile's pairs
   // (16 KiB) and 12 activation rows' K tile stay in L1.
   tileRows = kLanes;
@@ -1192,8 +1423,7 @@ void CpuKernelEmitter::buildIntTiled() {
                                                     ValueRange{bl, idx(0)});
               SmallVector<Value> next(in.begin(), in.end());
               for (auto [i, acc] : llvm::enumerate(next)) {
-                Value xScale = memref::LoadOp::create(
-                    b, loc, xs, ValueRange{add(mBase, idx(i)), block});
+                Value xScale = activationScale(add(mBase, idx(i)), block);
                 Value scale = arith::MulFOp::create(
                     b, loc, wScale,
                     vector::BroadcastOp::create(b, loc, vec(f32), xScale));
@@ -1261,8 +1491,11 @@ func::FuncOp CpuKernelEmitter::build(ModuleOp into, StringRef name) {
     buildGemv();
   else if (useIntDot && isa >= CpuIsa::Avx512Vnni)
     buildIntTiled();
+  else if (actInt8)
+    buildGemvSlices();
   else
     buildTiled();
+  addOutliers();
   func::ReturnOp::create(b, loc);
   return func;
 }
@@ -1332,8 +1565,9 @@ qnt::buildCpuDispatcher(OpBuilder &b, Location loc, ModuleOp module,
 
 bool qnt::cpuKernelUsesIntDot(const CpuKernelShape &shape, CpuIsa isa,
                               bool intDot) {
-  return intDot && isa != CpuIsa::Generic &&
-         shape.scheme.getComputeType().isF32();
+  // W8A8 is integer arithmetic by definition, on every level.
+  return shape.scheme.getActInt8() || (intDot && isa != CpuIsa::Generic &&
+                                       shape.scheme.getComputeType().isF32());
 }
 
 bool qnt::cpuKernelUsesBf16Dot(const CpuKernelShape &shape, CpuIsa isa) {

@@ -34,7 +34,7 @@ inline constexpr int64_t kCpuTileMinRows = 128;
 bool canUseCpuKernel(MatmulOp op);
 
 /// Whether the kernel of `shape` takes the integer path (AVX2 or AVX-512
-/// with `intDot` on, f32 compute type).
+/// with `intDot` on, f32 compute type; W8A8 schemes always).
 bool cpuKernelUsesIntDot(const CpuKernelShape &shape, CpuIsa isa, bool intDot);
 
 /// Whether the kernel of `shape` sums bf16 pairs with vdpbf16ps (AVX-512

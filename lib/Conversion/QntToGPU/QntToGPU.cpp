@@ -62,6 +62,9 @@ struct ConvertQntToGPUPass
     auto initType = op.getInit().getType();
     if (!inType.hasStaticShape() || !initType.hasStaticShape())
       return op.emitOpError("needs static shapes for the GPU lowering");
+    if (op.getScheme().getActInt8())
+      return op.emitOpError("with 'act = int8' (W8A8) has no GPU kernel; "
+                            "compile it for the cpu target");
 
     // [B, M, K] activations are [B*M, K] rows for the kernel.
     Value input = op.getInput(), init = op.getInit();

@@ -190,6 +190,203 @@ struct DequantizeLowering : public OpRewritePattern<DequantizeOp> {
   }
 };
 
+/// A float constant of type `t`.
+Value floatConst(OpBuilder &b, Location loc, Type t, float v) {
+  return arith::ConstantFloatOp::create(b, loc, llvm::cast<FloatType>(t),
+                                        APFloat(v));
+}
+
+/// Whether |x| >= threshold, when there is a threshold (else null).
+Value isOutlier(OpBuilder &b, Location loc, Value x, float threshold) {
+  if (!(threshold > 0.0f))
+    return {};
+  return arith::CmpFOp::create(b, loc, arith::CmpFPredicate::OGE,
+                               math::AbsFOp::create(b, loc, x),
+                               floatConst(b, loc, x.getType(), threshold));
+}
+
+/// W8A8 (`act = int8`), numerics::matmulActInt8 step by step on the rows
+/// [R, K] of x (a batch collapsed into rows): the inliers' absmax per row,
+/// the int8 codes, exact int32 sums per group, their f32 sum scaled per
+/// group, then the outliers in f32 (k ascending), then init + that.
+Value buildActInt8Matmul(OpBuilder &b, Location loc, MatmulOp op,
+                         const WeightOperands &w) {
+  MLIRContext *ctx = b.getContext();
+  Type f32 = b.getF32Type(), i32 = b.getI32Type();
+  float threshold = w.scheme.getThreshold();
+  Value x = op.getInput(), init = op.getInit();
+  RankedTensorType initType = op.getInit().getType();
+  SmallVector<ReassociationIndices> collapse = {{0, 1}, {2}};
+  if (initType.getRank() == 3) {
+    x = tensor::CollapseShapeOp::create(b, loc, x, collapse);
+    init = tensor::CollapseShapeOp::create(b, loc, init, collapse);
+  }
+  int64_t rows = llvm::cast<RankedTensorType>(x.getType()).getDimSize(0);
+  int64_t n = w.n, k = w.k, groups = w.scheme.getNumGroups(k);
+  int64_t groupSize = numerics::effectiveGroupSize(k, w.scheme.getGroupSize());
+  AffineExpr d0 = getAffineDimExpr(0, ctx), d1 = getAffineDimExpr(1, ctx),
+             d2 = getAffineDimExpr(2, ctx), d3 = getAffineDimExpr(3, ctx);
+  auto map = [&](unsigned dims, ArrayRef<AffineExpr> results) {
+    return AffineMap::get(dims, 0, results, ctx);
+  };
+  auto filled = [&](ArrayRef<int64_t> shape, Type t, Value v) -> Value {
+    Value empty = tensor::EmptyOp::create(b, loc, shape, t);
+    return linalg::FillOp::create(b, loc, v, empty).getResult(0);
+  };
+  auto toF32 = [&](OpBuilder &nb, Location nloc, Value v) -> Value {
+    return v.getType() == f32 ? v : arith::ExtFOp::create(nb, nloc, f32, v);
+  };
+  Value zero = floatConst(b, loc, f32, 0.0f);
+
+  // The inliers' absmax of each row.
+  Value amax =
+      linalg::GenericOp::create(
+          b, loc, TypeRange{RankedTensorType::get({rows}, f32)}, ValueRange{x},
+          ValueRange{filled({rows}, f32, zero)},
+          {map(2, {d0, d1}), map(2, {d0})}, iterators(1, 1),
+          [&](OpBuilder &nb, Location nloc, ValueRange args) {
+            Value v = toF32(nb, nloc, args[0]);
+            Value a = math::AbsFOp::create(nb, nloc, v);
+            if (Value out = isOutlier(nb, nloc, v, threshold))
+              a = arith::SelectOp::create(nb, nloc, out,
+                                          floatConst(nb, nloc, f32, 0.0f), a);
+            linalg::YieldOp::create(
+                nb, nloc,
+                Value(arith::MaximumFOp::create(nb, nloc, args[1], a)));
+          })
+          .getResult(0);
+
+  // The codes, clampRound(x * fl(fl(1 / a) * 127)); outliers 0. K is
+  // padded with zero codes to whole groups.
+  int64_t padded = groups * groupSize;
+  Value codes =
+      linalg::GenericOp::create(
+          b, loc, TypeRange{RankedTensorType::get({rows, k}, i32)},
+          ValueRange{x, amax},
+          ValueRange{
+              tensor::EmptyOp::create(b, loc, ArrayRef<int64_t>{rows, k}, i32)},
+          {map(2, {d0, d1}), map(2, {d0}), map(2, {d0, d1})}, iterators(2),
+          [&](OpBuilder &nb, Location nloc, ValueRange args) {
+            Value v = toF32(nb, nloc, args[0]);
+            auto c = [&](float f) { return floatConst(nb, nloc, f32, f); };
+            Value inv = arith::MulFOp::create(
+                nb, nloc, arith::DivFOp::create(nb, nloc, c(1.0f), args[1]),
+                c(127.0f));
+            Value r = math::RoundEvenOp::create(
+                nb, nloc, arith::MulFOp::create(nb, nloc, v, inv));
+            Value nan = arith::CmpFOp::create(nb, nloc,
+                                              arith::CmpFPredicate::UNO, r, r);
+            r = arith::SelectOp::create(nb, nloc, nan, c(0.0f), r);
+            r = arith::MinimumFOp::create(
+                nb, nloc, arith::MaximumFOp::create(nb, nloc, r, c(-127.0f)),
+                c(127.0f));
+            if (Value out = isOutlier(nb, nloc, v, threshold))
+              r = arith::SelectOp::create(nb, nloc, out, c(0.0f), r);
+            linalg::YieldOp::create(
+                nb, nloc, Value(arith::FPToSIOp::create(nb, nloc, i32, r)));
+          })
+          .getResult(0);
+  Value weights = w.codes;
+  if (padded != k) {
+    auto pad = [&](Value v, Type t) -> Value {
+      int64_t dim0 = llvm::cast<RankedTensorType>(v.getType()).getDimSize(0);
+      Value zeros = filled({dim0, padded}, t,
+                           arith::ConstantOp::create(b, loc, b.getZeroAttr(t)));
+      return tensor::InsertSliceOp::create(
+          b, loc, v, zeros,
+          ArrayRef<OpFoldResult>{b.getIndexAttr(0), b.getIndexAttr(0)},
+          ArrayRef<OpFoldResult>{b.getIndexAttr(dim0), b.getIndexAttr(k)},
+          ArrayRef<OpFoldResult>{b.getIndexAttr(1), b.getIndexAttr(1)});
+    };
+    codes = pad(codes, i32);
+    weights = pad(weights, b.getI8Type());
+  }
+  SmallVector<ReassociationIndices> split = {{0}, {1, 2}};
+  auto grouped = [&](Value v, int64_t dim0, Type t) -> Value {
+    return tensor::ExpandShapeOp::create(
+        b, loc, RankedTensorType::get({dim0, groups, groupSize}, t), v, split);
+  };
+
+  // Exact int32 sums per (row, weight row, group).
+  Value sums = linalg::GenericOp::create(
+                   b, loc,
+                   TypeRange{RankedTensorType::get({rows, n, groups}, i32)},
+                   ValueRange{grouped(codes, rows, i32),
+                              grouped(weights, n, b.getI8Type())},
+                   ValueRange{
+                       filled({rows, n, groups}, i32,
+                              arith::ConstantIntOp::create(b, loc, i32, 0))},
+                   {map(4, {d0, d2, d3}), map(4, {d1, d2, d3}),
+                    map(4, {d0, d1, d2})},
+                   iterators(3, 1),
+                   [&](OpBuilder &nb, Location nloc, ValueRange args) {
+                     Value wv = arith::ExtSIOp::create(nb, nloc, i32, args[1]);
+                     Value prod = arith::MulIOp::create(nb, nloc, args[0], wv);
+                     linalg::YieldOp::create(
+                         nb, nloc,
+                         Value(arith::AddIOp::create(nb, nloc, args[2], prod)));
+                   })
+                   .getResult(0);
+
+  // acc = sum over groups of float(sum) * (a / 127 * weight scale).
+  Value acc = linalg::GenericOp::create(
+                  b, loc, TypeRange{RankedTensorType::get({rows, n}, f32)},
+                  ValueRange{sums, amax, w.scales},
+                  ValueRange{filled({rows, n}, f32, zero)},
+                  {map(3, {d0, d1, d2}), map(3, {d0}), map(3, {d1, d2}),
+                   map(3, {d0, d1})},
+                  iterators(2, 1),
+                  [&](OpBuilder &nb, Location nloc, ValueRange args) {
+                    Value xs = arith::DivFOp::create(
+                        nb, nloc, args[1], floatConst(nb, nloc, f32, 127.0f));
+                    Value scale = arith::MulFOp::create(nb, nloc, xs, args[2]);
+                    Value sum = arith::SIToFPOp::create(nb, nloc, f32, args[0]);
+                    linalg::YieldOp::create(
+                        nb, nloc,
+                        Value(arith::AddFOp::create(
+                            nb, nloc, args[3],
+                            arith::MulFOp::create(nb, nloc, sum, scale))));
+                  })
+                  .getResult(0);
+
+  // The outliers, in f32 with the dequantized weights, k ascending.
+  if (threshold > 0.0f)
+    acc = linalg::GenericOp::create(
+              b, loc, TypeRange{acc.getType()}, ValueRange{x}, ValueRange{acc},
+              {map(3, {d0, d2}), map(3, {d0, d1})}, iterators(2, 1),
+              [&](OpBuilder &nb, Location nloc, ValueRange args) {
+                Value v = toF32(nb, nloc, args[0]);
+                Value wv =
+                    emitDequantElement(nb, nloc, w, Value(), Value(),
+                                       linalg::IndexOp::create(nb, nloc, 1),
+                                       linalg::IndexOp::create(nb, nloc, 2));
+                Value added = arith::AddFOp::create(
+                    nb, nloc, args[1], arith::MulFOp::create(nb, nloc, v, wv));
+                linalg::YieldOp::create(
+                    nb, nloc,
+                    Value(arith::SelectOp::create(
+                        nb, nloc, isOutlier(nb, nloc, v, threshold), added,
+                        args[1])));
+              })
+              .getResult(0);
+
+  // init + acc, in init's element type.
+  Type outElem = initType.getElementType();
+  Value result = elementwise(
+      b, loc, {rows, n}, outElem, ValueRange{init, acc},
+      [&](OpBuilder &nb, Location nloc, ValueRange args) {
+        Value sum =
+            arith::AddFOp::create(nb, nloc, toF32(nb, nloc, args[0]), args[1]);
+        Value v = outElem == f32
+                      ? sum
+                      : Value(arith::TruncFOp::create(nb, nloc, outElem, sum));
+        linalg::YieldOp::create(nb, nloc, v);
+      });
+  if (initType.getRank() == 3)
+    result = tensor::ExpandShapeOp::create(b, loc, initType, result, collapse);
+  return result;
+}
+
 struct MatmulLowering : public OpRewritePattern<MatmulOp> {
   using OpRewritePattern::OpRewritePattern;
   LogicalResult matchAndRewrite(MatmulOp op,
@@ -198,6 +395,13 @@ struct MatmulLowering : public OpRewritePattern<MatmulOp> {
     Type f32 = rewriter.getF32Type();
     Type compute = op.getScheme().getComputeType();
     WeightOperands w = weightOperands(op, op.getN(), op.getK());
+    if (op.getScheme().getActInt8()) {
+      if (!op.getInput().getType().hasStaticShape() ||
+          !op.getInit().getType().hasStaticShape())
+        return op.emitOpError("with 'act = int8' needs static shapes");
+      rewriter.replaceOp(op, buildActInt8Matmul(rewriter, loc, op, w));
+      return success();
+    }
     Value weight = buildDequantize(rewriter, loc, w, f32);
 
     auto initType = op.getInit().getType();

@@ -19,3 +19,12 @@ func.func @skinny(%x: tensor<16x4096xbf16>, %c: tensor<256x4096xi8>, %s: tensor<
   %y = qnt.matmul #qnt.scheme<int8, compute = bf16> %x : tensor<16x4096xbf16>, %c : tensor<256x4096xi8> scales(%s : tensor<256x1xf32>) outs(%i : tensor<16x256xbf16>) -> tensor<16x256xbf16>
   return %y : tensor<16x256xbf16>
 }
+
+// -----
+
+// W8A8 has no GPU kernel.
+func.func @act_int8(%x: tensor<1x512xf32>, %c: tensor<8x512xi8>, %s: tensor<8x1xf32>, %i: tensor<1x8xf32>) -> tensor<1x8xf32> {
+  // expected-error @+1 {{'qnt.matmul' op with 'act = int8' (W8A8) has no GPU kernel; compile it for the cpu target}}
+  %y = qnt.matmul #qnt.scheme<int8, act = int8> %x : tensor<1x512xf32>, %c : tensor<8x512xi8> scales(%s : tensor<8x1xf32>) outs(%i : tensor<1x8xf32>) -> tensor<1x8xf32>
+  return %y : tensor<1x8xf32>
+}

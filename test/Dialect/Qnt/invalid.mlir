@@ -6,7 +6,7 @@ func.func @f() attributes {s = #qnt.scheme<int3>} { return }
 
 // -----
 
-// expected-error @+1 {{unknown scheme parameter 'blocks' (expected asymmetric, group, double_quant, compute or codebook)}}
+// expected-error @+1 {{unknown scheme parameter 'blocks' (expected asymmetric, group, double_quant, compute, codebook, act or outlier_threshold)}}
 func.func @f() attributes {s = #qnt.scheme<nf4, blocks = 64>} { return }
 
 // -----
@@ -24,6 +24,37 @@ func.func @f() attributes {s = #qnt.scheme<nf4, asymmetric>} { return }
 
 // expected-error @+1 {{double quantization needs 'nf4' or 'fp4', got 'int8'}}
 func.func @f() attributes {s = #qnt.scheme<int8, double_quant>} { return }
+
+// -----
+
+// W8A8: symmetric int8 weights, integer compute, a positive threshold.
+// expected-error @+1 {{'act = int8' needs symmetric 'int8' weights, got 'nf4'}}
+func.func @f() attributes {s = #qnt.scheme<nf4, group = 64, act = int8>} { return }
+
+// -----
+
+// expected-error @+1 {{'act = int8' needs symmetric 'int8' weights, got 'int8' asymmetric}}
+func.func @f() attributes {s = #qnt.scheme<int8, asymmetric, act = int8>} { return }
+
+// -----
+
+// expected-error @+1 {{'act = int8' computes in integers; compute type must be f32, got 'bf16'}}
+func.func @f() attributes {s = #qnt.scheme<int8, compute = bf16, act = int8>} { return }
+
+// -----
+
+// expected-error @+1 {{'outlier_threshold' needs 'act = int8'}}
+func.func @f() attributes {s = #qnt.scheme<int8, outlier_threshold = 6.0>} { return }
+
+// -----
+
+// expected-error @+1 {{'outlier_threshold' must be a positive finite f32, got -1.000000e+00}}
+func.func @f() attributes {s = #qnt.scheme<int8, act = int8, outlier_threshold = -1.0>} { return }
+
+// -----
+
+// expected-error @+1 {{unknown activation type 'int4' (expected int8)}}
+func.func @f() attributes {s = #qnt.scheme<int8, act = int4>} { return }
 
 // -----
 

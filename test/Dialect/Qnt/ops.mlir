@@ -10,6 +10,9 @@
 // CHECK-SAME: #qnt.scheme<nf4, group = 64, double_quant>
 // CHECK-SAME: #qnt.scheme<fp4, group = 64>
 // CHECK-SAME: #qnt.scheme<nf4, group = 64, codebook = [-1.000000e+00,
+// CHECK-SAME: #qnt.scheme<int8, act = int8>
+// CHECK-SAME: #qnt.scheme<int8, group = 64, act = int8, outlier_threshold = 6.000000e+00>
+// CHECK-SAME: #qnt.scheme<int8, act = int8, outlier_threshold = 1.000000e-01>
 func.func @schemes() attributes {
   a = #qnt.scheme<int8>,
   b = #qnt.scheme<int8, asymmetric>,
@@ -17,7 +20,10 @@ func.func @schemes() attributes {
   d = #qnt.scheme<int4, asymmetric, group = 32, compute = f16>,
   e = #qnt.scheme<nf4, group = 64, double_quant, compute = f32>,
   f = #qnt.scheme<fp4, group = 64>,
-  g = #qnt.scheme<nf4, group = 64, codebook = [-1.0, -0.875, -0.75, -0.625, -0.5, -0.375, -0.25, -0.125, 0.0, 0.125, 0.25, 0.375, 0.5, 0.75, 0.875, 1.0]>
+  g = #qnt.scheme<nf4, group = 64, codebook = [-1.0, -0.875, -0.75, -0.625, -0.5, -0.375, -0.25, -0.125, 0.0, 0.125, 0.25, 0.375, 0.5, 0.75, 0.875, 1.0]>,
+  h = #qnt.scheme<int8, act = int8>,
+  i = #qnt.scheme<int8, group = 64, act = int8, outlier_threshold = 6.0>,
+  j = #qnt.scheme<int8, outlier_threshold = 0.1, act = int8>
 } {
   return
 }

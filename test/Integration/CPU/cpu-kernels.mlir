@@ -21,6 +21,12 @@
 // RUN: %python %reference/qref.py gen --seed 11 --m 8 --k 1024 --h 64 --n 9 --form matmul-tb > %t/11.mlir
 // RUN: %python %reference/qref.py gen --seed 12 --m 130 --k 200 --h 64 --n 37 --form matmul-tb > %t/12.mlir
 // RUN: %python %reference/qref.py gen --seed 13 --m 144 --k 256 --h 64 --n 40 --form matmul-tb > %t/13.mlir
+// W8A8 (act-int8, LLM.int8's outlier threshold): cases 14-17 and a batch.
+// RUN: %python %reference/qref.py gen --seed 14 --m 1 --k 128 --h 96 --n 19 --form matmul-tb > %t/14.mlir
+// RUN: %python %reference/qref.py gen --seed 15 --m 8 --k 77 --h 45 --n 33 --form matmul-tb > %t/15.mlir
+// RUN: %python %reference/qref.py gen --seed 16 --m 20 --k 256 --h 192 --n 40 --form matmul-tb > %t/16.mlir
+// RUN: %python %reference/qref.py gen --seed 17 --m 130 --k 200 --h 64 --n 37 --form matmul-tb > %t/17.mlir
+// RUN: %python %reference/qref.py gen --seed 18 --m 3 --k 64 --h 32 --n 16 --form batch > %t/18.mlir
 
 // RUN: %if cpu-avx2 %{ quant-opt %t/1.mlir --qnt-quantize-linear="scheme=nf4 group-size=32" --qnt-cpu-pipeline=isa=avx2 | mlir-runner -e main -entry-point-result=void %mlir_runner_libs | %python %reference/qref.py check --seed 1 --m 1 --k 128 --h 96 --n 19 --form matmul-tb --int-dot true --scheme nf4 --group-size 32 %}
 // RUN: %if cpu-avx2 %{ quant-opt %t/2.mlir --qnt-quantize-linear="scheme=nf4 group-size=64 double-quant=true" --qnt-cpu-pipeline=isa=avx2 | mlir-runner -e main -entry-point-result=void %mlir_runner_libs | %python %reference/qref.py check --seed 2 --m 9 --k 192 --h 64 --n 19 --form matmul-tb --int-dot true --scheme nf4 --group-size 64 --double-quant true %}
@@ -40,6 +46,27 @@
 // RUN: %if cpu-avx2 %{ quant-opt %t/13.mlir --qnt-quantize-linear="scheme=nf4 group-size=64 double-quant=true" --qnt-cpu-pipeline=isa=avx2 | mlir-runner -e main -entry-point-result=void %mlir_runner_libs | %python %reference/qref.py check --seed 13 --m 144 --k 256 --h 64 --n 40 --form matmul-tb --int-dot true --scheme nf4 --group-size 64 --double-quant true %}
 // RUN: %if cpu-avx2 %{ quant-opt %t/12.mlir --qnt-quantize-linear="scheme=int4 symmetric=false group-size=0" --qnt-cpu-pipeline="isa=avx2 int-dot=0" | mlir-runner -e main -entry-point-result=void %mlir_runner_libs | %python %reference/qref.py check --seed 12 --m 130 --k 200 --h 64 --n 37 --form matmul-tb --scheme int4 --symmetric false --group-size 0 %}
 // RUN: %if cpu-avx2 %{ quant-opt %t/13.mlir --qnt-quantize-linear="scheme=nf4 group-size=64 double-quant=true" --qnt-cpu-pipeline="isa=avx2 int-dot=0" | mlir-runner -e main -entry-point-result=void %mlir_runner_libs | %python %reference/qref.py check --seed 13 --m 144 --k 256 --h 64 --n 40 --form matmul-tb --scheme nf4 --group-size 64 --double-quant true %}
+
+// W8A8: activations per row to int8, integer sums, outliers (|x| >= T) in
+// f32 (qref.py's reference: bnb's int8_vectorwise_quant per row). GEMV,
+// masked tail, groups, pass slices (M = 20) and the kernel's own GEMV
+// slices below AVX-512 VNNI (M = 130); each with the portable kernels too.
+// RUN: %if cpu-avx2 %{ quant-opt %t/14.mlir --qnt-quantize-linear="scheme=int8 act-int8=1 outlier-threshold=2.5" --qnt-cpu-pipeline=isa=avx2 | mlir-runner -e main -entry-point-result=void %mlir_runner_libs | %python %reference/qref.py check --seed 14 --m 1 --k 128 --h 96 --n 19 --form matmul-tb --scheme int8 --act-int8 true --outlier-threshold 2.5 %}
+// RUN: %if cpu-avx2 %{ quant-opt %t/15.mlir --qnt-quantize-linear="scheme=int8 act-int8=1 outlier-threshold=1.5" --qnt-cpu-pipeline=isa=avx2 | mlir-runner -e main -entry-point-result=void %mlir_runner_libs | %python %reference/qref.py check --seed 15 --m 8 --k 77 --h 45 --n 33 --form matmul-tb --scheme int8 --act-int8 true --outlier-threshold 1.5 %}
+// RUN: %if cpu-avx2 %{ quant-opt %t/16.mlir --qnt-quantize-linear="scheme=int8 group-size=64 act-int8=1 outlier-threshold=2" --qnt-cpu-pipeline=isa=avx2 | mlir-runner -e main -entry-point-result=void %mlir_runner_libs | %python %reference/qref.py check --seed 16 --m 20 --k 256 --h 192 --n 40 --form matmul-tb --scheme int8 --group-size 64 --act-int8 true --outlier-threshold 2 %}
+// RUN: %if cpu-avx2 %{ quant-opt %t/17.mlir --qnt-quantize-linear="scheme=int8 act-int8=1 outlier-threshold=2" --qnt-cpu-pipeline=isa=avx2 | mlir-runner -e main -entry-point-result=void %mlir_runner_libs | %python %reference/qref.py check --seed 17 --m 130 --k 200 --h 64 --n 37 --form matmul-tb --scheme int8 --act-int8 true --outlier-threshold 2 %}
+// RUN: %if cpu-avx2 %{ quant-opt %t/17.mlir --qnt-quantize-linear="scheme=int8 act-int8=1" --qnt-cpu-pipeline="isa=avx2 openmp=1" | mlir-runner -e main -entry-point-result=void -shared-libs=%omp_lib %mlir_runner_libs | %python %reference/qref.py check --seed 17 --m 130 --k 200 --h 64 --n 37 --form matmul-tb --scheme int8 --act-int8 true %}
+// RUN: quant-opt %t/14.mlir --qnt-quantize-linear="scheme=int8 act-int8=1 outlier-threshold=2.5" --qnt-cpu-pipeline=isa=generic | mlir-runner -e main -entry-point-result=void %mlir_runner_libs | %python %reference/qref.py check --seed 14 --m 1 --k 128 --h 96 --n 19 --form matmul-tb --scheme int8 --act-int8 true --outlier-threshold 2.5
+// RUN: quant-opt %t/15.mlir --qnt-quantize-linear="scheme=int8 act-int8=1 outlier-threshold=1.5" --qnt-cpu-pipeline=isa=generic | mlir-runner -e main -entry-point-result=void %mlir_runner_libs | %python %reference/qref.py check --seed 15 --m 8 --k 77 --h 45 --n 33 --form matmul-tb --scheme int8 --act-int8 true --outlier-threshold 1.5
+// RUN: quant-opt %t/17.mlir --qnt-quantize-linear="scheme=int8 act-int8=1 outlier-threshold=2" --qnt-cpu-pipeline=isa=generic | mlir-runner -e main -entry-point-result=void %mlir_runner_libs | %python %reference/qref.py check --seed 17 --m 130 --k 200 --h 64 --n 37 --form matmul-tb --scheme int8 --act-int8 true --outlier-threshold 2
+// The reference lowering: 2-D and batched (3-D) matmuls.
+// RUN: quant-opt %t/16.mlir --qnt-quantize-linear="scheme=int8 group-size=64 act-int8=1 outlier-threshold=2" --qnt-cpu-pipeline=kernels=0 | mlir-runner -e main -entry-point-result=void %mlir_runner_libs | %python %reference/qref.py check --seed 16 --m 20 --k 256 --h 192 --n 40 --form matmul-tb --scheme int8 --group-size 64 --act-int8 true --outlier-threshold 2
+// RUN: quant-opt %t/18.mlir --qnt-quantize-linear="scheme=int8 act-int8=1 outlier-threshold=2" --qnt-cpu-pipeline=isa=avx2 | mlir-runner -e main -entry-point-result=void %mlir_runner_libs | %python %reference/qref.py check --seed 18 --m 3 --k 64 --h 32 --n 16 --form batch --scheme int8 --act-int8 true --outlier-threshold 2
+// A check that knows the threshold fails the kernel without it (and the
+// reverse): the reference tells the two apart on these cases.
+// RUN: %if cpu-avx2 %{ quant-opt %t/17.mlir --qnt-quantize-linear="scheme=int8 act-int8=1" --qnt-cpu-pipeline=isa=avx2 | mlir-runner -e main -entry-point-result=void %mlir_runner_libs | not %python %reference/qref.py check --seed 17 --m 130 --k 200 --h 64 --n 37 --form matmul-tb --scheme int8 --act-int8 true --outlier-threshold 2 | FileCheck %s --check-prefix=WRONG %}
+// RUN: quant-opt %t/15.mlir --qnt-quantize-linear="scheme=int8 act-int8=1 outlier-threshold=1.5" --qnt-cpu-pipeline=isa=generic | mlir-runner -e main -entry-point-result=void %mlir_runner_libs | not %python %reference/qref.py check --seed 15 --m 8 --k 77 --h 45 --n 33 --form matmul-tb --scheme int8 --act-int8 true | FileCheck %s --check-prefix=WRONG
+// WRONG: FAIL int8 sym g0 a8
 
 // The portable kernels, same cases.
 // RUN: quant-opt %t/1.mlir --qnt-quantize-linear="scheme=nf4 group-size=32" --qnt-cpu-pipeline=isa=generic | mlir-runner -e main -entry-point-result=void %mlir_runner_libs | %python %reference/qref.py check --seed 1 --m 1 --k 128 --h 96 --n 19 --form matmul-tb --scheme nf4 --group-size 32

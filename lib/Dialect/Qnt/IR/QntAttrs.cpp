@@ -53,7 +53,23 @@ SchemeAttr SchemeAttr::fromNumerics(MLIRContext *ctx,
       ctx, static_cast<QuantKind>(static_cast<uint32_t>(scheme.kind)),
       scheme.symmetric, scheme.groupSize, scheme.doubleQuant, computeType,
       scheme.codebook.empty() ? DenseF32ArrayAttr()
-                              : DenseF32ArrayAttr::get(ctx, scheme.codebook));
+                              : DenseF32ArrayAttr::get(ctx, scheme.codebook),
+      /*actInt8=*/false, FloatAttr());
+}
+
+SchemeAttr SchemeAttr::withActInt8(float threshold) const {
+  MLIRContext *ctx = getContext();
+  FloatAttr t = threshold > 0.0f
+                    ? FloatAttr::get(Float32Type::get(ctx), threshold)
+                    : FloatAttr();
+  return SchemeAttr::get(ctx, getKind(), getSymmetric(), getGroupSize(),
+                         getDoubleQuant(), getComputeType(), getCodebook(),
+                         /*actInt8=*/true, t);
+}
+
+float SchemeAttr::getThreshold() const {
+  FloatAttr t = getOutlierThreshold();
+  return t ? static_cast<float>(t.getValueAsDouble()) : 0.0f;
 }
 
 Type SchemeAttr::parseComputeType(MLIRContext *ctx, StringRef name) {
@@ -83,11 +99,11 @@ int64_t SchemeAttr::getNumGroups(int64_t k) const {
   return numerics::numGroups(k, getGroupSize());
 }
 
-LogicalResult
-SchemeAttr::verify(function_ref<InFlightDiagnostic()> emitError,
-                   QuantKind kind, bool symmetric, int64_t groupSize,
-                   bool doubleQuant, Type computeType,
-                   DenseF32ArrayAttr codebook) {
+LogicalResult SchemeAttr::verify(function_ref<InFlightDiagnostic()> emitError,
+                                 QuantKind kind, bool symmetric,
+                                 int64_t groupSize, bool doubleQuant,
+                                 Type computeType, DenseF32ArrayAttr codebook,
+                                 bool actInt8, FloatAttr outlierThreshold) {
   bool table = numerics::isTableKind(toNumericsKind(kind));
   if (groupSize < 0)
     return emitError() << "group size must be >= 0, got " << groupSize;
@@ -111,11 +127,29 @@ SchemeAttr::verify(function_ref<InFlightDiagnostic()> emitError,
       if (!std::isfinite(v))
         return emitError() << "codebook entries must be finite";
   }
+  if (actInt8 && (kind != QuantKind::int8 || !symmetric))
+    return emitError() << "'act = int8' needs symmetric 'int8' weights, got '"
+                       << stringifyQuantKind(kind) << "'"
+                       << (symmetric ? "" : " asymmetric");
+  if (actInt8 && !computeType.isF32())
+    return emitError() << "'act = int8' computes in integers; compute type "
+                          "must be f32, got "
+                       << computeType;
+  if (outlierThreshold) {
+    if (!actInt8)
+      return emitError() << "'outlier_threshold' needs 'act = int8'";
+    double t = outlierThreshold.getValueAsDouble();
+    if (!std::isfinite(t) || t <= 0.0 || !outlierThreshold.getType().isF32())
+      return emitError() << "'outlier_threshold' must be a positive finite "
+                            "f32, got "
+                         << outlierThreshold.getValue().convertToDouble();
+  }
   return success();
 }
 
 /// Syntax: `<kind (, asymmetric)? (, group = N)? (, double_quant)?
-///          (, compute = type)? (, codebook = [..])?>`.
+///          (, compute = type)? (, codebook = [..])? (, act = int8)?
+///          (, outlier_threshold = T)?>`.
 Attribute SchemeAttr::parse(AsmParser &parser, Type) {
   MLIRContext *ctx = parser.getContext();
   StringRef kindName;
@@ -132,6 +166,8 @@ Attribute SchemeAttr::parse(AsmParser &parser, Type) {
   int64_t groupSize = 0;
   Type computeType = Float32Type::get(ctx);
   DenseF32ArrayAttr codebook;
+  bool actInt8 = false;
+  FloatAttr outlierThreshold;
   while (succeeded(parser.parseOptionalComma())) {
     StringRef key;
     SMLoc keyLoc = parser.getCurrentLocation();
@@ -154,18 +190,35 @@ Attribute SchemeAttr::parse(AsmParser &parser, Type) {
           DenseF32ArrayAttr::parse(parser, Type()));
       if (!codebook)
         return {};
+    } else if (key == "act") {
+      StringRef act;
+      SMLoc actLoc = parser.getCurrentLocation();
+      if (parser.parseEqual() || parser.parseKeyword(&act))
+        return {};
+      if (act != "int8") {
+        parser.emitError(actLoc)
+            << "unknown activation type '" << act << "' (expected int8)";
+        return {};
+      }
+      actInt8 = true;
+    } else if (key == "outlier_threshold") {
+      double t;
+      if (parser.parseEqual() || parser.parseFloat(t))
+        return {};
+      outlierThreshold = FloatAttr::get(Float32Type::get(ctx), t);
     } else {
       parser.emitError(keyLoc)
           << "unknown scheme parameter '" << key
-          << "' (expected asymmetric, group, double_quant, compute or "
-             "codebook)";
+          << "' (expected asymmetric, group, double_quant, compute, "
+             "codebook, act or outlier_threshold)";
       return {};
     }
   }
   if (parser.parseGreater())
     return {};
   return parser.getChecked<SchemeAttr>(ctx, *kind, symmetric, groupSize,
-                                       doubleQuant, computeType, codebook);
+                                       doubleQuant, computeType, codebook,
+                                       actInt8, outlierThreshold);
 }
 
 void SchemeAttr::print(AsmPrinter &printer) const {
@@ -181,6 +234,12 @@ void SchemeAttr::print(AsmPrinter &printer) const {
   if (getCodebook()) {
     printer << ", codebook = ";
     getCodebook().print(printer);
+  }
+  if (getActInt8())
+    printer << ", act = int8";
+  if (getOutlierThreshold()) {
+    printer << ", outlier_threshold = ";
+    printer.printFloat(getOutlierThreshold().getValue());
   }
   printer << ">";
 }

@@ -8,6 +8,7 @@
 
 #include "mlir/IR/AsmState.h"
 #include "mlir/IR/DialectResourceBlobManager.h"
+#include "llvm/ADT/StringExtras.h"
 
 using namespace mlir;
 using namespace qmlir;
@@ -117,6 +118,11 @@ std::string qnt::kernelName(StringRef prefix, SchemeAttr s, Type act, Type out,
   name += "_" + typeName(act) + "_" + typeName(out);
   if (s.getComputeType() != act)
     name += "_c" + typeName(s.getComputeType());
+  if (s.getActInt8())
+    name += "_a8";
+  if (FloatAttr t = s.getOutlierThreshold()) // The bits: exact and short.
+    name +=
+        "_t" + llvm::utohexstr(t.getValue().bitcastToAPInt().getZExtValue());
   return name + "_m" + std::to_string(m) + "_n" + std::to_string(n) + "_k" +
          std::to_string(k);
 }

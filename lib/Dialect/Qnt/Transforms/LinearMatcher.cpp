@@ -10,6 +10,8 @@
 #include "mlir/IR/Matchers.h"
 #include "llvm/ADT/STLExtras.h"
 
+#include <cmath>
+
 using namespace mlir;
 using namespace qmlir;
 using namespace qmlir::qnt;
@@ -198,7 +200,8 @@ std::string LinearSelection::rejects(const LinearMatch &match) const {
 FailureOr<LinearSelection>
 qnt::parseSelection(Operation *diagOp, StringRef scheme, bool symmetric,
                     int64_t groupSize, bool doubleQuant, StringRef computeType,
-                    int64_t minSize, StringRef skip) {
+                    bool actInt8, double outlierThreshold, int64_t minSize,
+                    StringRef skip) {
   MLIRContext *ctx = diagOp->getContext();
   numerics::Scheme s;
   if (!numerics::parseKind(scheme.str(), s.kind))
@@ -231,8 +234,24 @@ qnt::parseSelection(Operation *diagOp, StringRef scheme, bool symmetric,
   if (minSize < 0)
     return diagOp->emitError() << "invalid value '" << minSize
                                << "' for option 'min-size' (expected >= 0)";
+  if (actInt8 && (s.kind != numerics::Kind::Int8 || !symmetric))
+    return diagOp->emitError() << "invalid value 'true' for option "
+                                  "'act-int8': it needs scheme int8, "
+                                  "symmetric";
+  if (actInt8 && !compute.isF32())
+    return diagOp->emitError() << "invalid value 'true' for option "
+                                  "'act-int8': it computes in integers, not "
+                               << computeType;
+  if (outlierThreshold != 0.0 &&
+      !(actInt8 && outlierThreshold > 0.0 && std::isfinite(outlierThreshold)))
+    return diagOp->emitError()
+           << "invalid value '" << outlierThreshold
+           << "' for option 'outlier-threshold' (expected a positive number, "
+              "with act-int8)";
   LinearSelection sel;
   sel.scheme = SchemeAttr::fromNumerics(ctx, s, compute);
+  if (actInt8)
+    sel.scheme = sel.scheme.withActInt8(static_cast<float>(outlierThreshold));
   sel.minSize = minSize;
   if (!skip.empty()) {
     sel.skip = std::make_shared<llvm::Regex>(skip);

@@ -27,7 +27,7 @@ struct QntQuantizeLinearPass
     ModuleOp module = getOperation();
     FailureOr<LinearSelection> sel =
         parseSelection(module, scheme, symmetric, groupSize, doubleQuant,
-                       computeType, minSize, skip);
+                       computeType, actInt8, outlierThreshold, minSize, skip);
     if (failed(sel))
       return signalPassFailure();
 

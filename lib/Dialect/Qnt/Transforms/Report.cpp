@@ -179,7 +179,7 @@ struct QntReportPass : public qnt::impl::QntReportPassBase<QntReportPass> {
     ModuleOp module = getOperation();
     FailureOr<LinearSelection> sel =
         parseSelection(module, scheme, symmetric, groupSize, doubleQuant,
-                       computeType, minSize, skip);
+                       computeType, actInt8, outlierThreshold, minSize, skip);
     if (failed(sel))
       return signalPassFailure();
     if (format != "table" && format != "csv") {

@@ -44,6 +44,16 @@ def Qnt_SchemeAttr : Qnt_Attr<"Scheme", "scheme"> {
       accumulation is always f32.
     - `codebook`: table kinds only, 16 values in code order; absent means the
       standard NF4 / FP4 table.
+    - `act = int8`: symmetric int8 weights only (W8A8, the LLM.int8
+      family): the matmul quantizes each activation row (token) to int8
+      (absmax / 127, as bitsandbytes' int8_vectorwise_quant), sums
+      integer products exactly per group and scales by both scales.
+    - `outlier_threshold = T`: with `act = int8`, LLM.int8's mixed
+      decomposition per token: activations with |x| >= T are left out of
+      their row's absmax and int8 codes and multiply the dequantized weights
+      in f32 instead. (bitsandbytes takes whole columns that hold an outlier
+      in any row of the batch; per token, a row's result does not depend on
+      the other rows it is batched with. The two agree for one row.)
 
     Examples:
 
@@ -51,6 +61,7 @@ def Qnt_SchemeAttr : Qnt_Attr<"Scheme", "scheme"> {
     #qnt.scheme<int8>
     #qnt.scheme<int4, asymmetric, group = 128, compute = bf16>
     #qnt.scheme<nf4, group = 64, double_quant>
+    #qnt.scheme<int8, act = int8, outlier_threshold = 6.0>
     ```
   }];
   let parameters = (ins "::qmlir::qnt::QuantKind":$kind,
@@ -58,7 +69,9 @@ def Qnt_SchemeAttr : Qnt_Attr<"Scheme", "scheme"> {
                         "int64_t":$groupSize,
                         "bool":$doubleQuant,
                         "::mlir::Type":$computeType,
-                        OptionalParameter<"::mlir::DenseF32ArrayAttr">:$codebook);
+                        OptionalParameter<"::mlir::DenseF32ArrayAttr">:$codebook,
+                        "bool":$actInt8,
+                        OptionalParameter<"::mlir::FloatAttr">:$outlierThreshold);
   let hasCustomAssemblyFormat = 1;
   let genVerifyDecl = 1;
   let extraClassDeclaration = [{
@@ -72,6 +85,11 @@ def Qnt_SchemeAttr : Qnt_Attr<"Scheme", "scheme"> {
     /// any other name.
     static ::mlir::Type parseComputeType(::mlir::MLIRContext *ctx,
                                          ::llvm::StringRef name);
+    /// The same scheme with int8 activations (W8A8) and, when `threshold`
+    /// > 0, LLM.int8's outlier threshold.
+    SchemeAttr withActInt8(float threshold) const;
+    /// The outlier threshold, 0 when there is none.
+    float getThreshold() const;
     /// True for nf4 and fp4.
     bool isTable() const;
     /// Bits per stored code (8 or 4).

@@ -63,7 +63,8 @@ struct LinearSelection {
 mlir::FailureOr<LinearSelection>
 parseSelection(mlir::Operation *diagOp, llvm::StringRef scheme, bool symmetric,
                int64_t groupSize, bool doubleQuant, llvm::StringRef computeType,
-               int64_t minSize, llvm::StringRef skip);
+               bool actInt8, double outlierThreshold, int64_t minSize,
+               llvm::StringRef skip);
 
 } // namespace qmlir::qnt
 

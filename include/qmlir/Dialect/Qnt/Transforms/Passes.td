@@ -23,6 +23,12 @@ defvar QntSchemeOptions = [
          "Quantize the nf4/fp4 absmax values to 8 bits (bitsandbytes)">,
   Option<"computeType", "compute-type", "std::string", /*default=*/"\"f32\"",
          "Element type the matmul computes in: f32, bf16 or f16">,
+  Option<"actInt8", "act-int8", "bool", /*default=*/"false",
+         "W8A8 (symmetric int8 only): quantize each activation row to int8 "
+         "in the matmul, integer dot products">,
+  Option<"outlierThreshold", "outlier-threshold", "double", /*default=*/"0.0",
+         "With act-int8: LLM.int8's threshold; activations with |x| >= it "
+         "multiply the dequantized weights in f32 (0: none)">,
   Option<"minSize", "min-size", "int64_t", /*default=*/"0",
          "Skip weights with fewer elements than this">,
   Option<"skip", "skip", "std::string", /*default=*/"\"\"",
@@ -83,6 +89,23 @@ def QntReportPass : Pass<"qnt-report", "::mlir::ModuleOp"> {
            "Output format: table or csv">
   ]);
   let dependentDialects = ["::qmlir::qnt::QntDialect"];
+}
+
+def QntInlineAllocaScopesPass
+    : Pass<"qnt-inline-alloca-scopes", "::mlir::ModuleOp"> {
+  let summary = "Inline memref.alloca_scope ops that hold no stack "
+                "allocation";
+  let description = [{
+    `convert-scf-to-openmp` wraps each loop body in a `memref.alloca_scope`;
+    control flow lowering then needs it gone (or single-block). The
+    canonicalizer inlines a scope only when no op inside may allocate on the
+    stack, and it counts every `llvm.call` as one that may (the op has no
+    memory-effect interface) — such as the generated CPU kernels' calls to
+    their always-inline intrinsic wrappers. This pass inlines every
+    single-block scope that holds no `memref.alloca` or `llvm.alloca` and no
+    call to a function with a body that could.
+  }];
+  let dependentDialects = ["::mlir::memref::MemRefDialect"];
 }
 
 def QntOuterParallelLoopsPass
