@@ -324,15 +324,17 @@ def run_exe(path):
     return float(out.split()[0])
 
 
-def cases(isas, ms):
+def cases(isas, ms, wanted):
     """(row fields, module text, pipeline options, weight bytes) of every
     timed case; fields = (scheme, path, k, n, m)."""
     out = []
-    for k, n in SHAPES:
+    for k, n in SHAPES if "f32" in wanted else []:
         for m in ms:
             reps = 5 if m <= 8 else 1
             out.append((("f32", "unquantized", k, n, m), f32_module(m, n, k, reps), "openmp=1", n * k * 4))
     for name, spec, group, dq, bits in SCHEMES:
+        if name not in wanted:
+            continue
         for k, n in SHAPES:
             for m in ms:
                 reps = 20 if m <= 8 else 2
@@ -359,7 +361,7 @@ PEAK_CPUS = {"fma8": "x86-64-v3", "fma16": "x86-64-v4", "dpbf16": "sapphirerapid
 PEAK_FLAGS = {"fma8": "fma", "fma16": "avx512f", "dpbf16": "avx512_bf16", "dpwssd": "avx512_vnni"}
 
 
-def prepare(build, isas, ms, where):
+def prepare(build, isas, ms, wanted, where):
     os.makedirs(where, exist_ok=True)
     shutil.copy(os.path.join(LLVM, "lib", "libomp.so.5"), where)
     with open(os.path.join(where, "stub.c"), "w") as f:
@@ -370,7 +372,7 @@ def prepare(build, isas, ms, where):
         build_exe(build, peak_module(op, FMA_ITERS), "openmp=1", os.path.join(where, op), cpu=cpu)
         manifest["fma"].append(op)
     manifest["cases"] = []
-    for i, (fields, text, options, wbytes) in enumerate(cases(isas, ms)):
+    for i, (fields, text, options, wbytes) in enumerate(cases(isas, ms, wanted)):
         name = f"case{i}"
         build_exe(build, text, options, os.path.join(where, name))
         manifest["cases"].append([name, list(fields), wbytes])
@@ -429,13 +431,19 @@ def main():
     p.add_argument("--quick", action="store_true", help="M = 1 only")
     p.add_argument("--m", default="1,8,512", help="comma-separated activation rows (default 1,8,512)")
     p.add_argument("--isa", help="comma-separated kernel levels (default: native, int and f32 paths)")
+    p.add_argument("--schemes", help="comma-separated scheme names (default: all, and the f32 path)")
     p.add_argument("--prepare", metavar="DIR", help="compile executables into DIR, do not run")
     p.add_argument("--run", metavar="DIR", help="run the executables --prepare made")
     a = p.parse_args()
     isas = a.isa.split(",") if a.isa else None
     ms = [1] if a.quick else [int(m) for m in a.m.split(",")]
+    wanted = a.schemes.split(",") if a.schemes else ["f32"] + [s[0] for s in SCHEMES]
+    unknown = [w for w in wanted if w not in [s[0] for s in SCHEMES] + ["f32"]]
+    if unknown:
+        p.error(f"unknown scheme {unknown[0]} (expected f32 or one of "
+                + ", ".join(s[0] for s in SCHEMES) + ")")
     if a.prepare:
-        return prepare(a.build, isas or ["avx2"], ms, a.prepare)
+        return prepare(a.build, isas or ["avx2"], ms, wanted, a.prepare)
     if a.run:
         return run_prepared(a.run)
     secs = run(a.build, STREAM)
@@ -444,7 +452,7 @@ def main():
     row = header(bw, peak, "12 independent 8-lane FMA chains per thread, all cores",
                  "kernels for this machine (`isa=native`), OpenMP on all cores" if isas is None
                  else f"kernels: {a.isa}, OpenMP on all cores")
-    for fields, text, options, wbytes in cases(isas, ms):
+    for fields, text, options, wbytes in cases(isas, ms, wanted):
         row(fields, run(a.build, text, options), wbytes)
 
 

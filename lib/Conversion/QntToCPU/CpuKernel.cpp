@@ -210,7 +210,7 @@ private:
   SmallVector<Value> intBlock(ArrayRef<Value> rows, Value block, Value begin,
                               Value end, bool tail, ValueRange accs);
   SmallVector<Value> intRows(ArrayRef<Value> rows);
-  Value broadcastPair(Value row, Value k);
+  Value broadcastLane(Value row, Value k);
   void buildIntTiled();
   // bf16 dot products (AVX-512 BF16).
   Value toBf16(Value low, Value high);
@@ -243,6 +243,9 @@ private:
   /// W8A8 with an outlier threshold: per activation row the outliers' k
   /// [M, K] i32 and x [M, K] f32 (the first outCount[i] of row i).
   Value outK, outX, outCount;
+  /// W8A8 integer tiles: xq holds int8 codes, xsum [M, blocks] i32 128 x
+  /// the sum of each block's codes.
+  Value xsum;
   Value xb;     ///< bf16 dot: the activations [M, chunks * 32] bf16, each
                 ///< chunk in decodeBf16's order.
 };
@@ -759,8 +762,13 @@ Value CpuKernelEmitter::activationScale(Value row, Value block) {
 /// its scale a / 127, a the absmax of its inliers; with a threshold each
 /// row's outliers (code 0) listed in outK / outX, outCount of them.
 void CpuKernelEmitter::quantizeActivationsInt8() {
-  xq = alloc(m, chunks * kChunk + (m > kCpuGemvMaxRows ? kRowPad : 0), i16);
+  // The integer tiles (AVX-512 VNNI) take the codes as bytes.
+  bool bytes = wideInt && m > kCpuGemvMaxRows;
+  Type code = bytes ? i8 : i16;
+  xq = alloc(m, chunks * kChunk + (m > kCpuGemvMaxRows ? kRowPad : 0), code);
   xs = alloc(m, 1, f32);
+  if (bytes)
+    xsum = alloc(m, blocks, i32);
   if (threshold > 0.0f) {
     outK = alloc(m, k, i32);
     outX = alloc(m, k, f32);
@@ -821,7 +829,7 @@ void CpuKernelEmitter::quantizeActivationsInt8() {
             r = arith::SelectOp::create(b, loc, out, splat(0.0f), r);
           }
           vector::StoreOp::create(
-              b, loc, arith::FPToSIOp::create(b, loc, vec(i16, kChunk), r), xq,
+              b, loc, arith::FPToSIOp::create(b, loc, vec(code, kChunk), r), xq,
               ValueRange{i, mul(c, kChunk)});
           if (!out)
             return {};
@@ -863,6 +871,29 @@ void CpuKernelEmitter::quantizeActivationsInt8() {
         });
     if (threshold > 0.0f)
       memref::StoreOp::create(b, loc, count[0], outCount, ValueRange{i});
+    if (bytes) // xsum: 128 x each block's sum of codes.
+      forLoop(idx(0), idx(blocks), 1, {}, [&](Value block, ValueRange) {
+        Value begin = mul(block, blockChunks);
+        Value end = minIdx(add(begin, idx(blockChunks)), idx(chunks));
+        Value sum = forLoop(
+            begin, end, 1, {arith::ConstantIntOp::create(b, loc, i32, 0)},
+            [&](Value c, ValueRange in) -> SmallVector<Value> {
+              Value codes = arith::ExtSIOp::create(
+                  b, loc, vec(i32, kChunk),
+                  vector::LoadOp::create(b, loc, vec(i8, kChunk), xq,
+                                         ValueRange{i, mul(c, kChunk)}));
+              return {arith::AddIOp::create(
+                  b, loc, in[0],
+                  vector::ReductionOp::create(
+                      b, loc, vector::CombiningKind::ADD, codes))};
+            })[0];
+        memref::StoreOp::create(
+            b, loc,
+            arith::MulIOp::create(
+                b, loc, sum, arith::ConstantIntOp::create(b, loc, i32, 128)),
+            xsum, ValueRange{i, block});
+        return SmallVector<Value>();
+      });
     return SmallVector<Value>();
   });
 }
@@ -1330,43 +1361,52 @@ void CpuKernelEmitter::buildTiled() {
       });
 }
 
-/// The activation pair at xq columns (k, k + 1) of row `row` (k even) in
-/// all 16 32-bit lanes.
-Value CpuKernelEmitter::broadcastPair(Value row, Value k) {
-  Value two =
-      vector::LoadOp::create(b, loc, vec(i16, 2), xq, ValueRange{row, k});
-  Value one = vector::BitCastOp::create(b, loc, vec(i32, 1), two);
+/// The activations at xq columns [k, k + 32 / bits) of row `row` (one
+/// 32-bit lane: an i16 pair, or four int8 codes) in all 16 lanes.
+Value CpuKernelEmitter::broadcastLane(Value row, Value k) {
+  Type code = llvm::cast<MemRefType>(xq.getType()).getElementType();
+  int64_t per = 32 / code.getIntOrFloatBitWidth();
+  Value group =
+      vector::LoadOp::create(b, loc, vec(code, per), xq, ValueRange{row, k});
+  Value one = vector::BitCastOp::create(b, loc, vec(i32, 1), group);
   Value splat = vector::BroadcastOp::create(
       b, loc, vec(i32), vector::ExtractOp::create(b, loc, one, 0));
-  return vector::BitCastOp::create(b, loc, vec(i16, kChunk), splat);
+  return vector::BitCastOp::create(b, loc, vec(code, 16 * per), splat);
 }
 
-/// Integer tiles (AVX-512 VNNI): wp [tileK / 2, tileRows] i32, wp[p, r] =
-/// the i16 pair of lanes (2p, 2p + 1) of tile row r's weights as intWeights
-/// orders them (xq holds the activations in the same order, so the pair
-/// broadcast from xq columns 2p, 2p + 1 meets the same two k), and wsc
-/// [activation blocks of the K tile, tileRows], each block's weight scale
-/// (times the table step); per pair one load of the tile's pairs and, per
-/// activation row,
-/// its pair broadcast and one vpdpwssd; each block's int32 sums are scaled
+/// Integer tiles (AVX-512 VNNI): wp [tileK / per, tileRows] i32, wp[p, r]
+/// = the `per` weights of lanes [per p, per (p + 1)) of tile row r as one
+/// 32-bit lane, and wsc [activation blocks of the K tile, tileRows], each
+/// block's weight scale (times the table step). xq holds the activations
+/// in the same order, so a lane broadcast from it meets the same k. Per
+/// lane of K one load of the tile's lanes and, per activation row, its
+/// lane broadcast and one instruction; each block's int32 sums are scaled
 /// into the f32 accumulators at its end.
+///  - 16-bit activations (per = 2): vpdpwssd on intWeights' pairs.
+///  - W8A8 (per = 4): vpdpbusd, twice the products per instruction, on the
+///    int8 codes; its first operand is unsigned, so the weights are stored
+///    as w + 128 (the sign bit flipped) and each block subtracts 128 x the
+///    block's sum of activation codes (xsum).
 void CpuKernelEmitter::buildIntTiled() {
+  bool bytes = actInt8;
+  int64_t per = bytes ? 4 : 2;
   if (actInt8)
     quantizeActivationsInt8();
   else
     quantizeActivations();
-  // K tiles of whole activation blocks, about 512 wide: the tile's pairs
-  // (16 KiB) and 12 activation rows' K tile stay in L1.
+  // K tiles of whole activation blocks, about kIntTileK (W8A8: twice) wide:
+  // the tile's lanes (16 KiB) and 12 activation rows' K tile stay in L1.
   tileRows = kLanes;
-  int64_t tileChunks = std::min(
-      chunks, std::max<int64_t>(1, kIntTileK / plan.block) * blockChunks);
-  int64_t blockPairs = plan.block / 2;
-  auto lanes = llvm::to_vector(llvm::seq<int64_t>(0, kLanes));
+  int64_t tileChunks =
+      std::min(chunks, std::max<int64_t>(1, kIntTileK * per / 2 / plan.block) *
+                           blockChunks);
+  int64_t chunkLanes = kChunk / per, blockLanes = plan.block / per;
+  auto lanes = llvm::to_vector(llvm::seq<int64_t>(0, chunkLanes));
   Value wp, wsc;
   tileLoop(
       tileChunks, kIntMicroRows,
       [&] {
-        wp = alloc(tileChunks * kLanes, tileRows, i32);
+        wp = alloc(tileChunks * chunkLanes, tileRows, i32);
         wsc =
             alloc((tileChunks + blockChunks - 1) / blockChunks, tileRows, f32);
       },
@@ -1375,10 +1415,15 @@ void CpuKernelEmitter::buildIntTiled() {
             tile, firstChunk, count,
             [&](Value r, Value row, Value c, Value cc, Value group,
                 bool masked) {
-              Value pairs = vector::BitCastOp::create(
-                  b, loc, vec(i32),
-                  intWeights(intParams(row, group), row, c, masked));
-              storeColumn(pairs, wp, mul(cc, kLanes), r, lanes);
+              Value weights =
+                  bytes ? Value(arith::XOrIOp::create(
+                              b, loc,
+                              loadBytes(row, mul(c, kChunk), masked, kChunk),
+                              splatInt(i8, -128, kChunk)))
+                        : intWeights(intParams(row, group), row, c, masked);
+              storeColumn(vector::BitCastOp::create(
+                              b, loc, vec(i32, chunkLanes), weights),
+                          wp, mul(cc, chunkLanes), r, lanes);
               // The block's scale, at its first chunk.
               Value atBlock = arith::CmpIOp::create(
                   b, loc, arith::CmpIPredicate::eq,
@@ -1396,25 +1441,33 @@ void CpuKernelEmitter::buildIntTiled() {
       },
       [&](Value tile, Value firstChunk, Value count, Value mBase,
           int64_t rows) {
-        Value kBase = mul(firstChunk, kChunk), pairs = mul(count, kLanes);
-        Value here = arith::CeilDivUIOp::create(b, loc, pairs, idx(blockPairs));
+        Value kBase = mul(firstChunk, kChunk), total = mul(count, chunkLanes);
+        Value here = arith::CeilDivUIOp::create(b, loc, total, idx(blockLanes));
         SmallVector<Value> accs = forLoop(
             idx(0), here, 1, SmallVector<Value>(rows, zeroVector()),
             [&](Value bl, ValueRange in) {
-              Value begin = mul(bl, blockPairs);
-              Value end = minIdx(add(begin, idx(blockPairs)), pairs);
+              Value begin = mul(bl, blockLanes);
+              Value end = minIdx(add(begin, idx(blockLanes)), total);
               SmallVector<Value> sums = forLoop(
                   begin, end, 1, SmallVector<Value>(rows, splatInt(i32, 0)),
                   [&](Value p, ValueRange s) {
-                    Value w = vector::BitCastOp::create(
-                        b, loc, vec(i16, kChunk),
-                        vector::LoadOp::create(b, loc, vec(i32), wp,
-                                               ValueRange{p, idx(0)}));
-                    Value k = add(kBase, mul(p, 2));
+                    Value w = vector::LoadOp::create(b, loc, vec(i32), wp,
+                                                     ValueRange{p, idx(0)});
+                    Value k = add(kBase, mul(p, per));
                     SmallVector<Value> next(s.begin(), s.end());
-                    for (auto [i, sum] : llvm::enumerate(next))
-                      sum = x86("llvm.x86.avx512.vpdpwssd.512", vec(i32),
-                                {sum, broadcastPair(add(mBase, idx(i)), k), w});
+                    for (auto [i, sum] : llvm::enumerate(next)) {
+                      Value x = broadcastLane(add(mBase, idx(i)), k);
+                      sum = bytes
+                                ? x86("llvm.x86.avx512.vpdpbusd.512", vec(i32),
+                                      {sum,
+                                       vector::BitCastOp::create(
+                                           b, loc, vec(i8, 64), w),
+                                       x})
+                                : x86("llvm.x86.avx512.vpdpwssd.512", vec(i32),
+                                      {sum, x,
+                                       vector::BitCastOp::create(
+                                           b, loc, vec(i16, kChunk), w)});
+                    }
                     return next;
                   });
               Value block = add(
@@ -1423,12 +1476,21 @@ void CpuKernelEmitter::buildIntTiled() {
                                                     ValueRange{bl, idx(0)});
               SmallVector<Value> next(in.begin(), in.end());
               for (auto [i, acc] : llvm::enumerate(next)) {
-                Value xScale = activationScale(add(mBase, idx(i)), block);
+                Value row = add(mBase, idx(i));
+                Value sum = sums[i];
+                if (bytes) // - 128 x the block's activation codes.
+                  sum = arith::SubIOp::create(
+                      b, loc, sum,
+                      vector::BroadcastOp::create(
+                          b, loc, vec(i32),
+                          memref::LoadOp::create(b, loc, xsum,
+                                                 ValueRange{row, block})));
                 Value scale = arith::MulFOp::create(
                     b, loc, wScale,
-                    vector::BroadcastOp::create(b, loc, vec(f32), xScale));
+                    vector::BroadcastOp::create(b, loc, vec(f32),
+                                                activationScale(row, block)));
                 acc = vector::FMAOp::create(
-                    b, loc, arith::SIToFPOp::create(b, loc, vec(f32), sums[i]),
+                    b, loc, arith::SIToFPOp::create(b, loc, vec(f32), sum),
                     scale, acc);
               }
               return next;

@@ -195,6 +195,53 @@ func.func @sliced(%x: tensor<20x64xf32>, %codes: tensor<20x64xi8>, %sc: tensor<2
 
 // -----
 
+// W8A8 with LLM.int8's threshold. VNNI tiles: each activation row's int8
+// codes as bytes with 128 x each block's code sum, the weights' sign bits
+// flipped (w + 128, vpdpbusd's unsigned operand), one vpdpbusd per 4 k and
+// activation row, the block sum subtracted before scaling; then the
+// outliers' pass over the weight rows. With avx2, the kernel's own GEMV slices of
+// 8 rows over the quantized activations (no f32 tiles: the result must be
+// W8A8's); the portable kernel the same with pair sums in plain vectors.
+// VNNIT-LABEL: func.func @w8a8
+// VNNIT: func.func private @qnt_cpu_int8_f32_f32_a8_t40C00000_m130_n20_k64_avx512vnni_i16(
+// VNNIT: memref.alloc() {alignment = 64 : i64} : memref<130x96xi8>
+// VNNIT: memref.alloc() {alignment = 64 : i64} : memref<130x1xf32>
+// VNNIT: memref.alloc() {alignment = 64 : i64} : memref<130x1xi32>
+// VNNIT: memref.alloc() {alignment = 64 : i64} : memref<130x64xi32>
+// VNNIT: memref.alloc() {alignment = 64 : i64} : memref<130x64xf32>
+// VNNIT: arith.cmpf oge
+// VNNIT: vector.reduction <or>
+// VNNIT: scf.parallel
+// VNNIT: arith.xori %{{.*}} : vector<32xi8>
+// VNNIT: vector.bitcast %{{.*}} : vector<32xi8> to vector<8xi32>
+// VNNIT-COUNT-8: memref.store {{.*}} : memref<16x16xi32>
+// VNNIT: vector.load %{{.*}} : memref<130x96xi8>, vector<4xi8>
+// VNNIT-COUNT-12: llvm.call @qnt_cpu_avx512_vpdpbusd_512
+// VNNIT: memref.load %{{.*}} : memref<130x1xi32>
+// VNNIT: arith.subi %{{.*}} : vector<16xi32>
+// VNNIT: scf.parallel
+// VNNIT: memref.load %{{.*}} : memref<130x64xi32>
+// VNNIT: memref.load %{{.*}} : memref<130x64xf32>
+// INT-LABEL: func.func @w8a8
+// INT: func.func private @qnt_cpu_int8_f32_f32_a8_t40C00000_m130_n20_k64_avx2_i16(
+// INT: memref.alloc() {alignment = 64 : i64} : memref<130x96xi16>
+// INT: scf.for %{{.*}} = %c0{{.*}} to %c128 step %c8
+// INT: memref.subview %{{.*}} : memref<130x96xi16> to memref<8x96xi16, strided<[96, 1], offset: ?>>
+// INT: scf.parallel
+// INT: llvm.call @qnt_cpu_avx2_pmadd_wd
+// INT: memref.subview %{{.*}}[%c128{{.*}}, 0] [2, 96] [1, 1]
+// GENERIC-LABEL: func.func @w8a8
+// GENERIC: func.func private @qnt_cpu_int8_f32_f32_a8_t40C00000_m130_n20_k64_generic_i16(
+// GENERIC: arith.muli %{{.*}} : vector<8xi32>
+// GENERIC-NOT: llvm.call
+// GENERIC: return
+func.func @w8a8(%x: tensor<130x64xf32>, %codes: tensor<20x64xi8>, %sc: tensor<20x1xf32>, %init: tensor<130x20xf32>) -> tensor<130x20xf32> {
+  %y = qnt.matmul <int8, act = int8, outlier_threshold = 6.0> %x : tensor<130x64xf32>, %codes : tensor<20x64xi8> scales(%sc : tensor<20x1xf32>) outs(%init : tensor<130x20xf32>) -> tensor<130x20xf32>
+  return %y : tensor<130x20xf32>
+}
+
+// -----
+
 // Left to convert-qnt-to-linalg: groups not a multiple of 32, batched
 // activations.
 // CHECK-LABEL: func.func @fallbacks
