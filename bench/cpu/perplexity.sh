@@ -18,7 +18,9 @@ WORK=$(mktemp -d)
 trap 'rm -rf "$WORK"' EXIT
 
 SCHEMES=("f32:--scheme f32" "int8:--scheme int8" "int4-g64:--scheme int4 --group-size 64"
-         "nf4:--scheme nf4" "nf4+dq:--scheme nf4 --double-quant")
+         "nf4:--scheme nf4" "nf4+dq:--scheme nf4 --double-quant"
+         "int8-w8a8:--scheme int8 --act-int8"
+         "int8-llm.int8:--scheme int8 --act-int8 --outlier-threshold 6")
 {
   echo "# SmolLM2-135M-Instruct on WikiText-2 (test), CPU"
   echo

@@ -29,6 +29,13 @@
 // vpdpwssd) and the f32 tiles below it (faster at M = 512 than the integer
 // GEMV run per 8 rows).
 //
+// W8A8 (`act = int8`) quantizes each activation row to int8 codes instead
+// (one scale per row, outliers listed apart and added by a sparse pass at
+// the end) and always takes the integer path: the 16-bit GEMV on the codes,
+// on AVX-512 VNNI tiles of vpdpbusd (four int8 products per lane), below
+// VNNI the GEMV on slices of 8 rows, on the portable level pair sums in
+// plain vectors.
+//
 // The bf16 GEMV (AVX-512 BF16, bf16 compute type) converts the
 // activations to bf16 once, in each chunk's decode order (4-bit: even k,
 // then odd k); a 4-bit chunk's 32 codes pick their bf16 weights from the
@@ -200,7 +207,8 @@ private:
   void quantizeActivations();
   void quantizeActivationsInt8();
   Value activationScale(Value row, Value block);
-  void addOutliers();
+  Value addOutliers(Value i, Value row, Value sum);
+  void addOutliersToOut();
   void buildGemvSlices();
   IntParams intParams(Value row, Value group);
   Value intWeights(const IntParams &p, Value row, Value chunk, bool masked);
@@ -530,7 +538,8 @@ Value CpuKernelEmitter::rowInRange(Value at, int64_t step) {
   return arith::CmpIOp::create(b, loc, arith::CmpIPredicate::slt, at, idx(n));
 }
 
-/// out[row, col] += the sum of the lanes of `acc`, if `valid` (or always).
+/// out[row, col] += the sum of the lanes of `acc` (W8A8: and row's outliers
+/// times weight row col), if `valid` (or always).
 void CpuKernelEmitter::accumulate(Value row, Value col, Value acc,
                                   Value valid) {
   OpBuilder::InsertionGuard guard(b);
@@ -540,6 +549,8 @@ void CpuKernelEmitter::accumulate(Value row, Value col, Value acc,
   }
   Value sum = vector::ReductionOp::create(b, loc, vector::CombiningKind::ADD,
                                           acc, arith::FastMathFlags::reassoc);
+  if (outCount) // W8A8's outliers, in the order of matmulActInt8.
+    sum = addOutliers(row, col, sum);
   Value old = memref::LoadOp::create(b, loc, out, ValueRange{row, col});
   memref::StoreOp::create(b, loc, arith::AddFOp::create(b, loc, old, sum), out,
                           ValueRange{row, col});
@@ -622,32 +633,40 @@ void CpuKernelEmitter::buildGemv() {
 /// activation rows, after quantizing all of them.
 void CpuKernelEmitter::buildGemvSlices() {
   quantizeActivationsInt8();
-  Value xqAll = xq, xsAll = xs, outAll = out;
+  // The buffers indexed by activation row, as a whole and as seen by the
+  // GEMV of one slice.
+  SmallVector<Value *> perRow = {&xq, &xs, &out};
+  if (outCount)
+    perRow.append({&outK, &outX, &outCount});
+  SmallVector<Value> whole;
+  for (Value *v : perRow)
+    whole.push_back(*v);
   int64_t rows = m, step = kCpuGemvMaxRows;
   auto slice = [&](Value first, int64_t count) {
-    auto view = [&](Value v) -> Value {
-      int64_t cols = llvm::cast<MemRefType>(v.getType()).getDimSize(1);
-      return memref::SubViewOp::create(
-          b, loc, v, ArrayRef<OpFoldResult>{first, b.getIndexAttr(0)},
-          ArrayRef<OpFoldResult>{b.getIndexAttr(count), b.getIndexAttr(cols)},
-          ArrayRef<OpFoldResult>{b.getIndexAttr(1), b.getIndexAttr(1)});
-    };
-    xq = view(xqAll);
-    xs = view(xsAll);
-    out = view(outAll);
+    for (auto [v, all] : llvm::zip(perRow, whole)) {
+      auto type = llvm::cast<MemRefType>(all.getType());
+      SmallVector<OpFoldResult> offsets = {first},
+                                sizes = {b.getIndexAttr(count)},
+                                strides = {b.getIndexAttr(1)};
+      if (type.getRank() == 2) {
+        offsets.push_back(b.getIndexAttr(0));
+        sizes.push_back(b.getIndexAttr(type.getDimSize(1)));
+        strides.push_back(b.getIndexAttr(1));
+      }
+      *v = memref::SubViewOp::create(b, loc, all, offsets, sizes, strides);
+    }
     m = count;
     buildGemvRows();
   };
-  int64_t whole = rows / step * step;
-  forLoop(idx(0), idx(whole), step, {}, [&](Value first, ValueRange) {
+  int64_t full = rows / step * step;
+  forLoop(idx(0), idx(full), step, {}, [&](Value first, ValueRange) {
     slice(first, step);
     return SmallVector<Value>();
   });
-  if (rows > whole)
-    slice(idx(whole), rows - whole);
-  xq = xqAll;
-  xs = xsAll;
-  out = outAll;
+  if (rows > full)
+    slice(idx(full), rows - full);
+  for (auto [v, all] : llvm::zip(perRow, whole))
+    *v = all;
   m = rows;
 }
 
@@ -758,7 +777,8 @@ Value CpuKernelEmitter::activationScale(Value row, Value block) {
 }
 
 /// W8A8 (Numerics/IntDot.h matmulActInt8): xq [M, chunks * 32 (+ kRowPad
-/// for the tiles)] each row's int8 codes (in i16, k order) and xs [M, 1]
+/// for the tiles)] each row's int8 codes in k order (i16 for the GEMV,
+/// bytes for the VNNI tiles, with xsum) and xs [M, 1]
 /// its scale a / 127, a the absmax of its inliers; with a threshold each
 /// row's outliers (code 0) listed in outK / outX, outCount of them.
 void CpuKernelEmitter::quantizeActivationsInt8() {
@@ -898,40 +918,42 @@ void CpuKernelEmitter::quantizeActivationsInt8() {
   });
 }
 
-/// W8A8 with a threshold: out[i, row] += the sum over row i's outliers of
-/// x * (w * s), k ascending (after the integer part, per weight row in
-/// parallel).
-void CpuKernelEmitter::addOutliers() {
-  if (!(actInt8 && threshold > 0.0f))
-    return;
+/// W8A8 with a threshold: `sum` + x * (w * s) over activation row i's
+/// outliers, k ascending, for weight row `row`.
+Value CpuKernelEmitter::addOutliers(Value i, Value row, Value sum) {
+  Value count = memref::LoadOp::create(b, loc, outCount, ValueRange{i});
+  return forLoop(
+      idx(0), count, 1, {sum},
+      [&](Value j, ValueRange acc) -> SmallVector<Value> {
+        Value col = arith::IndexCastOp::create(
+            b, loc, b.getIndexType(),
+            memref::LoadOp::create(b, loc, outK, ValueRange{i, j}));
+        Value code =
+            memref::LoadOp::create(b, loc, codes, ValueRange{row, col});
+        Value group =
+            groups == 1
+                ? idx(0)
+                : Value(arith::DivUIOp::create(b, loc, col, idx(groupSize)));
+        Value w = arith::MulFOp::create(
+            b, loc, arith::SIToFPOp::create(b, loc, f32, code),
+            loadScale(row, group));
+        Value xv = memref::LoadOp::create(b, loc, outX, ValueRange{i, j});
+        return {arith::AddFOp::create(b, loc, acc[0],
+                                      arith::MulFOp::create(b, loc, xv, w))};
+      })[0];
+}
+
+/// W8A8 with a threshold, after the tiles: the outliers of every
+/// activation row added to out, per weight row in parallel (the GEMV adds
+/// them in accumulate, while the weight row is in cache).
+void CpuKernelEmitter::addOutliersToOut() {
   scf::ParallelOp::create(
       b, loc, ValueRange{idx(0)}, ValueRange{idx(n)}, ValueRange{idx(1)},
       [&](OpBuilder &, Location, ValueRange ivs) {
         Value row = ivs[0];
         forLoop(idx(0), idx(m), 1, {}, [&](Value i, ValueRange) {
-          Value count = memref::LoadOp::create(b, loc, outCount, ValueRange{i});
-          Value sum = forLoop(
-              idx(0), count, 1, {f32Scalar(0.0f)},
-              [&](Value j, ValueRange acc) -> SmallVector<Value> {
-                Value col = arith::IndexCastOp::create(
-                    b, loc, b.getIndexType(),
-                    memref::LoadOp::create(b, loc, outK, ValueRange{i, j}));
-                Value code =
-                    memref::LoadOp::create(b, loc, codes, ValueRange{row, col});
-                Value group = groups == 1 ? idx(0)
-                                          : Value(arith::DivUIOp::create(
-                                                b, loc, col, idx(groupSize)));
-                Value w = arith::MulFOp::create(
-                    b, loc, arith::SIToFPOp::create(b, loc, f32, code),
-                    loadScale(row, group));
-                Value xv =
-                    memref::LoadOp::create(b, loc, outX, ValueRange{i, j});
-                return {arith::AddFOp::create(
-                    b, loc, acc[0], arith::MulFOp::create(b, loc, xv, w))};
-              })[0];
           Value old = memref::LoadOp::create(b, loc, out, ValueRange{i, row});
-          memref::StoreOp::create(b, loc,
-                                  arith::AddFOp::create(b, loc, old, sum), out,
+          memref::StoreOp::create(b, loc, addOutliers(i, row, old), out,
                                   ValueRange{i, row});
           return SmallVector<Value>();
         });
@@ -1557,7 +1579,8 @@ func::FuncOp CpuKernelEmitter::build(ModuleOp into, StringRef name) {
     buildGemvSlices();
   else
     buildTiled();
-  addOutliers();
+  if (outCount && m > kCpuGemvMaxRows && wideInt) // The tiles.
+    addOutliersToOut();
   func::ReturnOp::create(b, loc);
   return func;
 }
