@@ -60,6 +60,8 @@ prepare() {
   cat > "$A/stub.c" <<'C'
 #include <inttypes.h>
 #include <stdio.h>
+#include <sys/syscall.h>
+#include <unistd.h>
 typedef struct { float *allocated, *aligned; int64_t offset, sizesAndStrides[]; } Desc;
 void printMemrefF32(int64_t rank, Desc *d) {
   const int64_t *sizes = d->sizesAndStrides, *strides = sizes + rank;
@@ -85,7 +87,8 @@ void printMemrefF32(int64_t rank, Desc *d) {
   printf("\n");
 }
 void qnt_case_main(void);
-int main(void) { qnt_case_main(); return 0; }
+/* AMX kernels need the tile state, which Linux grants on request. */
+int main(void) { syscall(SYS_arch_prctl, 0x1023, 18); qnt_case_main(); return 0; }
 C
   : > "$A/cases.txt"
   while IFS='|' read -r shape quant check; do
@@ -97,6 +100,11 @@ C
       "f32|isa=avx512 int-dot=0||"
       "bf16|isa=avx512bf16|--compute-type bf16| compute-type=bf16")
     if [ "$1" = 13 ] || [ "$1" = 17 ]; then variants+=("omp|isa=avx512vnni openmp=1|--int-dot true|"); fi
+    # The tile cases with AMX (bf16 compute: AMX-BF16 tiles).
+    if [ "$1" = 12 ] || [ "$1" = 13 ]; then
+      variants+=("amx|isa=amx|--compute-type bf16| compute-type=bf16"
+        "amxomp|isa=amx openmp=1|--compute-type bf16| compute-type=bf16")
+    fi
     # W8A8 (cases 14-17) computes in integers: no bf16 compute type.
     if [[ $quant == *act-int8* ]]; then unset 'variants[3]'; fi
     # Case 8 (int4 per channel, K = 2080): the bf16 error bound is wider
@@ -139,7 +147,8 @@ run_models() {
   export LD_LIBRARY_PATH="$PWD/$A/bin:${LD_LIBRARY_PATH:-}" # libomp
   local levels="generic avx2 avx512"
   [ "$best" != avx512 ] && levels="$levels avx512vnni"
-  [ "$best" = avx512bf16 ] && levels="$levels avx512bf16"
+  [ "$best" = avx512bf16 ] || [ "$best" = amx ] && levels="$levels avx512bf16"
+  [ "$best" = amx ] && levels="$levels amx"
   local model level
   for model in nf4 nf4-bf16; do
     local dir="$A/model${model#nf4}"
@@ -179,17 +188,18 @@ run() {
   mkdir -p "$out"
   {
     grep -m1 "model name" /proc/cpuinfo
-    echo "AVX-512 features: $(grep -m1 '^flags' /proc/cpuinfo | grep -o -w 'avx512[a-z_0-9]*' | tr '\n' ' ')"
+    echo "AVX-512 and AMX features: $(grep -m1 '^flags' /proc/cpuinfo | grep -o -w 'avx512[a-z_0-9]*\|amx[a-z_0-9]*' | tr '\n' ' ')"
   } | tee "$out/cpu.txt"
   if ! grep -q -w avx512f /proc/cpuinfo; then
     echo "this CPU has no AVX-512: nothing to check" | tee -a "$out/cpu.txt"
     return 1
   fi
-  local name args log best=avx512 bf16=0
+  local name args log best=avx512 bf16=0 amx=0
   grep -q -w avx512_vnni /proc/cpuinfo && grep -q -w avx512bw /proc/cpuinfo &&
     best=avx512vnni
   grep -q -w avx512_bf16 /proc/cpuinfo && [ $best = avx512vnni ] &&
     best=avx512bf16 && bf16=1
+  grep -q -w amx_bf16 /proc/cpuinfo && [ $bf16 = 1 ] && amx=1 && best=amx
   log=$(mktemp)
   while IFS='|' read -r name args; do
     if [[ $name == *-vnni ]] && [ $best = avx512 ]; then
@@ -197,6 +207,9 @@ run() {
     fi
     if [[ $name == *-bf16 ]] && [ $bf16 = 0 ]; then
       echo "SKIP $name: no avx512_bf16"; continue
+    fi
+    if [[ $name == *-amx* ]] && [ $amx = 0 ]; then
+      echo "SKIP $name: no amx_bf16"; continue
     fi
     # shellcheck disable=SC2086
     if "$A/bin/$name" | python3 "$A/qref.py" check $args > "$log" 2>&1; then

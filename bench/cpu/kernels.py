@@ -293,12 +293,15 @@ def run(build, text, options="openmp=1"):
 
 # What the executables need of MLIR's runner libraries (which need libLLVM).
 STUB = r"""#include <stdio.h>
+#include <sys/syscall.h>
 #include <time.h>
+#include <unistd.h>
 double rtclock(void) { struct timespec t; clock_gettime(CLOCK_MONOTONIC, &t); return t.tv_sec + 1e-9 * t.tv_nsec; }
 void printF64(double v) { printf("%.9g", v); }
 void printNewline(void) { printf("\n"); }
 void bench_main(void);
-int main(void) { bench_main(); return 0; }
+/* AMX kernels need the tile state, which Linux grants on request. */
+int main(void) { syscall(SYS_arch_prctl, 0x1023, 18); bench_main(); return 0; }
 """
 
 
@@ -347,9 +350,10 @@ def cases(isas, ms, wanted):
                 elif isas is None:
                     paths = [("int", spec, "openmp=1"), ("f32", spec, "openmp=1 int-dot=0")]
                 else:  # At avx512bf16 the f32 compute kernels are avx512vnni's.
-                    paths = [(f"int {isa}", spec, f"openmp=1 isa={isa}") for isa in isas if isa != "avx512bf16"]
+                    paths = [(f"int {isa}", spec, f"openmp=1 isa={isa}") for isa in isas
+                             if isa not in ("avx512bf16", "amx")]
                     paths += [(f"bf16 {isa}", spec + ", compute = bf16", f"openmp=1 isa={isa}")
-                              for isa in isas if isa in ("avx512", "avx512bf16")]
+                              for isa in isas if isa in ("avx512", "avx512bf16", "amx")]
                 for path, sp, options in paths:
                     out.append(((name, path, k, n, m), module(sp, group, dq, bits, m, n, k, reps), options, wbytes))
     return out

@@ -71,7 +71,9 @@ void qmlir::buildQntCpuPipeline(OpPassManager &pm,
   arith::ArithExpandOpsPassOptions expand;
   expand.includeBf16 = true; // bf16 casts as integer ops: no libcalls needed.
   pm.addPass(arith::createArithExpandOpsPass(expand));
-  pm.addPass(createConvertVectorToLLVMPass());
+  ConvertVectorToLLVMPassOptions vectorToLLVM;
+  vectorToLLVM.amx = true; // The AMX tiles' amx dialect ops.
+  pm.addPass(createConvertVectorToLLVMPass(vectorToLLVM));
   pm.addPass(createConvertMathToLLVMPass());
   // What has no LLVM intrinsic (math.erf, math.tanh, ...) calls libm.
   pm.addPass(createConvertMathToLibmPass());

@@ -136,7 +136,7 @@ def test_named_cpu_runtime_dispatch(tmp_path, monkeypatch, compiled):
         assert np.all(diff <= integer_path_bound()) and diff.max() > 0
     monkeypatch.setenv("QMLIR_CPU_ISA", "avx9")
     with pytest.raises(qmlir.Error, match=r"model.so: QMLIR_CPU_ISA=avx9: "
-                       r"unknown \(expected generic, avx2, avx512, avx512vnni, avx512bf16\)"):
+                       r"unknown \(expected generic, avx2, avx512, avx512vnni, avx512bf16, amx\)"):
         qmlir.Module.load(tmp_path / "x86")
     if not cpu_has("avx512f"):
         monkeypatch.setenv("QMLIR_CPU_ISA", "avx512")

@@ -61,7 +61,12 @@ def ConvertQntToCPUPass : Pass<"convert-qnt-to-cpu", "::mlir::ModuleOp"> {
     bf16 compute type on AVX-512 BF16 (`isa=avx512bf16`): the GEMV converts
     the activations to bf16 once, looks a 4-bit chunk's 32 bf16 weights up
     with one `vpermw` of the group's scaled table and sums pairs with
-    `vdpbf16ps`; the tiles take f32 FMAs on bf16-rounded operands.
+    `vdpbf16ps`; the tiles take f32 FMAs on bf16-rounded operands. With AMX
+    (`isa=amx`) the tiles multiply in the tile unit instead: activations
+    converted to bf16 once (rows padded to 32), each thread's 32 weight rows
+    decoded into bf16 pairs (AMX's B layout), per 16 x 32 activation rows
+    and K step of 32 two A tiles, two B tiles and four `tdpbf16ps` into 16 x
+    16 f32 tiles (`amx` dialect), stored and added to the result per K tile.
 
     Integer path (`int-dot`, the default; AVX2/AVX-512, f32 compute;
     include/qmlir/Numerics/IntDot.h): each block of K of each activation
@@ -92,7 +97,7 @@ def ConvertQntToCPUPass : Pass<"convert-qnt-to-cpu", "::mlir::ModuleOp"> {
   }];
   let options = [
     Option<"isa", "isa", "std::string", /*default=*/"\"native\"",
-           "Instruction set of the kernels: avx512bf16, avx512vnni, avx512, "
+           "Instruction set of the kernels: amx, avx512bf16, avx512vnni, avx512, "
            "avx2, generic, native (the best this machine has), or dispatch "
            "(all of them, chosen at run time through the qnt_cpu_isa global, "
            "see Runtime/CpuDispatch.h)">,
@@ -103,6 +108,7 @@ def ConvertQntToCPUPass : Pass<"convert-qnt-to-cpu", "::mlir::ModuleOp"> {
   ];
   let dependentDialects = ["::mlir::func::FuncDialect",
                            "::mlir::LLVM::LLVMDialect",
+                           "::mlir::amx::AMXDialect",
                            "::mlir::bufferization::BufferizationDialect",
                            "::mlir::math::MathDialect",
                            "::mlir::memref::MemRefDialect",

@@ -22,6 +22,10 @@
 #include <optional>
 #include <string>
 #include <string_view>
+#if defined(__linux__) && defined(__x86_64__)
+#include <sys/syscall.h>
+#include <unistd.h>
+#endif
 
 namespace qmlir::runtime {
 
@@ -37,13 +41,17 @@ enum class CpuLevel : int32_t {
   Avx512Vnni = 3,
   /// AVX-512 with VNNI and BF16 (vdpbf16ps, vcvtne2ps2bf16):
   /// Cooper Lake, Sapphire Rapids, Zen 4 and later.
-  Avx512Bf16 = 4
+  Avx512Bf16 = 4,
+  /// The BF16 level and AMX (tile registers; AMX-BF16, AMX-INT8): Sapphire
+  /// Rapids and later, where the OS grants the tile state (Linux:
+  /// arch_prctl(ARCH_REQ_XCOMP_PERM, XFEATURE_XTILEDATA)).
+  Amx = 5
 };
 
 /// Every level, lowest first.
 inline constexpr CpuLevel kCpuLevels[] = {
-    CpuLevel::Generic, CpuLevel::Avx2, CpuLevel::Avx512, CpuLevel::Avx512Vnni,
-    CpuLevel::Avx512Bf16};
+    CpuLevel::Generic,    CpuLevel::Avx2,       CpuLevel::Avx512,
+    CpuLevel::Avx512Vnni, CpuLevel::Avx512Bf16, CpuLevel::Amx};
 
 /// "generic", "avx2", "avx512", "avx512vnni" or "avx512bf16" (also the
 /// compiler's `isa` names).
@@ -59,6 +67,8 @@ inline const char *cpuLevelName(CpuLevel level) {
     return "avx512vnni";
   case CpuLevel::Avx512Bf16:
     return "avx512bf16";
+  case CpuLevel::Amx:
+    return "amx";
   }
   return "unknown";
 }
@@ -79,7 +89,24 @@ inline std::optional<CpuLevel> parseCpuLevel(std::string_view name) {
   return std::nullopt;
 }
 
-/// The best level this CPU runs (AVX-512 BF16: the VNNI level's features
+/// Whether this process may run AMX instructions: the CPU has AMX-TILE,
+/// AMX-BF16 and AMX-INT8, and (Linux) the kernel grants the tile data state
+/// on request; the request is per process and idempotent.
+inline bool amxUsable() {
+#if defined(__linux__) && defined(__x86_64__)
+  if (!__builtin_cpu_supports("amx-tile") ||
+      !__builtin_cpu_supports("amx-bf16") ||
+      !__builtin_cpu_supports("amx-int8"))
+    return false;
+  constexpr long kReqXcompPerm = 0x1023, kXfeatureXtileData = 18;
+  return syscall(SYS_arch_prctl, kReqXcompPerm, kXfeatureXtileData) == 0;
+#else
+  return false;
+#endif
+}
+
+/// The best level this CPU runs (AMX: the BF16 level and amxUsable();
+/// AVX-512 BF16: the VNNI level's features
 /// and avx512bf16; AVX-512 VNNI: avx512f, avx512vl, avx512bw and
 /// avx512vnni; AVX-512: avx512f; AVX2: avx2 and fma); the compiler's
 /// `isa=native` asks the same.
@@ -91,7 +118,10 @@ inline CpuLevel detectCpuLevel() {
   bool vnni = avx512 && __builtin_cpu_supports("avx512vl") &&
               __builtin_cpu_supports("avx512bw") &&
               __builtin_cpu_supports("avx512vnni");
-  if (vnni && __builtin_cpu_supports("avx512bf16"))
+  bool bf16 = vnni && __builtin_cpu_supports("avx512bf16");
+  if (bf16 && amxUsable())
+    return CpuLevel::Amx;
+  if (bf16)
     return CpuLevel::Avx512Bf16;
   if (vnni)
     return CpuLevel::Avx512Vnni;

@@ -52,6 +52,7 @@
 
 #include "CpuKernel.h"
 
+#include "mlir/Dialect/AMX/AMXDialect.h"
 #include "mlir/Dialect/Arith/IR/Arith.h"
 #include "mlir/Dialect/Math/IR/Math.h"
 #include "mlir/IR/SymbolTable.h"
@@ -69,6 +70,7 @@ constexpr int64_t kLanes = 16;      ///< f32 lanes of a vector.
 constexpr int64_t kF32TileBytes = 16384; ///< f32 tiles: decoded weights.
 constexpr int64_t kIntTileK = 512;       ///< Integer tiles: K per tile, about.
 constexpr int64_t kIntMicroRows = 12;    ///< Integer tiles: activation rows.
+constexpr int64_t kAmxTileChunks = 32;   ///< AMX tiles: chunks per K tile.
 /// Tiles: padding of the activation buffers' rows. The micro-kernels read
 /// 12 rows at once, which without it would all map to the same L1 set
 /// when K is a multiple of 1024 or 2048.
@@ -220,6 +222,7 @@ private:
   SmallVector<Value> intRows(ArrayRef<Value> rows);
   Value broadcastLane(Value row, Value k);
   void buildIntTiled();
+  void buildAmxTiled();
   // bf16 dot products (AVX-512 BF16).
   Value toBf16(Value low, Value high);
   void convertActivations();
@@ -277,6 +280,11 @@ SmallVector<Value> CpuKernelEmitter::forLoop(Value lb, Value ub, int64_t step,
 /// The LLVM target features code for `isa` needs (none for generic).
 static LLVM::TargetFeaturesAttr featuresOf(MLIRContext *ctx, CpuIsa isa) {
   switch (isa) {
+  case CpuIsa::Amx:
+    return LLVM::TargetFeaturesAttr::get(
+        ctx,
+        {"+avx512f", "+avx512vl", "+avx512bw", "+avx512vnni", "+avx512bf16",
+         "+amx-tile", "+amx-bf16", "+amx-int8", "+avx2", "+fma", "+f16c"});
   case CpuIsa::Avx512Bf16:
     return LLVM::TargetFeaturesAttr::get(
         ctx, {"+avx512f", "+avx512vl", "+avx512bw", "+avx512vnni",
@@ -1522,6 +1530,125 @@ void CpuKernelEmitter::buildIntTiled() {
       });
 }
 
+/// AMX tiles (bf16 compute): xh [M rounded up to 32, chunks * 32] the
+/// activations in bf16, k order, zero past M and K; per thread a tile of 32
+/// weight rows, per K tile of up to kAmxTileChunks chunks wh [K tile / 2,
+/// 64] their bf16 weights as AMX's B operand wants them (row p: each weight
+/// row's pair (2p, 2p + 1), 16 rows for the first B tile, 16 for the
+/// second). Per 32 activation rows (two A tiles of 16 x 32) and K step of
+/// 32: two A loads, two B loads, four tdpbf16ps into 16 x 16 f32 tiles,
+/// unrolled over the K tile (the amx dialect cannot carry tiles through a
+/// loop); the four tiles are stored and added to out. Products of bf16 are
+/// exact and summed in f32, as the reference's rounded operands.
+void CpuKernelEmitter::buildAmxTiled() {
+  Type bf16 = b.getBF16Type();
+  int64_t aRows = 16, mPad = (m + 2 * aRows - 1) / (2 * aRows) * (2 * aRows);
+  Value xh = alloc(mPad, chunks * kChunk, bf16);
+  auto half = [&](Value v, int64_t at) -> Value {
+    return vector::ExtractStridedSliceOp::create(b, loc, v, {at}, {kLanes},
+                                                 {1});
+  };
+  forLoop(idx(0), idx(mPad), 1, {}, [&](Value i, ValueRange) {
+    Value inside =
+        arith::CmpIOp::create(b, loc, arith::CmpIPredicate::ult, i, idx(m));
+    Value row = minIdx(i, idx(m - 1));
+    forLoop(idx(0), idx(chunks), 1, {}, [&](Value c, ValueRange) {
+      Value v = vector::TransferReadOp::create(
+          b, loc, vec(f32, kChunk), x, ValueRange{row, mul(c, kChunk)},
+          f32Scalar(0.0f), ArrayRef<bool>{!hasTail()});
+      v = arith::SelectOp::create(b, loc, inside, v, zeroVector(kChunk));
+      vector::StoreOp::create(b, loc, toBf16(half(v, 0), half(v, kLanes)), xh,
+                              ValueRange{i, mul(c, kChunk)});
+      return SmallVector<Value>();
+    });
+    return SmallVector<Value>();
+  });
+  tileRows = 2 * kLanes;
+  int64_t tileChunks = std::min(chunks, kAmxTileChunks);
+  // A 4-bit chunk decodes to even k, then odd k: pairs (2j, 2j + 1) are
+  // lanes j and 16 + j.
+  SmallVector<int64_t> pairOrder;
+  for (int64_t j = 0; j < kLanes; ++j)
+    pairOrder.append({j, kLanes + j});
+  auto tile = [&](int64_t rows, int64_t cols, Type t) {
+    return amx::TileType::get({rows, cols}, t);
+  };
+  Value wh, cb;
+  tileLoop(
+      tileChunks, 2 * aRows,
+      [&] {
+        wh = alloc(tileChunks * kLanes, 2 * tileRows, bf16);
+        cb = alloc(2 * aRows, tileRows, f32);
+      },
+      [&](Value t, Value firstChunk, Value count) {
+        forEachTileChunk(
+            t, firstChunk, count,
+            [&](Value r, Value row, Value c, Value cc, Value group,
+                bool masked) {
+              Value w = decodeBf16(groupParams(row, group), row, c, masked);
+              if (bits == 4)
+                w = vector::ShuffleOp::create(b, loc, w, w, pairOrder);
+              for (int64_t j = 0; j < kLanes; ++j)
+                vector::StoreOp::create(
+                    b, loc,
+                    vector::ExtractStridedSliceOp::create(b, loc, w, {2 * j},
+                                                          {2}, {1}),
+                    wh, ValueRange{add(mul(cc, kLanes), idx(j)), mul(r, 2)});
+            });
+      },
+      [&](Value t, Value firstChunk, Value count, Value mBase, int64_t rows) {
+        int64_t aTiles = rows > aRows ? 2 : 1;
+        // The K tile's products, unrolled over its `steps` chunks.
+        auto multiply = [&](int64_t steps) {
+          SmallVector<Value> acc(2 * aTiles);
+          for (Value &a : acc)
+            a = amx::TileZeroOp::create(b, loc, tile(aRows, kLanes, f32));
+          for (int64_t cc = 0; cc < steps; ++cc) {
+            Value kAt = mul(add(firstChunk, idx(cc)), kChunk);
+            SmallVector<Value> as;
+            for (int64_t a = 0; a < aTiles; ++a)
+              as.push_back(amx::TileLoadOp::create(
+                  b, loc, tile(aRows, kChunk, bf16), xh,
+                  ValueRange{add(mBase, idx(a * aRows)), kAt}));
+            for (int64_t bt = 0; bt < 2; ++bt) {
+              Value bTile = amx::TileLoadOp::create(
+                  b, loc, tile(kLanes, kChunk, bf16), wh,
+                  ValueRange{idx(cc * kLanes), idx(bt * kChunk)});
+              for (int64_t a = 0; a < aTiles; ++a) {
+                Value &c = acc[a * 2 + bt];
+                c = amx::TileMulFOp::create(b, loc, c.getType(), as[a], bTile,
+                                            c);
+              }
+            }
+          }
+          for (int64_t a = 0; a < aTiles; ++a)
+            for (int64_t bt = 0; bt < 2; ++bt)
+              amx::TileStoreOp::create(
+                  b, loc, cb, ValueRange{idx(a * aRows), idx(bt * kLanes)},
+                  acc[a * 2 + bt]);
+        };
+        int64_t last = chunks % tileChunks;
+        if (last == 0) {
+          multiply(tileChunks);
+        } else {
+          Value whole = arith::CmpIOp::create(b, loc, arith::CmpIPredicate::eq,
+                                              count, idx(tileChunks));
+          auto ifOp = scf::IfOp::create(b, loc, whole, /*withElseRegion=*/true);
+          OpBuilder::InsertionGuard guard(b);
+          b.setInsertionPoint(ifOp.thenBlock()->getTerminator());
+          multiply(tileChunks);
+          b.setInsertionPoint(ifOp.elseBlock()->getTerminator());
+          multiply(last);
+        }
+        for (int64_t i = 0; i < rows; ++i)
+          for (int64_t v = 0; v < 2; ++v)
+            addToOut(
+                add(mBase, idx(i)), add(mul(t, tileRows), idx(v * kLanes)),
+                vector::LoadOp::create(b, loc, vec(f32), cb,
+                                       ValueRange{idx(i), idx(v * kLanes)}));
+      });
+}
+
 func::FuncOp CpuKernelEmitter::build(ModuleOp into, StringRef name) {
   module = into;
   WeightTypes wt = getWeightTypes(s, n, k);
@@ -1573,6 +1700,8 @@ func::FuncOp CpuKernelEmitter::build(ModuleOp into, StringRef name) {
   out = entry->getArgument(a++);
   if (m <= kCpuGemvMaxRows)
     buildGemv();
+  else if (useBf16 && isa >= CpuIsa::Amx)
+    buildAmxTiled();
   else if (useIntDot && isa >= CpuIsa::Avx512Vnni)
     buildIntTiled();
   else if (actInt8)
@@ -1662,6 +1791,8 @@ bool qnt::cpuKernelUsesBf16Dot(const CpuKernelShape &shape, CpuIsa isa) {
 bool qnt::cpuKernelDiffersFromLevelBelow(const CpuKernelShape &shape,
                                          CpuIsa isa, bool intDot) {
   switch (isa) {
+  case CpuIsa::Amx: // The tiles of the bf16 compute type.
+    return shape.m > kCpuGemvMaxRows && cpuKernelUsesBf16Dot(shape, isa);
   case CpuIsa::Avx512Bf16:
     return cpuKernelUsesBf16Dot(shape, isa);
   case CpuIsa::Avx512Vnni:

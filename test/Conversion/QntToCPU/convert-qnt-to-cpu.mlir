@@ -21,8 +21,10 @@
 // second case).
 // RUN: quant-opt %s --convert-qnt-to-cpu=isa=avx512vnni --split-input-file | FileCheck %s --check-prefix=VNNIT
 // RUN: sed -n '/^\/\/ bf16 compute/,$p' %s | quant-opt --qnt-cpu-pipeline=isa=avx512bf16 | mlir-translate --mlir-to-llvmir | opt -O2 | llc -O2 | FileCheck %s --check-prefix=ASMBF16
+// RUN: sed -n '/^\/\/ bf16 compute/,$p' %s | quant-opt --convert-qnt-to-cpu=isa=amx | FileCheck %s --check-prefix=AMX
+// RUN: sed -n '/^\/\/ bf16 compute/,$p' %s | quant-opt --qnt-cpu-pipeline=isa=amx | mlir-translate --mlir-to-llvmir | opt -O2 | llc -O2 | FileCheck %s --check-prefix=ASMAMX
 
-// BADISA: convert-qnt-to-cpu: unknown isa 'sse9' (expected generic, avx2, avx512, avx512vnni, avx512bf16, native or dispatch)
+// BADISA: convert-qnt-to-cpu: unknown isa 'sse9' (expected generic, avx2, avx512, avx512vnni, avx512bf16, amx, native or dispatch)
 // ASM: vperm{{[a-z0-9]*}} {{.*}}%zmm
 // ASM: vfmadd{{.*}}%zmm
 // ASMINT: vpshufb {{.*}}%ymm
@@ -296,6 +298,28 @@ func.func @fallbacks(%x: tensor<2x96xf32>, %c: tensor<4x48xi8>, %s1: tensor<4x1x
 // BF16: arith.truncf %{{.*}} : vector<16xf32> to vector<16xbf16>
 // BF16-COUNT-24: vector.fma
 // BF16-NOT: llvm.call @qnt_cpu_avx512bf16_dpbf16ps_512
+// With AMX (isa=amx) the tiles multiply in the tile unit: activations in
+// bf16 with rows padded to 32 (160), per thread 32 weight rows as bf16 pairs
+// (AMX's B layout, 16 pair rows per chunk of 32 k), then per 32 activation
+// rows and K step two A tiles, two B tiles and four tdpbf16ps into 16 x 16
+// f32 tiles, stored and added to the result; the GEMV stays vdpbf16ps.
+// AMX: func.func private @qnt_cpu_nf4_f32_f32_cbf16_m2_n4_k96_amx(
+// AMX-COUNT-2: llvm.call @qnt_cpu_avx512bf16_dpbf16ps_512
+// AMX: func.func private @qnt_cpu_int8_f32_f32_cbf16_m130_n20_k64_amx({{.*}}) attributes {target_features = #llvm.target_features<[{{.*}}"+amx-tile", "+amx-bf16", "+amx-int8"{{.*}}]>}
+// AMX: memref.alloc() {alignment = 64 : i64} : memref<160x64xbf16>
+// AMX: scf.parallel
+// AMX: memref.alloc() {alignment = 64 : i64} : memref<32x64xbf16>
+// AMX: memref.alloc() {alignment = 64 : i64} : memref<32x32xf32>
+// AMX-COUNT-16: vector.store {{.*}} : memref<32x64xbf16>, vector<2xbf16>
+// AMX: amx.tile_zero : !amx.tile<16x16xf32>
+// AMX: amx.tile_load {{.*}} : memref<160x64xbf16> into !amx.tile<16x32xbf16>
+// AMX: amx.tile_load {{.*}} : memref<32x64xbf16> into !amx.tile<16x32xbf16>
+// AMX: amx.tile_mulf
+// AMX: amx.tile_store {{.*}} : memref<32x32xf32>, !amx.tile<16x16xf32>
+// AMX-NOT: vector.fma
+// ASMAMX: ldtilecfg
+// ASMAMX: tileloadd
+// ASMAMX: tdpbf16ps
 // ASMBF16: vcvtne2ps2bf16 {{.*}}%zmm
 // ASMBF16: vpermw {{.*}}%zmm
 // ASMBF16: vdpbf16ps {{.*}}%zmm

@@ -7,6 +7,7 @@
 #ifndef QMLIR_CONVERSION_QNTTOCPU_QNTTOCPU_H
 #define QMLIR_CONVERSION_QNTTOCPU_QNTTOCPU_H
 
+#include "mlir/Dialect/AMX/AMXDialect.h"
 #include "mlir/Dialect/Bufferization/IR/Bufferization.h"
 #include "mlir/Dialect/Func/IR/FuncOps.h"
 #include "mlir/Dialect/LLVMIR/LLVMDialect.h"
@@ -33,10 +34,11 @@ enum class CpuIsa {
   Avx2 = 1,
   Avx512 = 2,
   Avx512Vnni = 3,
-  Avx512Bf16 = 4
+  Avx512Bf16 = 4,
+  Amx = 5
 };
 
-/// Parses `generic`, `avx2`, `avx512`, `avx512vnni`, `avx512bf16` or
+/// Parses `generic`, `avx2`, `avx512`, `avx512vnni`, `avx512bf16`, `amx` or
 /// `native` (this machine's best).
 std::optional<CpuIsa> parseCpuIsa(llvm::StringRef name);
 llvm::StringRef stringifyCpuIsa(CpuIsa isa);
