@@ -105,6 +105,10 @@ C
       variants+=("amx|isa=amx|--compute-type bf16| compute-type=bf16"
         "amxomp|isa=amx openmp=1|--compute-type bf16| compute-type=bf16")
     fi
+    # W8A8 per channel with AMX (AMX-INT8 tiles).
+    if [ "$1" = 17 ]; then
+      variants+=("amx|isa=amx||" "amxomp|isa=amx openmp=1||")
+    fi
     # W8A8 (cases 14-17) computes in integers: no bf16 compute type.
     if [[ $quant == *act-int8* ]]; then unset 'variants[3]'; fi
     # Case 8 (int4 per channel, K = 2080): the bf16 error bound is wider

@@ -790,10 +790,32 @@ Value CpuKernelEmitter::activationScale(Value row, Value block) {
 /// its scale a / 127, a the absmax of its inliers; with a threshold each
 /// row's outliers (code 0) listed in outK / outX, outCount of them.
 void CpuKernelEmitter::quantizeActivationsInt8() {
-  // The integer tiles (AVX-512 VNNI) take the codes as bytes.
+  // The integer tiles (AVX-512 VNNI, AMX) take the codes as bytes; AMX's A
+  // tiles read 32 rows x 64 bytes at a time: rows to a multiple of 32 and
+  // columns to one of 64, zero.
   bool bytes = wideInt && m > kCpuGemvMaxRows;
+  bool amxRows = bytes && isa >= CpuIsa::Amx && groups == 1;
   Type code = bytes ? i8 : i16;
-  xq = alloc(m, chunks * kChunk + (m > kCpuGemvMaxRows ? kRowPad : 0), code);
+  int64_t rowsAlloc = amxRows ? (m + 31) / 32 * 32 : m;
+  int64_t cols = amxRows
+                     ? (chunks + 1) / 2 * 2 * kChunk
+                     : chunks * kChunk + (m > kCpuGemvMaxRows ? kRowPad : 0);
+  xq = alloc(rowsAlloc, cols, code);
+  for (int64_t c = chunks; c * kChunk < cols && amxRows; ++c) // Column pad.
+    forLoop(idx(0), idx(m), 1, {}, [&](Value i, ValueRange) {
+      vector::StoreOp::create(b, loc, splatInt(i8, 0, kChunk), xq,
+                              ValueRange{i, idx(c * kChunk)});
+      return SmallVector<Value>();
+    });
+  if (rowsAlloc > m) // Row pad.
+    forLoop(idx(m), idx(rowsAlloc), 1, {}, [&](Value i, ValueRange) {
+      forLoop(idx(0), idx(cols / kChunk), 1, {}, [&](Value c, ValueRange) {
+        vector::StoreOp::create(b, loc, splatInt(i8, 0, kChunk), xq,
+                                ValueRange{i, mul(c, kChunk)});
+        return SmallVector<Value>();
+      });
+      return SmallVector<Value>();
+    });
   xs = alloc(m, 1, f32);
   if (bytes)
     xsum = alloc(m, blocks, i32);
@@ -1530,41 +1552,56 @@ void CpuKernelEmitter::buildIntTiled() {
       });
 }
 
-/// AMX tiles (bf16 compute): xh [M rounded up to 32, chunks * 32] the
-/// activations in bf16, k order, zero past M and K; per thread a tile of 32
-/// weight rows, per K tile of up to kAmxTileChunks chunks wh [K tile / 2,
-/// 64] their bf16 weights as AMX's B operand wants them (row p: each weight
-/// row's pair (2p, 2p + 1), 16 rows for the first B tile, 16 for the
-/// second). Per 32 activation rows (two A tiles of 16 x 32) and K step of
-/// 32: two A loads, two B loads, four tdpbf16ps into 16 x 16 f32 tiles,
-/// unrolled over the K tile (the amx dialect cannot carry tiles through a
-/// loop); the four tiles are stored and added to out. Products of bf16 are
-/// exact and summed in f32, as the reference's rounded operands.
+/// AMX tiles, per thread a tile of 32 weight rows, per K tile of up to
+/// kAmxTileChunks chunks their weights decoded into wh [K tile / per, 32 x
+/// per] as AMX's B operand wants them: row j holds each weight row's `per`
+/// consecutive k (a 32-bit group) from k = per j, the first 16 weight rows
+/// for one B tile, the next 16 for the other. Per 32 activation rows (two A
+/// tiles of 16 rows x 64 bytes) and K step (64 bytes of k): two A loads, two
+/// B loads and four tile products into 16 x 16 tiles, unrolled over the K
+/// tile (the amx dialect cannot carry tiles through a loop); the four tiles
+/// are stored and added to out.
+///  - bf16 compute (per = 2): activations converted to bf16 into xh [M
+///    rounded up to 32, chunks * 32] (zero past M and K), tdpbf16ps: bf16
+///    products are exact and summed in f32, as the reference's rounded
+///    operands.
+///  - W8A8 per channel (per = 4): the int8 codes (xq, padded the same way),
+///    tdpbssd (signed x signed, exact int32 sums per K tile), scaled by the
+///    row's activation scale and the columns' weight scales.
 void CpuKernelEmitter::buildAmxTiled() {
-  Type bf16 = b.getBF16Type();
-  int64_t aRows = 16, mPad = (m + 2 * aRows - 1) / (2 * aRows) * (2 * aRows);
-  Value xh = alloc(mPad, chunks * kChunk, bf16);
-  auto half = [&](Value v, int64_t at) -> Value {
-    return vector::ExtractStridedSliceOp::create(b, loc, v, {at}, {kLanes},
-                                                 {1});
-  };
-  forLoop(idx(0), idx(mPad), 1, {}, [&](Value i, ValueRange) {
-    Value inside =
-        arith::CmpIOp::create(b, loc, arith::CmpIPredicate::ult, i, idx(m));
-    Value row = minIdx(i, idx(m - 1));
-    forLoop(idx(0), idx(chunks), 1, {}, [&](Value c, ValueRange) {
-      Value v = vector::TransferReadOp::create(
-          b, loc, vec(f32, kChunk), x, ValueRange{row, mul(c, kChunk)},
-          f32Scalar(0.0f), ArrayRef<bool>{!hasTail()});
-      v = arith::SelectOp::create(b, loc, inside, v, zeroVector(kChunk));
-      vector::StoreOp::create(b, loc, toBf16(half(v, 0), half(v, kLanes)), xh,
-                              ValueRange{i, mul(c, kChunk)});
+  bool ints = actInt8;
+  Type elem = ints ? i8 : Type(b.getBF16Type());
+  int64_t per = ints ? 4 : 2, aRows = 16, stepBytes = 64;
+  int64_t stepChunks = stepBytes / (kChunk * (ints ? 1 : 2)); // 2 or 1.
+  int64_t mPad = (m + 2 * aRows - 1) / (2 * aRows) * (2 * aRows);
+  Value xa16;
+  if (ints) {
+    quantizeActivationsInt8();
+    xa16 = xq;
+  } else {
+    xa16 = alloc(mPad, chunks * kChunk, elem);
+    auto half = [&](Value v, int64_t at) -> Value {
+      return vector::ExtractStridedSliceOp::create(b, loc, v, {at}, {kLanes},
+                                                   {1});
+    };
+    forLoop(idx(0), idx(mPad), 1, {}, [&](Value i, ValueRange) {
+      Value inside =
+          arith::CmpIOp::create(b, loc, arith::CmpIPredicate::ult, i, idx(m));
+      Value row = minIdx(i, idx(m - 1));
+      forLoop(idx(0), idx(chunks), 1, {}, [&](Value c, ValueRange) {
+        Value v = vector::TransferReadOp::create(
+            b, loc, vec(f32, kChunk), x, ValueRange{row, mul(c, kChunk)},
+            f32Scalar(0.0f), ArrayRef<bool>{!hasTail()});
+        v = arith::SelectOp::create(b, loc, inside, v, zeroVector(kChunk));
+        vector::StoreOp::create(b, loc, toBf16(half(v, 0), half(v, kLanes)),
+                                xa16, ValueRange{i, mul(c, kChunk)});
+        return SmallVector<Value>();
+      });
       return SmallVector<Value>();
     });
-    return SmallVector<Value>();
-  });
+  }
   tileRows = 2 * kLanes;
-  int64_t tileChunks = std::min(chunks, kAmxTileChunks);
+  int64_t tileChunks = std::min(chunks + chunks % stepChunks, kAmxTileChunks);
   // A 4-bit chunk decodes to even k, then odd k: pairs (2j, 2j + 1) are
   // lanes j and 16 + j.
   SmallVector<int64_t> pairOrder;
@@ -1573,51 +1610,77 @@ void CpuKernelEmitter::buildAmxTiled() {
   auto tile = [&](int64_t rows, int64_t cols, Type t) {
     return amx::TileType::get({rows, cols}, t);
   };
-  Value wh, cb;
+  Type accType = ints ? i32 : f32;
+  int64_t groupsPerChunk = kChunk / per;
+  Value wh, cb, wsc;
   tileLoop(
       tileChunks, 2 * aRows,
       [&] {
-        wh = alloc(tileChunks * kLanes, 2 * tileRows, bf16);
-        cb = alloc(2 * aRows, tileRows, f32);
+        wh = alloc(tileChunks * groupsPerChunk, tileRows * per, elem);
+        cb = alloc(2 * aRows, tileRows, accType);
+        if (ints)
+          wsc = alloc(1, tileRows, f32);
       },
       [&](Value t, Value firstChunk, Value count) {
         forEachTileChunk(
             t, firstChunk, count,
             [&](Value r, Value row, Value c, Value cc, Value group,
                 bool masked) {
-              Value w = decodeBf16(groupParams(row, group), row, c, masked);
-              if (bits == 4)
-                w = vector::ShuffleOp::create(b, loc, w, w, pairOrder);
-              for (int64_t j = 0; j < kLanes; ++j)
+              Value w;
+              if (ints) {
+                w = loadBytes(row, mul(c, kChunk), masked, kChunk);
+                // The column's weight scale, once per K tile.
+                Value first = arith::CmpIOp::create(
+                    b, loc, arith::CmpIPredicate::eq, cc, idx(0));
+                auto ifOp = scf::IfOp::create(b, loc, first, false);
+                OpBuilder::InsertionGuard guard(b);
+                b.setInsertionPoint(ifOp.thenBlock()->getTerminator());
+                memref::StoreOp::create(b, loc, loadScale(row, group), wsc,
+                                        ValueRange{idx(0), r});
+              } else {
+                w = decodeBf16(groupParams(row, group), row, c, masked);
+                if (bits == 4)
+                  w = vector::ShuffleOp::create(b, loc, w, w, pairOrder);
+              }
+              for (int64_t j = 0; j < groupsPerChunk; ++j)
                 vector::StoreOp::create(
                     b, loc,
-                    vector::ExtractStridedSliceOp::create(b, loc, w, {2 * j},
-                                                          {2}, {1}),
-                    wh, ValueRange{add(mul(cc, kLanes), idx(j)), mul(r, 2)});
+                    vector::ExtractStridedSliceOp::create(b, loc, w, {per * j},
+                                                          {per}, {1}),
+                    wh,
+                    ValueRange{add(mul(cc, groupsPerChunk), idx(j)),
+                               mul(r, per)});
             });
       },
       [&](Value t, Value firstChunk, Value count, Value mBase, int64_t rows) {
         int64_t aTiles = rows > aRows ? 2 : 1;
-        // The K tile's products, unrolled over its `steps` chunks.
+        Type aType =
+            tile(aRows, stepBytes * 8 / elem.getIntOrFloatBitWidth(), elem);
+        Type bType =
+            tile(kLanes, stepBytes * 8 / elem.getIntOrFloatBitWidth(), elem);
+        Type cType = tile(aRows, kLanes, accType);
+        // The K tile's products, unrolled over its `steps` K steps.
         auto multiply = [&](int64_t steps) {
           SmallVector<Value> acc(2 * aTiles);
           for (Value &a : acc)
-            a = amx::TileZeroOp::create(b, loc, tile(aRows, kLanes, f32));
-          for (int64_t cc = 0; cc < steps; ++cc) {
-            Value kAt = mul(add(firstChunk, idx(cc)), kChunk);
+            a = amx::TileZeroOp::create(b, loc, cType);
+          for (int64_t st = 0; st < steps; ++st) {
+            Value kAt = mul(add(firstChunk, idx(st * stepChunks)), kChunk);
             SmallVector<Value> as;
             for (int64_t a = 0; a < aTiles; ++a)
               as.push_back(amx::TileLoadOp::create(
-                  b, loc, tile(aRows, kChunk, bf16), xh,
+                  b, loc, aType, xa16,
                   ValueRange{add(mBase, idx(a * aRows)), kAt}));
             for (int64_t bt = 0; bt < 2; ++bt) {
               Value bTile = amx::TileLoadOp::create(
-                  b, loc, tile(kLanes, kChunk, bf16), wh,
-                  ValueRange{idx(cc * kLanes), idx(bt * kChunk)});
+                  b, loc, bType, wh,
+                  ValueRange{idx(st * kLanes), idx(bt * kLanes * per)});
               for (int64_t a = 0; a < aTiles; ++a) {
                 Value &c = acc[a * 2 + bt];
-                c = amx::TileMulFOp::create(b, loc, c.getType(), as[a], bTile,
-                                            c);
+                c = ints ? Value(amx::TileMulIOp::create(b, loc, cType, as[a],
+                                                         bTile, c))
+                         : Value(amx::TileMulFOp::create(b, loc, cType, as[a],
+                                                         bTile, c));
               }
             }
           }
@@ -1627,25 +1690,38 @@ void CpuKernelEmitter::buildAmxTiled() {
                   b, loc, cb, ValueRange{idx(a * aRows), idx(bt * kLanes)},
                   acc[a * 2 + bt]);
         };
-        int64_t last = chunks % tileChunks;
+        int64_t stepsPerTile = tileChunks / stepChunks;
+        int64_t last = (chunks % tileChunks + stepChunks - 1) / stepChunks;
         if (last == 0) {
-          multiply(tileChunks);
+          multiply(stepsPerTile);
         } else {
           Value whole = arith::CmpIOp::create(b, loc, arith::CmpIPredicate::eq,
                                               count, idx(tileChunks));
           auto ifOp = scf::IfOp::create(b, loc, whole, /*withElseRegion=*/true);
           OpBuilder::InsertionGuard guard(b);
           b.setInsertionPoint(ifOp.thenBlock()->getTerminator());
-          multiply(tileChunks);
+          multiply(stepsPerTile);
           b.setInsertionPoint(ifOp.elseBlock()->getTerminator());
           multiply(last);
         }
         for (int64_t i = 0; i < rows; ++i)
-          for (int64_t v = 0; v < 2; ++v)
-            addToOut(
-                add(mBase, idx(i)), add(mul(t, tileRows), idx(v * kLanes)),
-                vector::LoadOp::create(b, loc, vec(f32), cb,
-                                       ValueRange{idx(i), idx(v * kLanes)}));
+          for (int64_t v = 0; v < 2; ++v) {
+            Value sum = vector::LoadOp::create(
+                b, loc, vec(accType), cb, ValueRange{idx(i), idx(v * kLanes)});
+            if (ints) // Exact int32 sums times both scales.
+              sum = arith::MulFOp::create(
+                  b, loc, arith::SIToFPOp::create(b, loc, vec(f32), sum),
+                  arith::MulFOp::create(
+                      b, loc,
+                      vector::LoadOp::create(
+                          b, loc, vec(f32), wsc,
+                          ValueRange{idx(0), idx(v * kLanes)}),
+                      vector::BroadcastOp::create(
+                          b, loc, vec(f32),
+                          activationScale(add(mBase, idx(i)), idx(0)))));
+            addToOut(add(mBase, idx(i)), add(mul(t, tileRows), idx(v * kLanes)),
+                     sum);
+          }
       });
 }
 
@@ -1700,7 +1776,7 @@ func::FuncOp CpuKernelEmitter::build(ModuleOp into, StringRef name) {
   out = entry->getArgument(a++);
   if (m <= kCpuGemvMaxRows)
     buildGemv();
-  else if (useBf16 && isa >= CpuIsa::Amx)
+  else if ((useBf16 || (actInt8 && groups == 1)) && isa >= CpuIsa::Amx)
     buildAmxTiled();
   else if (useIntDot && isa >= CpuIsa::Avx512Vnni)
     buildIntTiled();
@@ -1791,8 +1867,11 @@ bool qnt::cpuKernelUsesBf16Dot(const CpuKernelShape &shape, CpuIsa isa) {
 bool qnt::cpuKernelDiffersFromLevelBelow(const CpuKernelShape &shape,
                                          CpuIsa isa, bool intDot) {
   switch (isa) {
-  case CpuIsa::Amx: // The tiles of the bf16 compute type.
-    return shape.m > kCpuGemvMaxRows && cpuKernelUsesBf16Dot(shape, isa);
+  case CpuIsa::Amx: // The tiles of the bf16 compute type and of W8A8.
+    return shape.m > kCpuGemvMaxRows &&
+           (cpuKernelUsesBf16Dot(shape, isa) ||
+            (shape.scheme.getActInt8() &&
+             shape.scheme.getNumGroups(shape.k) == 1));
   case CpuIsa::Avx512Bf16:
     return cpuKernelUsesBf16Dot(shape, isa);
   case CpuIsa::Avx512Vnni:

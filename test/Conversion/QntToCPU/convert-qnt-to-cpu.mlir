@@ -21,6 +21,7 @@
 // second case).
 // RUN: quant-opt %s --convert-qnt-to-cpu=isa=avx512vnni --split-input-file | FileCheck %s --check-prefix=VNNIT
 // RUN: sed -n '/^\/\/ bf16 compute/,$p' %s | quant-opt --qnt-cpu-pipeline=isa=avx512bf16 | mlir-translate --mlir-to-llvmir | opt -O2 | llc -O2 | FileCheck %s --check-prefix=ASMBF16
+// RUN: quant-opt %s --convert-qnt-to-cpu=isa=amx --split-input-file | FileCheck %s --check-prefix=AMXI
 // RUN: sed -n '/^\/\/ bf16 compute/,$p' %s | quant-opt --convert-qnt-to-cpu=isa=amx | FileCheck %s --check-prefix=AMX
 // RUN: sed -n '/^\/\/ bf16 compute/,$p' %s | quant-opt --qnt-cpu-pipeline=isa=amx | mlir-translate --mlir-to-llvmir | opt -O2 | llc -O2 | FileCheck %s --check-prefix=ASMAMX
 
@@ -232,6 +233,20 @@ func.func @sliced(%x: tensor<20x64xf32>, %codes: tensor<20x64xi8>, %sc: tensor<2
 // INT: scf.parallel
 // INT: llvm.call @qnt_cpu_avx2_pmadd_wd
 // INT: memref.subview %{{.*}}[%c128{{.*}}, 0] [2, 96] [1, 1]
+// With AMX, per-channel W8A8 tiles multiply int8 codes in the tile unit:
+// rows padded to 32 (160), 4-byte groups of each weight row (AMX's B
+// layout), tdpbssd into 16 x 16 int32 tiles, scaled by both scales.
+// AMXI-LABEL: func.func @w8a8
+// AMXI: func.func private @qnt_cpu_int8_f32_f32_a8_t40C00000_m130_n20_k64_amx_i16(
+// AMXI: memref.alloc() {alignment = 64 : i64} : memref<160x64xi8>
+// AMXI: scf.parallel
+// AMXI: memref.alloc() {alignment = 64 : i64} : memref<16x128xi8>
+// AMXI-COUNT-8: vector.store {{.*}} : memref<16x128xi8>, vector<4xi8>
+// AMXI: amx.tile_load {{.*}} : memref<160x64xi8> into !amx.tile<16x64xi8>
+// AMXI: amx.tile_muli
+// AMXI: amx.tile_store {{.*}} : memref<32x32xi32>, !amx.tile<16x16xi32>
+// AMXI: arith.sitofp {{.*}} : vector<16xi32> to vector<16xf32>
+// AMXI: scf.parallel
 // GENERIC-LABEL: func.func @w8a8
 // GENERIC: func.func private @qnt_cpu_int8_f32_f32_a8_t40C00000_m130_n20_k64_generic_i16(
 // GENERIC: arith.muli %{{.*}} : vector<8xi32>
