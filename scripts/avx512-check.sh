@@ -15,14 +15,16 @@
 #       SmolLM2 cut to its first 2 blocks (test/reference/gguf_truncate.py,
 #       to travel under the device tool's 64 MiB), quant-compiled for
 #       --cpu x86-64 (all kernel levels, chosen at load) in nf4 and in nf4
-#       with --compute-type bf16, with quant-run.
+#       with --compute-type bf16 (prefill calls of 160 rows: the tiles, AMX
+#       at the amx level), with quant-run.
 #   scripts/avx512-check.sh run [OUT]  (a machine with AVX-512, python3 +
 #       numpy; no LLVM needed)
 #       runs every case and checks it against the reference with the same
 #       error bounds as the lit test (the VNNI and BF16 cases only where the
-#       CPU has avx512_vnni, avx512_bf16); prints the CPU's AVX-512
-#       features. Then, per model and kernel level (QMLIR_CPU_ISA), the
-#       logits of 24 ids against the portable kernels' (same argmax; within
+#       CPU has avx512_vnni, avx512_bf16, amx_bf16); prints the CPU's
+#       AVX-512 and AMX features. Then, per model and kernel level
+#       (QMLIR_CPU_ISA), the logits of 150 ids against the portable
+#       kernels' (same argmax where the top two are apart; within
 #       0.1, or for bf16 compute 0.5 and a mean of 0.012) and the decode
 #       tokens/s on 2 threads (cores 0-1), the CPU issue's budget.
 set -euo pipefail
@@ -134,15 +136,18 @@ C
   ninja -C build quant-compile quant-run
   cp build/bin/quant-run "$A/bin/"
   python3 test/reference/gguf_truncate.py "$gguf" "$A/smollm2-2.gguf" 2
+  # nf4: prefill in chunks of 64 (GEMV slices); nf4 + bf16 compute: one
+  # prefill call of 160 rows, so the 150 ids take the tiles (f32 FMA tiles,
+  # AMX at the amx level).
   build/bin/quant-compile "$A/smollm2-2.gguf" --scheme nf4 --cpu x86-64 \
-    --max-context 128 --quiet -o "$A/model"
+    --max-context 256 --quiet -o "$A/model"
   build/bin/quant-compile "$A/smollm2-2.gguf" --scheme nf4 --compute-type bf16 \
-    --cpu x86-64 --max-context 128 --quiet -o "$A/model-bf16"
+    --cpu x86-64 --max-context 256 --prefill-tokens 160 --quiet -o "$A/model-bf16"
   rm "$A/model/model.mlir" "$A/model-bf16/model.mlir" "$A/smollm2-2.gguf"
   du -sh "$A"
 }
 
-IDS=$(seq -s, 1000 1023)
+IDS=$(seq -s, 1000 1149)
 
 # The truncated model (nf4; nf4 with --compute-type bf16) at each kernel
 # level up to `best`.
@@ -174,13 +179,19 @@ for model in ("nf4", "nf4-bf16"):
     # bf16 compute: f32 summation order decides near-tie roundings, single
     # logits move by up to ~0.25 (smollm2-compute-type.test), the mean not.
     tol, mean_tol = (0.5, 0.012) if model.endswith("bf16") else (0.1, 0.1)
+    # The argmax must agree wherever the portable kernels' top two logits
+    # are further apart than twice the tolerance (150 random ids have
+    # near ties, where any rounding decides).
+    top2 = np.sort(ref, axis=1)[:, -2:]
+    clear = top2[:, 1] - top2[:, 0] > 2 * tol
     for l in levels[1:]:
         d = np.abs(get(l) - ref)
-        same = bool((get(l).argmax(1) == ref.argmax(1)).all())
+        same = bool((get(l).argmax(1) == ref.argmax(1))[clear].all())
         good = d.max() <= tol and d.mean() <= mean_tol and same
         ok &= good
         print(f"{model} {l} vs generic: max |diff| {d.max():.3g}, mean {d.mean():.3g}, "
-              f"argmax equal: {same}: {'PASS' if good else 'FAIL'}")
+              f"argmax equal at the {clear.sum()} of {len(clear)} ids with a clear top: "
+              f"{same}: {'PASS' if good else 'FAIL'}")
 sys.exit(0 if ok else 1)
 PY
   rm -f "$out"/*.f32

@@ -40,7 +40,7 @@ const char *kUsage =
     "       quant-run OUTDIR --ids ID,ID,... --logits FILE\n"
     "options: --verbose  print which CPU kernels run (QMLIR_CPU_ISA=generic|"
     "avx2|avx512|\n"
-    "                    avx512vnni|avx512bf16 picks them in a library "
+    "                    avx512vnni|avx512bf16|amx picks them in a library "
     "compiled\n"
     "                    with --cpu NAME)\n";
 
