@@ -102,8 +102,9 @@ C
       "f32|isa=avx512 int-dot=0||"
       "bf16|isa=avx512bf16|--compute-type bf16| compute-type=bf16")
     if [ "$1" = 13 ] || [ "$1" = 17 ]; then variants+=("omp|isa=avx512vnni openmp=1|--int-dot true|"); fi
-    # The tile cases with AMX (bf16 compute: AMX-BF16 tiles).
-    if [ "$1" = 12 ] || [ "$1" = 13 ]; then
+    # The tile cases with AMX (bf16 compute: AMX-BF16 tiles), and cases 2
+    # and 5 (M = 9, 20), which a single AMX target runs on tiles too.
+    if [ "$1" = 2 ] || [ "$1" = 5 ] || [ "$1" = 12 ] || [ "$1" = 13 ]; then
       variants+=("amx|isa=amx|--compute-type bf16| compute-type=bf16"
         "amxomp|isa=amx openmp=1|--compute-type bf16| compute-type=bf16")
     fi

@@ -66,7 +66,9 @@ def ConvertQntToCPUPass : Pass<"convert-qnt-to-cpu", "::mlir::ModuleOp"> {
     converted to bf16 once (rows padded to 32), each thread's 32 weight rows
     decoded into bf16 pairs (AMX's B layout), per 16 x 32 activation rows
     and K step of 32 two A tiles, two B tiles and four `tdpbf16ps` into 16 x
-    16 f32 tiles (`amx` dialect), stored and added to the result per K tile.
+    16 f32 tiles (`amx` dialect), stored and added to the result per K tile;
+    per-channel W8A8 the same on int8 codes (`tdpbssd`). With `amx` as the
+    only target these tiles start at 9 rows (no GEMV slices below 128).
 
     Integer path (`int-dot`, the default; AVX2/AVX-512, f32 compute;
     include/qmlir/Numerics/IntDot.h): each block of K of each activation

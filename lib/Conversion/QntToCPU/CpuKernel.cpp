@@ -1776,7 +1776,7 @@ func::FuncOp CpuKernelEmitter::build(ModuleOp into, StringRef name) {
   out = entry->getArgument(a++);
   if (m <= kCpuGemvMaxRows)
     buildGemv();
-  else if ((useBf16 || (actInt8 && groups == 1)) && isa >= CpuIsa::Amx)
+  else if (cpuKernelUsesAmxTiles({s, m, n, k}, isa))
     buildAmxTiled();
   else if (useIntDot && isa >= CpuIsa::Avx512Vnni)
     buildIntTiled();
@@ -1860,6 +1860,13 @@ bool qnt::cpuKernelUsesIntDot(const CpuKernelShape &shape, CpuIsa isa,
                                        shape.scheme.getComputeType().isF32());
 }
 
+bool qnt::cpuKernelUsesAmxTiles(const CpuKernelShape &shape, CpuIsa isa) {
+  SchemeAttr s = shape.scheme;
+  return isa >= CpuIsa::Amx && shape.m > kCpuGemvMaxRows &&
+         (cpuKernelUsesBf16Dot(shape, isa) ||
+          (s.getActInt8() && s.getNumGroups(shape.k) == 1));
+}
+
 bool qnt::cpuKernelUsesBf16Dot(const CpuKernelShape &shape, CpuIsa isa) {
   return isa >= CpuIsa::Avx512Bf16 && shape.scheme.getComputeType().isBF16();
 }
@@ -1867,11 +1874,8 @@ bool qnt::cpuKernelUsesBf16Dot(const CpuKernelShape &shape, CpuIsa isa) {
 bool qnt::cpuKernelDiffersFromLevelBelow(const CpuKernelShape &shape,
                                          CpuIsa isa, bool intDot) {
   switch (isa) {
-  case CpuIsa::Amx: // The tiles of the bf16 compute type and of W8A8.
-    return shape.m > kCpuGemvMaxRows &&
-           (cpuKernelUsesBf16Dot(shape, isa) ||
-            (shape.scheme.getActInt8() &&
-             shape.scheme.getNumGroups(shape.k) == 1));
+  case CpuIsa::Amx:
+    return cpuKernelUsesAmxTiles(shape, isa);
   case CpuIsa::Avx512Bf16:
     return cpuKernelUsesBf16Dot(shape, isa);
   case CpuIsa::Avx512Vnni:

@@ -27,6 +27,7 @@ inline constexpr int64_t kCpuGemvMaxRows = 8;
 /// tiles decode each weight once per call into a k-major buffer (scalar
 /// stores), which measured slower up to M ~ 128 (AVX2, 14336 x 4096: M =
 /// 16 28.7 ms against ~12.8 ms for two GEMV slices; M = 128 about even).
+/// AMX tiles (a single AMX target) start at kCpuGemvMaxRows + 1.
 inline constexpr int64_t kCpuTileMinRows = 128;
 
 /// Whether a CPU kernel computes `op` (2-D, static shapes, f32 activations
@@ -40,6 +41,10 @@ bool cpuKernelUsesIntDot(const CpuKernelShape &shape, CpuIsa isa, bool intDot);
 /// Whether the kernel of `shape` sums bf16 pairs with vdpbf16ps (AVX-512
 /// BF16, bf16 compute type).
 bool cpuKernelUsesBf16Dot(const CpuKernelShape &shape, CpuIsa isa);
+
+/// Whether the kernel of `shape` takes AMX tiles (AMX, more than
+/// kCpuGemvMaxRows rows; bf16 compute, or W8A8 per channel).
+bool cpuKernelUsesAmxTiles(const CpuKernelShape &shape, CpuIsa isa);
 
 /// Whether `isa`'s kernel of `shape` differs from the one of the level
 /// below (AVX-512 VNNI: only on the integer path; BF16: only with bf16

@@ -63,7 +63,7 @@ struct ConvertQntToCPUPass
     });
     SmallVector<MatmulOp> kernels;
     for (MatmulOp op : matmuls)
-      kernels.append(sliceRows(op));
+      kernels.append(sliceRows(op, targets));
     llvm::StringMap<func::FuncOp> byName;
     llvm::DenseMap<Attribute, unsigned> codebooks;
     for (MatmulOp op : kernels)
@@ -72,10 +72,15 @@ struct ConvertQntToCPUPass
 
   /// `op` with kCpuGemvMaxRows < M < kCpuTileMinRows as matmuls of slices
   /// of up to kCpuGemvMaxRows rows (GEMV kernels), inserted into the result;
-  /// returns them, or `op` itself for other M.
-  SmallVector<MatmulOp> sliceRows(MatmulOp op) {
+  /// returns them, or `op` itself for other M, and when the one target's
+  /// kernel takes AMX tiles (fast from a few rows on; with several targets
+  /// the level is chosen at run time, after this decision).
+  SmallVector<MatmulOp> sliceRows(MatmulOp op, ArrayRef<CpuIsa> targets) {
     int64_t m = op.getInit().getType().getDimSize(0);
     if (m <= kCpuGemvMaxRows || m >= kCpuTileMinRows)
+      return {op};
+    CpuKernelShape shape{op.getScheme(), m, op.getN(), op.getK()};
+    if (targets.size() == 1 && cpuKernelUsesAmxTiles(shape, targets.front()))
       return {op};
     OpBuilder b(op);
     Location loc = op.getLoc();

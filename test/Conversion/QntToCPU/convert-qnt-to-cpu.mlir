@@ -259,6 +259,25 @@ func.func @w8a8(%x: tensor<130x64xf32>, %codes: tensor<20x64xi8>, %sc: tensor<20
 
 // -----
 
+// A single AMX target takes the tiles from 9 rows on (no GEMV slices);
+// dispatch and the other levels slice as before.
+// AMXI-LABEL: func.func @amx_unsliced
+// AMXI-NOT: tensor.extract_slice
+// AMXI: call @qnt_cpu_int8_f32_f32_cbf16_m20_n20_k64_amx(
+// AMXI: func.func private @qnt_cpu_int8_f32_f32_cbf16_m20_n20_k64_amx(
+// AMXI: amx.tile_mulf
+// BF16-LABEL: func.func @amx_unsliced
+// BF16: tensor.extract_slice
+// BF16: call @qnt_cpu_int8_f32_f32_cbf16_m8_n20_k64_avx512bf16(
+// DISPATCH-LABEL: func.func @amx_unsliced
+// DISPATCH: tensor.extract_slice
+func.func @amx_unsliced(%x: tensor<20x64xf32>, %codes: tensor<20x64xi8>, %sc: tensor<20x1xf32>, %init: tensor<20x20xf32>) -> tensor<20x20xf32> {
+  %y = qnt.matmul <int8, compute = bf16> %x : tensor<20x64xf32>, %codes : tensor<20x64xi8> scales(%sc : tensor<20x1xf32>) outs(%init : tensor<20x20xf32>) -> tensor<20x20xf32>
+  return %y : tensor<20x20xf32>
+}
+
+// -----
+
 // Left to convert-qnt-to-linalg: groups not a multiple of 32, batched
 // activations.
 // CHECK-LABEL: func.func @fallbacks
