@@ -14,6 +14,7 @@
 #include "mlir/Target/LLVMIR/Dialect/All.h"
 #include "mlir/Target/LLVMIR/Export.h"
 #include "qmlir/Pipelines/Pipelines.h"
+#include "qmlir/Runtime/CpuDispatch.h"
 
 #include "llvm/IR/LegacyPassManager.h"
 #include "llvm/IR/Module.h"
@@ -59,9 +60,12 @@ llvm::Error driver::emitSharedLibrary(ModuleOp module,
   if (chip.empty()) {
     QntCpuPipelineOptions cpuOptions;
     cpuOptions.openmp = true;
-    // Kernels for this machine's instruction set, or, for a named CPU,
-    // AVX-512, AVX2 and portable ones that the runtime chooses among.
-    cpuOptions.isa = request.cpu == "native" ? "native" : "dispatch";
+    // Kernels for this machine's best level (AMX included: the runtime that
+    // loads the library requests its tile state), or, for a named CPU,
+    // every level, chosen among at load.
+    cpuOptions.isa = request.cpu == "native"
+                         ? runtime::cpuLevelName(runtime::detectCpuLevel())
+                         : "dispatch";
     cpuOptions.intDot = request.intDot;
     buildQntCpuPipeline(pm, cpuOptions);
   } else {

@@ -36,6 +36,9 @@ bool qmlir::runtime::chooseCpuLevel(CpuLevel &level, std::string &error) {
 
 bool qmlir::runtime::initCpuDispatch(void *library, std::string &description,
                                      std::string &error) {
+  // AMX kernels (a library compiled for an AMX CPU, or the amx level) need
+  // the tile state, which Linux grants per process on request.
+  (void)amxUsable();
   auto *global = static_cast<int32_t *>(dlsym(library, kCpuIsaSymbol));
   if (!global) {
     description = "compiled for one CPU (no runtime dispatch)";

@@ -100,7 +100,7 @@ def ConvertQntToCPUPass : Pass<"convert-qnt-to-cpu", "::mlir::ModuleOp"> {
   let options = [
     Option<"isa", "isa", "std::string", /*default=*/"\"native\"",
            "Instruction set of the kernels: amx, avx512bf16, avx512vnni, avx512, "
-           "avx2, generic, native (the best this machine has), or dispatch "
+           "avx2, generic, native (the best this machine has short of amx), or dispatch "
            "(all of them, chosen at run time through the qnt_cpu_isa global, "
            "see Runtime/CpuDispatch.h)">,
     Option<"intDot", "int-dot", "bool", /*default=*/"true",

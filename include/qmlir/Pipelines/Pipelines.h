@@ -33,8 +33,10 @@ struct QntCpuPipelineOptions
       llvm::cl::init(true)};
   PassOptions::Option<std::string> isa{
       *this, "isa",
-      llvm::cl::desc("Instruction set of the kernels: avx512, avx2, generic, "
-                     "native, or dispatch (all three, chosen at run time)"),
+      llvm::cl::desc("Instruction set of the kernels: amx, avx512bf16, "
+                     "avx512vnni, avx512, avx2, generic, native (the best "
+                     "this machine has short of amx), or dispatch (every "
+                     "level, chosen at run time)"),
       llvm::cl::init("native")};
   PassOptions::Option<bool> intDot{
       *this, "int-dot",

@@ -137,7 +137,8 @@ inline CpuLevel detectCpuLevel() {
 /// this CPU), else detectCpuLevel().
 bool chooseCpuLevel(CpuLevel &level, std::string &error);
 
-/// Sets the level global of a library loaded with dlopen, if it has one.
+/// Sets the level global of a library loaded with dlopen, if it has one;
+/// first requests the AMX tile state where the CPU has AMX.
 /// `description` tells which kernels run ("avx2 (runtime dispatch: ...)"
 /// or that the library was compiled for one CPU).
 bool initCpuDispatch(void *library, std::string &description,

@@ -23,8 +23,12 @@ using namespace qmlir;
 using namespace qmlir::qnt;
 
 std::optional<CpuIsa> qmlir::parseCpuIsa(StringRef name) {
+  // native: this machine's best level short of AMX, whose tile state a
+  // process must request first (the quant-mlir runtime does; a plain
+  // mlir-runner does not): AMX is named.
   std::optional<runtime::CpuLevel> level =
-      name == "native" ? runtime::detectCpuLevel()
+      name == "native" ? std::min(runtime::detectCpuLevel(),
+                                  runtime::CpuLevel::Avx512Bf16)
                        : runtime::parseCpuLevel(name.str());
   if (!level)
     return std::nullopt;

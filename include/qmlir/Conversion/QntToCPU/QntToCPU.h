@@ -39,7 +39,8 @@ enum class CpuIsa {
 };
 
 /// Parses `generic`, `avx2`, `avx512`, `avx512vnni`, `avx512bf16`, `amx` or
-/// `native` (this machine's best).
+/// `native` (this machine's best short of AMX, which needs the process to
+/// request the tile state first).
 std::optional<CpuIsa> parseCpuIsa(llvm::StringRef name);
 llvm::StringRef stringifyCpuIsa(CpuIsa isa);
 
