@@ -4,15 +4,17 @@
 //
 //===----------------------------------------------------------------------===//
 //
-// Internal to lib/Conversion/QntToLinalg: elementwise generics used by both
-// the dequantize/matmul lowering and the runtime quantize lowering.
+// Internal to lib/Conversion/QntToLinalg: small builders used by both the
+// dequantize/matmul lowering and the runtime quantize lowering.
 //
 //===----------------------------------------------------------------------===//
 
 #ifndef QMLIR_LIB_CONVERSION_QNTTOLINALG_LINALGBUILDERS_H
 #define QMLIR_LIB_CONVERSION_QNTTOLINALG_LINALGBUILDERS_H
 
+#include "mlir/Dialect/Arith/IR/Arith.h"
 #include "mlir/Dialect/Linalg/IR/Linalg.h"
+#include "mlir/Dialect/Math/IR/Math.h"
 #include "mlir/Dialect/Tensor/IR/Tensor.h"
 
 namespace qmlir::qnt {
@@ -42,6 +44,33 @@ inline mlir::Value elementwise(mlir::OpBuilder &b, mlir::Location loc,
                                          mlir::ValueRange{empty}, maps,
                                          iterators(shape.size()), body)
       .getResult(0);
+}
+
+/// A tensor of `shape` filled with `value`.
+inline mlir::Value filled(mlir::OpBuilder &b, mlir::Location loc,
+                          llvm::ArrayRef<int64_t> shape,
+                          mlir::TypedAttr value) {
+  mlir::Value empty =
+      mlir::tensor::EmptyOp::create(b, loc, shape, value.getType());
+  mlir::Value cst = mlir::arith::ConstantOp::create(b, loc, value);
+  return mlir::linalg::FillOp::create(b, loc, cst, empty).getResult(0);
+}
+
+inline mlir::Value f32Const(mlir::OpBuilder &b, mlir::Location loc, float v) {
+  return mlir::arith::ConstantOp::create(b, loc, b.getF32FloatAttr(v));
+}
+
+/// numerics::clampRound: NaN -> 0, round half to even, clamp to [lo, hi];
+/// returns the integer as i32.
+inline mlir::Value clampRound(mlir::OpBuilder &b, mlir::Location loc,
+                              mlir::Value x, int lo, int hi) {
+  using namespace mlir;
+  Value isNan = arith::CmpFOp::create(b, loc, arith::CmpFPredicate::UNO, x, x);
+  Value r = math::RoundEvenOp::create(b, loc, x);
+  r = arith::SelectOp::create(b, loc, isNan, f32Const(b, loc, 0.0f), r);
+  r = arith::MaximumFOp::create(b, loc, r, f32Const(b, loc, float(lo)));
+  r = arith::MinimumFOp::create(b, loc, r, f32Const(b, loc, float(hi)));
+  return arith::FPToSIOp::create(b, loc, b.getI32Type(), r);
 }
 
 } // namespace qmlir::qnt

@@ -190,19 +190,13 @@ struct DequantizeLowering : public OpRewritePattern<DequantizeOp> {
   }
 };
 
-/// A float constant of type `t`.
-Value floatConst(OpBuilder &b, Location loc, Type t, float v) {
-  return arith::ConstantFloatOp::create(b, loc, llvm::cast<FloatType>(t),
-                                        APFloat(v));
-}
-
-/// Whether |x| >= threshold, when there is a threshold (else null).
+/// Whether |x| >= threshold (x f32), when there is a threshold (else null).
 Value isOutlier(OpBuilder &b, Location loc, Value x, float threshold) {
   if (!(threshold > 0.0f))
     return {};
   return arith::CmpFOp::create(b, loc, arith::CmpFPredicate::OGE,
                                math::AbsFOp::create(b, loc, x),
-                               floatConst(b, loc, x.getType(), threshold));
+                               f32Const(b, loc, threshold));
 }
 
 /// W8A8 (`act = int8`), numerics::matmulActInt8 step by step on the rows
@@ -229,27 +223,23 @@ Value buildActInt8Matmul(OpBuilder &b, Location loc, MatmulOp op,
   auto map = [&](unsigned dims, ArrayRef<AffineExpr> results) {
     return AffineMap::get(dims, 0, results, ctx);
   };
-  auto filled = [&](ArrayRef<int64_t> shape, Type t, Value v) -> Value {
-    Value empty = tensor::EmptyOp::create(b, loc, shape, t);
-    return linalg::FillOp::create(b, loc, v, empty).getResult(0);
-  };
   auto toF32 = [&](OpBuilder &nb, Location nloc, Value v) -> Value {
     return v.getType() == f32 ? v : arith::ExtFOp::create(nb, nloc, f32, v);
   };
-  Value zero = floatConst(b, loc, f32, 0.0f);
+  TypedAttr zero = b.getF32FloatAttr(0.0f);
 
   // The inliers' absmax of each row.
   Value amax =
       linalg::GenericOp::create(
           b, loc, TypeRange{RankedTensorType::get({rows}, f32)}, ValueRange{x},
-          ValueRange{filled({rows}, f32, zero)},
+          ValueRange{filled(b, loc, {rows}, zero)},
           {map(2, {d0, d1}), map(2, {d0})}, iterators(1, 1),
           [&](OpBuilder &nb, Location nloc, ValueRange args) {
             Value v = toF32(nb, nloc, args[0]);
             Value a = math::AbsFOp::create(nb, nloc, v);
             if (Value out = isOutlier(nb, nloc, v, threshold))
               a = arith::SelectOp::create(nb, nloc, out,
-                                          floatConst(nb, nloc, f32, 0.0f), a);
+                                          f32Const(nb, nloc, 0.0f), a);
             linalg::YieldOp::create(
                 nb, nloc,
                 Value(arith::MaximumFOp::create(nb, nloc, args[1], a)));
@@ -268,30 +258,26 @@ Value buildActInt8Matmul(OpBuilder &b, Location loc, MatmulOp op,
           {map(2, {d0, d1}), map(2, {d0}), map(2, {d0, d1})}, iterators(2),
           [&](OpBuilder &nb, Location nloc, ValueRange args) {
             Value v = toF32(nb, nloc, args[0]);
-            auto c = [&](float f) { return floatConst(nb, nloc, f32, f); };
             Value inv = arith::MulFOp::create(
-                nb, nloc, arith::DivFOp::create(nb, nloc, c(1.0f), args[1]),
-                c(127.0f));
-            Value r = math::RoundEvenOp::create(
-                nb, nloc, arith::MulFOp::create(nb, nloc, v, inv));
-            Value nan = arith::CmpFOp::create(nb, nloc,
-                                              arith::CmpFPredicate::UNO, r, r);
-            r = arith::SelectOp::create(nb, nloc, nan, c(0.0f), r);
-            r = arith::MinimumFOp::create(
-                nb, nloc, arith::MaximumFOp::create(nb, nloc, r, c(-127.0f)),
-                c(127.0f));
+                nb, nloc,
+                arith::DivFOp::create(nb, nloc, f32Const(nb, nloc, 1.0f),
+                                      args[1]),
+                f32Const(nb, nloc, 127.0f));
+            Value q = clampRound(nb, nloc,
+                                 arith::MulFOp::create(nb, nloc, v, inv), -127,
+                                 127);
             if (Value out = isOutlier(nb, nloc, v, threshold))
-              r = arith::SelectOp::create(nb, nloc, out, c(0.0f), r);
-            linalg::YieldOp::create(
-                nb, nloc, Value(arith::FPToSIOp::create(nb, nloc, i32, r)));
+              q = arith::SelectOp::create(
+                  nb, nloc, out, arith::ConstantIntOp::create(nb, nloc, i32, 0),
+                  q);
+            linalg::YieldOp::create(nb, nloc, q);
           })
           .getResult(0);
   Value weights = w.codes;
   if (padded != k) {
     auto pad = [&](Value v, Type t) -> Value {
       int64_t dim0 = llvm::cast<RankedTensorType>(v.getType()).getDimSize(0);
-      Value zeros = filled({dim0, padded}, t,
-                           arith::ConstantOp::create(b, loc, b.getZeroAttr(t)));
+      Value zeros = filled(b, loc, {dim0, padded}, b.getZeroAttr(t));
       return tensor::InsertSliceOp::create(
           b, loc, v, zeros,
           ArrayRef<OpFoldResult>{b.getIndexAttr(0), b.getIndexAttr(0)},
@@ -314,8 +300,7 @@ Value buildActInt8Matmul(OpBuilder &b, Location loc, MatmulOp op,
                    ValueRange{grouped(codes, rows, i32),
                               grouped(weights, n, b.getI8Type())},
                    ValueRange{
-                       filled({rows, n, groups}, i32,
-                              arith::ConstantIntOp::create(b, loc, i32, 0))},
+                       filled(b, loc, {rows, n, groups}, b.getI32IntegerAttr(0))},
                    {map(4, {d0, d2, d3}), map(4, {d1, d2, d3}),
                     map(4, {d0, d1, d2})},
                    iterators(3, 1),
@@ -332,13 +317,13 @@ Value buildActInt8Matmul(OpBuilder &b, Location loc, MatmulOp op,
   Value acc = linalg::GenericOp::create(
                   b, loc, TypeRange{RankedTensorType::get({rows, n}, f32)},
                   ValueRange{sums, amax, w.scales},
-                  ValueRange{filled({rows, n}, f32, zero)},
+                  ValueRange{filled(b, loc, {rows, n}, zero)},
                   {map(3, {d0, d1, d2}), map(3, {d0}), map(3, {d1, d2}),
                    map(3, {d0, d1})},
                   iterators(2, 1),
                   [&](OpBuilder &nb, Location nloc, ValueRange args) {
                     Value xs = arith::DivFOp::create(
-                        nb, nloc, args[1], floatConst(nb, nloc, f32, 127.0f));
+                        nb, nloc, args[1], f32Const(nb, nloc, 127.0f));
                     Value scale = arith::MulFOp::create(nb, nloc, xs, args[2]);
                     Value sum = arith::SIToFPOp::create(nb, nloc, f32, args[0]);
                     linalg::YieldOp::create(

@@ -30,29 +30,6 @@ using namespace qmlir::qnt;
 
 namespace {
 
-/// A tensor of `shape` filled with `value`.
-Value filled(OpBuilder &b, Location loc, ArrayRef<int64_t> shape,
-             TypedAttr value) {
-  Value empty = tensor::EmptyOp::create(b, loc, shape, value.getType());
-  Value cst = arith::ConstantOp::create(b, loc, value);
-  return linalg::FillOp::create(b, loc, cst, empty).getResult(0);
-}
-
-Value f32Const(OpBuilder &b, Location loc, float v) {
-  return arith::ConstantOp::create(b, loc, b.getF32FloatAttr(v));
-}
-
-/// numerics::clampRound: NaN -> 0, round half to even, clamp to [lo, hi];
-/// returns the integer as i32.
-Value clampRound(OpBuilder &b, Location loc, Value x, int lo, int hi) {
-  Value isNan = arith::CmpFOp::create(b, loc, arith::CmpFPredicate::UNO, x, x);
-  Value r = math::RoundEvenOp::create(b, loc, x);
-  r = arith::SelectOp::create(b, loc, isNan, f32Const(b, loc, 0.0f), r);
-  r = arith::MaximumFOp::create(b, loc, r, f32Const(b, loc, float(lo)));
-  r = arith::MinimumFOp::create(b, loc, r, f32Const(b, loc, float(hi)));
-  return arith::FPToSIOp::create(b, loc, b.getI32Type(), r);
-}
-
 /// clamp(x * (1 / amax), -1, 1) with NaN -> 0 (numerics::scaleToUnit).
 Value scaleToUnit(OpBuilder &b, Location loc, Value x, Value amax) {
   Value inv = arith::DivFOp::create(b, loc, f32Const(b, loc, 1.0f), amax);
