@@ -30,11 +30,13 @@
 // GEMV run per 8 rows).
 //
 // W8A8 (`act = int8`) quantizes each activation row to int8 codes instead
-// (one scale per row, outliers listed apart and added by a sparse pass at
-// the end) and always takes the integer path: the 16-bit GEMV on the codes,
-// on AVX-512 VNNI tiles of vpdpbusd (four int8 products per lane), below
-// VNNI the GEMV on slices of 8 rows, on the portable level pair sums in
-// plain vectors.
+// (one scale per row; outliers listed apart, added by the GEMV while the
+// weight row is in cache, after the tiles by a sparse pass) and always
+// takes the integer path: the 16-bit GEMV on the codes, on AVX-512 VNNI
+// tiles of vpdpbusd (four int8 products per lane), on AMX (per channel)
+// tdpbssd tiles, below VNNI the GEMV on slices of 8 rows, on the portable
+// level pair sums in plain vectors. With AMX the bf16 compute type's tiles
+// run tdpbf16ps.
 //
 // The bf16 GEMV (AVX-512 BF16, bf16 compute type) converts the
 // activations to bf16 once, in each chunk's decode order (4-bit: even k,
@@ -71,6 +73,9 @@ constexpr int64_t kF32TileBytes = 16384; ///< f32 tiles: decoded weights.
 constexpr int64_t kIntTileK = 512;       ///< Integer tiles: K per tile, about.
 constexpr int64_t kIntMicroRows = 12;    ///< Integer tiles: activation rows.
 constexpr int64_t kAmxTileChunks = 32;   ///< AMX tiles: chunks per K tile.
+/// AMX tiles: activation rows per micro-kernel (two A tiles of 16); the
+/// activation buffers' rows are padded to a multiple of it.
+constexpr int64_t kAmxRows = 32;
 /// Tiles: padding of the activation buffers' rows. The micro-kernels read
 /// 12 rows at once, which without it would all map to the same L1 set
 /// when K is a multiple of 1024 or 2048.
@@ -130,6 +135,7 @@ public:
     threshold = s.getThreshold();
     useBf16 = cpuKernelUsesBf16Dot(shape, isa);
     wideInt = useIntDot && isa >= CpuIsa::Avx512Vnni;
+    amxTiles = cpuKernelUsesAmxTiles(shape, isa);
     if (useIntDot) {
       plan = numerics::planIntDot(s.toNumerics(), k);
       blockChunks = plan.block / kChunk;
@@ -225,7 +231,7 @@ private:
   void buildAmxTiled();
   // bf16 dot products (AVX-512 BF16).
   Value toBf16(Value low, Value high);
-  void convertActivations();
+  Value convertActivations(int64_t rows, bool decodeOrder);
   Value decodeBf16(const GroupParams &p, Value row, Value chunk, bool masked);
 
   OpBuilder &b;
@@ -245,6 +251,7 @@ private:
   /// Integer path on 512-bit vectors (AVX-512 VNNI, with BW): a chunk's 32
   /// weights through one vpermw, one vpdpwssd per chunk and row.
   bool wideInt = false;
+  bool amxTiles = false; ///< More than kCpuGemvMaxRows rows on AMX tiles.
   numerics::IntDotPlan plan;
   int64_t blockChunks = 0, blocks = 0;
   ModuleOp module;
@@ -632,7 +639,7 @@ void CpuKernelEmitter::buildGemv() {
   else if (useIntDot)
     quantizeActivations();
   if (useBf16)
-    convertActivations();
+    xb = convertActivations(m, /*decodeOrder=*/true);
   buildGemvRows();
 }
 
@@ -731,12 +738,8 @@ static SmallVector<int64_t> evenOddOrder() {
 /// block of each activation row scaled to +-kActivationMax and rounded;
 /// each chunk in intOrder, the order of intWeights' lanes.
 void CpuKernelEmitter::quantizeActivations() {
-  auto buffer = [&](int64_t cols, Type t) -> Value {
-    return memref::AllocOp::create(b, loc, MemRefType::get({m, cols}, t),
-                                   b.getI64IntegerAttr(64));
-  };
-  xq = buffer(chunks * kChunk + (m > kCpuGemvMaxRows ? kRowPad : 0), i16);
-  xs = buffer(blocks, f32);
+  xq = alloc(m, chunks * kChunk + (m > kCpuGemvMaxRows ? kRowPad : 0), i16);
+  xs = alloc(m, blocks, f32);
   Value limit = f32Scalar(numerics::kActivationMax);
   Value tiny = f32Scalar(numerics::kActivationTiny), zero = f32Scalar(0.0f);
   forLoop(idx(0), idx(m), 1, {}, [&](Value i, ValueRange) {
@@ -794,14 +797,13 @@ void CpuKernelEmitter::quantizeActivationsInt8() {
   // tiles read 32 rows x 64 bytes at a time: rows to a multiple of 32 and
   // columns to one of 64, zero.
   bool bytes = wideInt && m > kCpuGemvMaxRows;
-  bool amxRows = bytes && isa >= CpuIsa::Amx && groups == 1;
   Type code = bytes ? i8 : i16;
-  int64_t rowsAlloc = amxRows ? (m + 31) / 32 * 32 : m;
-  int64_t cols = amxRows
+  int64_t rowsAlloc = amxTiles ? int64_t(llvm::alignTo(m, kAmxRows)) : m;
+  int64_t cols = amxTiles
                      ? (chunks + 1) / 2 * 2 * kChunk
                      : chunks * kChunk + (m > kCpuGemvMaxRows ? kRowPad : 0);
   xq = alloc(rowsAlloc, cols, code);
-  for (int64_t c = chunks; c * kChunk < cols && amxRows; ++c) // Column pad.
+  for (int64_t c = chunks; c * kChunk < cols && amxTiles; ++c) // Column pad.
     forLoop(idx(0), idx(m), 1, {}, [&](Value i, ValueRange) {
       vector::StoreOp::create(b, loc, splatInt(i8, 0, kChunk), xq,
                               ValueRange{i, idx(c * kChunk)});
@@ -1196,30 +1198,36 @@ Value CpuKernelEmitter::toBf16(Value low, Value high) {
              vec(b.getBF16Type(), kChunk), {high, low});
 }
 
-/// xb [M, chunks * 32]: the activations in bf16, each chunk in decodeBf16's
-/// order (4-bit: even k, then odd k), zero past K.
-void CpuKernelEmitter::convertActivations() {
-  xb = memref::AllocOp::create(
-      b, loc, MemRefType::get({m, chunks * kChunk}, b.getBF16Type()),
-      b.getI64IntegerAttr(64));
-  forLoop(idx(0), idx(m), 1, {}, [&](Value i, ValueRange) {
+/// [rows, chunks * 32]: the activations in bf16, zero past K and past M
+/// (rows > M pads AMX's A tiles); each chunk in decodeBf16's order (4-bit:
+/// even k, then odd k) with `decodeOrder`, else in k order.
+Value CpuKernelEmitter::convertActivations(int64_t rows, bool decodeOrder) {
+  Value buf = alloc(rows, chunks * kChunk, b.getBF16Type());
+  forLoop(idx(0), idx(rows), 1, {}, [&](Value i, ValueRange) {
+    Value row = rows > m ? minIdx(i, idx(m - 1)) : i;
     forLoop(idx(0), idx(chunks), 1, {}, [&](Value c, ValueRange) {
       Value col = mul(c, kChunk);
       Value v = vector::TransferReadOp::create(
-          b, loc, vec(f32, kChunk), x, ValueRange{i, col}, f32Scalar(0.0f),
+          b, loc, vec(f32, kChunk), x, ValueRange{row, col}, f32Scalar(0.0f),
           ArrayRef<bool>{!hasTail()});
-      if (bits == 4)
+      if (rows > m)
+        v = arith::SelectOp::create(
+            b, loc,
+            arith::CmpIOp::create(b, loc, arith::CmpIPredicate::ult, i, idx(m)),
+            v, zeroVector(kChunk));
+      if (decodeOrder && bits == 4)
         v = vector::ShuffleOp::create(b, loc, v, v, evenOddOrder());
       auto half = [&](int64_t at) -> Value {
         return vector::ExtractStridedSliceOp::create(b, loc, v, {at}, {kLanes},
                                                      {1});
       };
-      vector::StoreOp::create(b, loc, toBf16(half(0), half(kLanes)), xb,
+      vector::StoreOp::create(b, loc, toBf16(half(0), half(kLanes)), buf,
                               ValueRange{i, col});
       return SmallVector<Value>();
     });
     return SmallVector<Value>();
   });
+  return buf;
 }
 
 /// The chunk's 32 weights of `row` in bf16: 4-bit codes (high nibbles,
@@ -1571,34 +1579,14 @@ void CpuKernelEmitter::buildIntTiled() {
 void CpuKernelEmitter::buildAmxTiled() {
   bool ints = actInt8;
   Type elem = ints ? i8 : Type(b.getBF16Type());
-  int64_t per = ints ? 4 : 2, aRows = 16, stepBytes = 64;
+  int64_t per = ints ? 4 : 2, aRows = kAmxRows / 2, stepBytes = 64;
   int64_t stepChunks = stepBytes / (kChunk * (ints ? 1 : 2)); // 2 or 1.
-  int64_t mPad = (m + 2 * aRows - 1) / (2 * aRows) * (2 * aRows);
   Value xa16;
   if (ints) {
     quantizeActivationsInt8();
     xa16 = xq;
   } else {
-    xa16 = alloc(mPad, chunks * kChunk, elem);
-    auto half = [&](Value v, int64_t at) -> Value {
-      return vector::ExtractStridedSliceOp::create(b, loc, v, {at}, {kLanes},
-                                                   {1});
-    };
-    forLoop(idx(0), idx(mPad), 1, {}, [&](Value i, ValueRange) {
-      Value inside =
-          arith::CmpIOp::create(b, loc, arith::CmpIPredicate::ult, i, idx(m));
-      Value row = minIdx(i, idx(m - 1));
-      forLoop(idx(0), idx(chunks), 1, {}, [&](Value c, ValueRange) {
-        Value v = vector::TransferReadOp::create(
-            b, loc, vec(f32, kChunk), x, ValueRange{row, mul(c, kChunk)},
-            f32Scalar(0.0f), ArrayRef<bool>{!hasTail()});
-        v = arith::SelectOp::create(b, loc, inside, v, zeroVector(kChunk));
-        vector::StoreOp::create(b, loc, toBf16(half(v, 0), half(v, kLanes)),
-                                xa16, ValueRange{i, mul(c, kChunk)});
-        return SmallVector<Value>();
-      });
-      return SmallVector<Value>();
-    });
+    xa16 = convertActivations(llvm::alignTo(m, kAmxRows), /*decodeOrder=*/false);
   }
   tileRows = 2 * kLanes;
   int64_t tileChunks = std::min(chunks + chunks % stepChunks, kAmxTileChunks);
@@ -1614,10 +1602,10 @@ void CpuKernelEmitter::buildAmxTiled() {
   int64_t groupsPerChunk = kChunk / per;
   Value wh, cb, wsc;
   tileLoop(
-      tileChunks, 2 * aRows,
+      tileChunks, kAmxRows,
       [&] {
         wh = alloc(tileChunks * groupsPerChunk, tileRows * per, elem);
-        cb = alloc(2 * aRows, tileRows, accType);
+        cb = alloc(kAmxRows, tileRows, accType);
         if (ints)
           wsc = alloc(1, tileRows, f32);
       },
@@ -1776,7 +1764,7 @@ func::FuncOp CpuKernelEmitter::build(ModuleOp into, StringRef name) {
   out = entry->getArgument(a++);
   if (m <= kCpuGemvMaxRows)
     buildGemv();
-  else if (cpuKernelUsesAmxTiles({s, m, n, k}, isa))
+  else if (amxTiles)
     buildAmxTiled();
   else if (useIntDot && isa >= CpuIsa::Avx512Vnni)
     buildIntTiled();
