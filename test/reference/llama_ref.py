@@ -349,19 +349,13 @@ def round_to(values, compute):
 
 
 def act_int8(x, threshold=0.0):
-    """W8A8's activations (spec: include/qmlir/Numerics/IntDot.h,
-    matmulActInt8) as float64: per row the inliers' absmax a, codes
-    clampRound(x * fl(fl(1 / a) * 127)) (NaN -> 0) times fl(a / 127);
-    outliers (|x| >= threshold > 0) stay x."""
+    """W8A8's activations as float64 (the formula of qref.act8_activations,
+    spec: include/qmlir/Numerics/IntDot.h, matmulActInt8): per row the
+    inliers' codes times the row's scale, outliers (|x| >= threshold > 0)
+    as they are."""
+    import qref  # test/reference, next to this file
     x = np.asarray(x, dtype=np.float32)
-    out = np.abs(x) >= np.float32(threshold) if threshold > 0 else np.zeros(x.shape, bool)
-    a = np.max(np.where(out, np.float32(0), np.abs(x)), axis=-1, keepdims=True)
-    with np.errstate(divide="ignore", invalid="ignore", over="ignore"):
-        inv = ((np.float32(1) / a).astype(np.float32) * np.float32(127)).astype(np.float32)
-        r = np.round((x * inv).astype(np.float32)).astype(np.float64)
-    r = np.where(np.isnan(r), 0.0, np.clip(r, -127.0, 127.0))
-    s = (a / np.float32(127)).astype(np.float32).astype(np.float64)
-    return np.where(out, x.astype(np.float64), r * s)
+    return qref.act8_activations(x, x, x, threshold)[0]
 
 
 def _mm(x, w, dtype, compute=None):
