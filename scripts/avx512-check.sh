@@ -1,15 +1,15 @@
 #!/usr/bin/env bash
-# The AVX-512 CPU kernels on a machine that has AVX-512 (the build and CI
-# machines have only AVX2: there the AVX-512 kernels are checked for code
-# generation alone, test/Conversion/QntToCPU).
+# The AVX-512 and AMX CPU kernels on a machine that has them but no LLVM
+# (the GPU machine's Xeon). Where LLVM is at hand, lit runs the same cases
+# on whatever levels the CPU has (test/Integration/CPU/cpu-kernels-*.test).
 #
 #   scripts/avx512-check.sh prepare   (build machine: LLVM/MLIR)
-#       compiles the cases of test/Integration/CPU/cpu-kernels.mlir (every
-#       scheme family, GEMV and tiled shapes, odd N and K) with
-#       --qnt-cpu-pipeline="isa=avx512", with and without the integer path,
-#       the integer path with VNNI (isa=avx512vnni), the scheme with
-#       compute-type=bf16 on vdpbf16ps (isa=avx512bf16), and one with OpenMP,
-#       into stand-alone executables that print the result as mlir-runner
+#       compiles the cases of test/reference/cpu_cases.py (those of
+#       test/Integration/CPU/cpu-kernels.mlir: every scheme family, GEMV and
+#       tiled shapes, odd N and K; variants: isa=avx512 with and without
+#       the integer path, VNNI, bf16 compute on vdpbf16ps, OpenMP, AMX),
+#       which lit runs where the CPU has the level, into stand-alone
+#       executables that print the result as mlir-runner
 #       would; with libomp and the numpy reference (test/reference/qref.py)
 #       into .avx512/ (git-ignored; carry it with the device tool). Also
 #       SmolLM2 cut to its first 2 blocks (test/reference/gguf_truncate.py,
@@ -30,25 +30,6 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 A=.avx512
-
-# seed m k h n | quantize-linear options | qref check options
-CASES="1 1 128 96 19|scheme=nf4 group-size=32|--scheme nf4 --group-size 32
-2 9 192 64 19|scheme=nf4 group-size=64 double-quant=true|--scheme nf4 --group-size 64 --double-quant true
-3 13 77 45 33|scheme=int4 symmetric=false group-size=0|--scheme int4 --symmetric false --group-size 0
-4 5 100 64 17|scheme=int8|--scheme int8
-5 20 256 192 40|scheme=int8 symmetric=false group-size=64|--scheme int8 --symmetric false --group-size 64
-6 4 65 33 7|scheme=fp4 group-size=0|--scheme fp4 --group-size 0
-7 70 1152 96 21|scheme=int4 group-size=32|--scheme int4 --group-size 32
-8 2 2080 96 24|scheme=int4 group-size=0|--scheme int4 --group-size 0
-9 40 1100 300 5|scheme=int8 symmetric=false|--scheme int8 --symmetric false
-10 8 2085 64 9|scheme=int4 group-size=0|--scheme int4 --group-size 0
-11 8 1024 64 9|scheme=nf4 group-size=32|--scheme nf4 --group-size 32
-12 130 200 64 37|scheme=int4 symmetric=false group-size=0|--scheme int4 --symmetric false --group-size 0
-13 144 256 64 40|scheme=nf4 group-size=64 double-quant=true|--scheme nf4 --group-size 64 --double-quant true
-14 1 128 96 19|scheme=int8 act-int8=1 outlier-threshold=2.5|--scheme int8 --act-int8 true --outlier-threshold 2.5
-15 8 77 45 33|scheme=int8 act-int8=1 outlier-threshold=1.5|--scheme int8 --act-int8 true --outlier-threshold 1.5
-16 20 256 192 40|scheme=int8 group-size=64 act-int8=1 outlier-threshold=2|--scheme int8 --group-size 64 --act-int8 true --outlier-threshold 2
-17 130 200 64 37|scheme=int8 act-int8=1 outlier-threshold=2|--scheme int8 --act-int8 true --outlier-threshold 2"
 
 prepare() {
   local llvm=/usr/lib/llvm-22
@@ -93,45 +74,22 @@ void qnt_case_main(void);
 int main(void) { syscall(SYS_arch_prctl, 0x1023, 18); qnt_case_main(); return 0; }
 C
   : > "$A/cases.txt"
-  while IFS='|' read -r shape quant check; do
-    set -- $shape
-    local gen="--seed $1 --m $2 --k $3 --h $4 --n $5 --form matmul-tb"
+  # The cases and variants lit runs where the CPU has the level
+  # (test/Integration/CPU/cpu-kernels-{avx512,avx512vnni,avx512bf16,amx}.test).
+  local name gen quant opts check
+  while IFS='|' read -r name gen quant opts check; do
+    # shellcheck disable=SC2086
     python3 test/reference/qref.py gen $gen > "$A/in.mlir"
-    # name|pipeline options|extra check options|extra quantize options
-    local variants=("int|isa=avx512|--int-dot true|" "vnni|isa=avx512vnni|--int-dot true|"
-      "f32|isa=avx512 int-dot=0||"
-      "bf16|isa=avx512bf16|--compute-type bf16| compute-type=bf16")
-    if [ "$1" = 13 ] || [ "$1" = 17 ]; then variants+=("omp|isa=avx512vnni openmp=1|--int-dot true|"); fi
-    # The tile cases with AMX (bf16 compute: AMX-BF16 tiles), and cases 2
-    # and 5 (M = 9, 20), which a single AMX target runs on tiles too.
-    if [ "$1" = 2 ] || [ "$1" = 5 ] || [ "$1" = 12 ] || [ "$1" = 13 ]; then
-      variants+=("amx|isa=amx|--compute-type bf16| compute-type=bf16"
-        "amxomp|isa=amx openmp=1|--compute-type bf16| compute-type=bf16")
-    fi
-    # W8A8 per channel with AMX (AMX-INT8 tiles).
-    if [ "$1" = 17 ]; then
-      variants+=("amx|isa=amx||" "amxomp|isa=amx openmp=1||")
-    fi
-    # W8A8 (cases 14-17) computes in integers: no bf16 compute type.
-    if [[ $quant == *act-int8* ]]; then unset 'variants[3]'; fi
-    # Case 8 (int4 per channel, K = 2080): the bf16 error bound is wider
-    # than the quantization error, qref.py would call the case too weak.
-    if [ "$1" = 8 ]; then unset 'variants[3]'; fi
-    local v name opts extra more
-    for v in "${variants[@]}"; do
-      IFS='|' read -r name opts extra more <<< "$v"
-      name="case$1-$name"
-      build/bin/quant-opt "$A/in.mlir" --qnt-quantize-linear="$quant$more" \
-        --qnt-cpu-pipeline="$opts" |
-        $llvm/bin/mlir-translate --mlir-to-llvmir |
-        sed 's/@main(/@qnt_case_main(/' > "$A/$name.ll"
-      $llvm/bin/llc -O2 -filetype=obj -relocation-model=pic "$A/$name.ll" -o "$A/$name.o"
-      cc -O2 "$A/stub.c" "$A/$name.o" -L"$A/bin" -l:libomp.so.5 \
-        -Wl,-rpath,'$ORIGIN' -o "$A/bin/$name"
-      rm "$A/$name.ll" "$A/$name.o"
-      echo "$name|$gen $check $extra" >> "$A/cases.txt"
-    done
-  done <<< "$CASES"
+    build/bin/quant-opt "$A/in.mlir" --qnt-quantize-linear="$quant" \
+      --qnt-cpu-pipeline="$opts" |
+      $llvm/bin/mlir-translate --mlir-to-llvmir |
+      sed 's/@main(/@qnt_case_main(/' > "$A/$name.ll"
+    $llvm/bin/llc -O2 -filetype=obj -relocation-model=pic "$A/$name.ll" -o "$A/$name.o"
+    cc -O2 "$A/stub.c" "$A/$name.o" -L"$A/bin" -l:libomp.so.5 \
+      -Wl,-rpath,'$ORIGIN' -o "$A/bin/$name"
+    rm "$A/$name.ll" "$A/$name.o"
+    echo "$name|$check" >> "$A/cases.txt"
+  done < <(python3 test/reference/cpu_cases.py list)
   rm "$A/in.mlir" "$A/stub.c"
   local gguf="${QMLIR_SMOLLM2_GGUF:-${QMLIR_MODEL_CACHE:-$HOME/.cache/quant-mlir}/SmolLM2-135M-Instruct.Q4_1.gguf}"
   ninja -C build quant-compile quant-run
@@ -218,7 +176,7 @@ run() {
   grep -q -w amx_bf16 /proc/cpuinfo && [ $bf16 = 1 ] && amx=1 && best=amx
   log=$(mktemp)
   while IFS='|' read -r name args; do
-    if [[ $name == *-vnni ]] && [ $best = avx512 ]; then
+    if [[ $name == *-vnni || $name == *-omp ]] && [ $best = avx512 ]; then
       echo "SKIP $name: no avx512_vnni"; continue
     fi
     if [[ $name == *-bf16 ]] && [ $bf16 = 0 ]; then

@@ -3,6 +3,7 @@
 
 import os
 import shutil
+import subprocess
 
 import lit.formats
 from lit.llvm import llvm_config
@@ -22,10 +23,13 @@ config.substitutions.insert(
     0, ("%python", config.python_executable or shutil.which("python3")))
 
 config.substitutions.append(("%PATH%", config.environment["PATH"]))
+runner_libs = "{0}/libmlir_runner_utils.so,{0}/libmlir_c_runner_utils.so".format(
+    config.llvm_lib_dir)
+config.substitutions.append(("%mlir_runner_libs", "-shared-libs=" + runner_libs))
+config.substitutions.append(("%runner_lib_list", runner_libs))
 config.substitutions.append(
-    ("%mlir_runner_libs",
-     "-shared-libs={0}/libmlir_runner_utils.so,{0}/libmlir_c_runner_utils.so"
-     .format(config.llvm_lib_dir)))
+    ("%amx_lib", os.path.join(config.qmlir_obj_root, "lib",
+                              "libQMLIRAmxTileState.so")))
 config.substitutions.append(
     ("%reference", os.path.join(config.qmlir_src_root, "test", "reference")))
 config.substitutions.append(("%examples",
@@ -99,8 +103,24 @@ try:
         cpu_flags = set(f.read().split())
 except OSError:
     cpu_flags = set()
-if "avx2" in cpu_flags:
-    config.available_features.add("cpu-avx2")
+# Features of the kernel levels this CPU runs (CpuDispatch.h's order, read
+# here from /proc/cpuinfo, independently of the runtime's cpuid checks):
+# cpu-avx2, cpu-avx512, cpu-avx512vnni, cpu-avx512bf16, cpu-amx; and
+# %cpu_best, the best level's name, which quant-run --verbose must report.
+cpu_levels = [
+    ("avx2", {"avx2", "fma"}),
+    ("avx512", {"avx512f"}),
+    ("avx512vnni", {"avx512vl", "avx512bw", "avx512_vnni"}),
+    ("avx512bf16", {"avx512_bf16"}),
+    ("amx", {"amx_tile", "amx_bf16", "amx_int8"}),
+]
+cpu_best = "generic"
+for level, needs in cpu_levels:
+    if not needs <= cpu_flags:
+        break
+    cpu_best = level
+    config.available_features.add("cpu-" + level)
+config.substitutions.append(("%cpu_best", cpu_best))
 # Whether the CPU kernels built for this machine (isa=native) run their GEMV
 # on the integer path (convert-qnt-to-cpu int-dot: AVX2 or AVX-512 only);
 # `qref.py check --int-dot` then checks against that path.
@@ -108,3 +128,10 @@ config.substitutions.append(
     ("%int_dot", "true" if "avx2" in cpu_flags else "false"))
 config.substitutions.append(
     ("%omp_lib", os.path.join(config.llvm_lib_dir, "libomp.so")))
+
+# A private mount namespace with a small tmpfs (root, unshare): the tests of
+# a full disk.
+if os.geteuid() == 0 and shutil.which("unshare") and subprocess.run(
+        ["unshare", "-m", "sh", "-c", "mount -t tmpfs -o size=1m tmpfs /mnt"],
+        stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL).returncode == 0:
+    config.available_features.add("tmpfs")

@@ -11,6 +11,11 @@
 #include "llvm/Support/Path.h"
 #include "llvm/Support/raw_ostream.h"
 
+#include <cerrno>
+#include <cstdio>
+#include <cstring>
+#include <fcntl.h>
+
 using namespace qmlir;
 
 std::string driver::detail::schemeName(
@@ -65,9 +70,55 @@ llvm::Error driver::detail::createDirectory(const std::string &dir) {
   return llvm::Error::success();
 }
 
+llvm::Error driver::detail::StagedDirectory::begin() {
+  if (llvm::sys::fs::exists(dir) && !llvm::sys::fs::is_directory(dir))
+    return fail(dir + ": exists and is not a directory");
+  // A stale sibling from a compile that was killed.
+  if (std::error_code ec = llvm::sys::fs::remove_directories(staging))
+    return fail(staging + ": cannot remove: " + ec.message());
+  return createDirectory(staging);
+}
+
+llvm::Error driver::detail::StagedDirectory::commit() {
+  if (!llvm::sys::fs::exists(dir)) {
+    if (std::rename(staging.c_str(), dir.c_str()) != 0)
+      return fail(staging + ": cannot rename to " + dir + ": " +
+                  std::strerror(errno));
+    committed = true;
+    return llvm::Error::success();
+  }
+  // Swap the two in one step, then remove the old output (now at staging).
+  if (renameat2(AT_FDCWD, staging.c_str(), AT_FDCWD, dir.c_str(),
+                RENAME_EXCHANGE) != 0)
+    return fail(dir + ": cannot replace with " + staging + ": " +
+                std::strerror(errno));
+  committed = true;
+  (void)llvm::sys::fs::remove_directories(staging);
+  return llvm::Error::success();
+}
+
+driver::detail::StagedDirectory::~StagedDirectory() {
+  if (!committed)
+    (void)llvm::sys::fs::remove_directories(staging);
+}
+
 std::string driver::detail::joinPath(llvm::StringRef dir,
                                      llvm::StringRef name) {
   llvm::SmallString<256> p(dir);
   llvm::sys::path::append(p, name);
   return std::string(p);
+}
+
+llvm::Error driver::detail::checkFinite(llvm::StringRef file,
+                                        llvm::StringRef tensor,
+                                        const float *values, int64_t count,
+                                        int64_t rowLength) {
+  int64_t bad = numerics::firstNonFinite(values, count);
+  if (bad < 0)
+    return llvm::Error::success();
+  return fail(file + ": tensor '" + tensor + "' holds " +
+              numerics::nonFiniteName(values[bad]) + " at index " +
+              llvm::Twine(bad) + " (row " + llvm::Twine(bad / rowLength) +
+              ", column " + llvm::Twine(bad % rowLength) +
+              "); the file is damaged");
 }

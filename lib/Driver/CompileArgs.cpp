@@ -73,14 +73,16 @@ driver::buildCompileRequest(const CompileArgs &args, OptionSpelling spelling) {
                   "' needs a quant-mlir built with the CUDA toolkit (this one "
                   "has no CUDA runtime)");
   }
-  if (!llvm::is_contained({"f32", "bf16", "f16"}, args.computeType))
-    return fail(opt("compute-type") + " '" + args.computeType +
+  // Empty: the target's default, bf16 on CUDA (bitsandbytes'
+  // bnb_4bit_compute_dtype; the tensor-core kernels), f32 on the CPU and for
+  // unquantized models.
+  std::string compute = args.computeType;
+  if (compute.empty())
+    compute = o.cuda && args.scheme != "f32" && !args.actInt8 ? "bf16" : "f32";
+  if (!llvm::is_contained({"f32", "bf16", "f16"}, compute))
+    return fail(opt("compute-type") + " '" + compute +
                 "' is not one of f32, bf16, f16");
-  if (args.computeType != "f32" && args.target != "cpu")
-    return fail(opt("compute-type") + " '" + args.computeType +
-                "' is not supported by the " + args.target +
-                " target (supported: f32)");
-  o.computeType = args.computeType;
+  o.computeType = compute;
   if (args.outlierThreshold != 0.0 &&
       !(args.outlierThreshold > 0.0 && std::isfinite(args.outlierThreshold))) {
     std::string value;
@@ -98,10 +100,9 @@ driver::buildCompileRequest(const CompileArgs &args, OptionSpelling spelling) {
     if (args.target != "cpu")
       return fail(opt("act-int8") + " is not supported by the " + args.target +
                   " target (supported: cpu)");
-    if (args.computeType != "f32")
+    if (compute != "f32")
       return fail(opt("act-int8") + " computes in integers; " +
-                  opt("compute-type") + " " + args.computeType +
-                  " does not apply");
+                  opt("compute-type") + " " + compute + " does not apply");
   }
   o.actInt8 = args.actInt8;
   o.outlierThreshold = static_cast<float>(args.outlierThreshold);
@@ -110,8 +111,8 @@ driver::buildCompileRequest(const CompileArgs &args, OptionSpelling spelling) {
     if (args.asymmetric || args.doubleQuant || args.groupSize >= 0)
       return fail(opt("scheme") + " f32 takes no " + opt("group-size") + ", " +
                   opt("asymmetric") + " or " + opt("double-quant"));
-    if (args.computeType != "f32")
-      return fail(opt("compute-type") + " " + args.computeType +
+    if (compute != "f32")
+      return fail(opt("compute-type") + " " + compute +
                   " applies to quantized layers; " + opt("scheme") +
                   " f32 has none");
     return request;

@@ -60,7 +60,10 @@ public:
     out.resize(t->numElements);
     llvm::Error e = file.dequantize(*t, out.data());
     file.release(*t);
-    return e;
+    if (e)
+      return e;
+    return checkFinite(file.getPath(), name, out.data(), t->numElements,
+                       t->rowLength());
   }
   std::optional<numerics::QuantizedWeight>
   readAs(const std::string &name, const numerics::Scheme &scheme, int64_t n,
@@ -71,6 +74,10 @@ public:
     std::optional<numerics::QuantizedWeight> q =
         numerics::ggml::storeAs(t->type, t->data, n, k, scheme);
     file.release(*t);
+    // A non-finite block scale: read() dequantizes the tensor and names the
+    // first bad value.
+    if (q && numerics::firstNonFinite(q->scales.data(), q->scales.size()) >= 0)
+      return std::nullopt;
     return q;
   }
 
@@ -103,6 +110,9 @@ public:
     out.resize(t->numElements);
     llvm::Error e = model.toFloat(*t, out.data());
     model.release(*t);
+    if (!e)
+      e = checkFinite(model.fileOf(*t).getPath(), want.hfName, out.data(),
+                      t->numElements, t->shape.back());
     if (!e && want.ropeHeads)
       hf::permuteForAdjacentRope(out.data(), want.shape[0], want.shape[1],
                                  want.ropeHeads);
@@ -292,11 +302,32 @@ void driver::printMemoryTable(llvm::raw_ostream &os, const MemoryReport &m,
   row(scheme, m.storedBytes);
 }
 
+namespace {
+/// A GGUF or Hugging Face Llama into request.writeDir().
+llvm::Expected<CompileResult> compileLlama(const CompileRequest &request);
+} // namespace
+
 llvm::Expected<CompileResult>
 driver::compileModel(const CompileRequest &request) {
+  StagedDirectory out(request.outDir);
+  if (llvm::Error e = out.begin())
+    return std::move(e);
+  CompileRequest staged = request;
+  staged.stagingDir = out.path();
+  llvm::Expected<CompileResult> result =
+      llvm::StringRef(request.modelPath).ends_with(".mlir")
+          ? compileMlirModule(staged)
+          : compileLlama(staged);
+  if (!result)
+    return result.takeError();
+  if (llvm::Error e = out.commit())
+    return std::move(e);
+  return result;
+}
+
+namespace {
+llvm::Expected<CompileResult> compileLlama(const CompileRequest &request) {
   auto start = std::chrono::steady_clock::now();
-  if (llvm::StringRef(request.modelPath).ends_with(".mlir"))
-    return compileMlirModule(request);
   llvm::raw_ostream &log = request.log ? *request.log : llvm::nulls();
 
   // A GGUF file, or a Hugging Face directory (config.json, tokenizer.json,
@@ -359,10 +390,10 @@ driver::compileModel(const CompileRequest &request) {
   if (!plan)
     return plan.takeError();
 
-  if (llvm::Error e = createDirectory(request.outDir))
+  if (llvm::Error e = createDirectory(request.writeDir()))
     return std::move(e);
   auto path = [&](llvm::StringRef name) {
-    return joinPath(request.outDir, name);
+    return joinPath(request.writeDir(), name);
   };
 
   std::string scheme = schemeName(request.options.scheme);
@@ -471,3 +502,4 @@ driver::compileModel(const CompileRequest &request) {
       << request.outDir << "\n";
   return result;
 }
+} // namespace

@@ -310,10 +310,10 @@ driver::compileMlirModule(const CompileRequest &request) {
   result.memory = measureWeights(*module);
   result.weightSeconds = since(start);
 
-  if (llvm::Error e = createDirectory(request.outDir))
+  if (llvm::Error e = createDirectory(request.writeDir()))
     return std::move(e);
   auto path = [&](llvm::StringRef name) {
-    return joinPath(request.outDir, name);
+    return joinPath(request.writeDir(), name);
   };
   auto t0 = std::chrono::steady_clock::now();
   std::string text;

@@ -110,6 +110,11 @@ private:
   Value attention(Value q, Value keys, Value values, Value length);
   Value embed(Value tokens);
   Value add(Value a, Value x);
+  /// x [T, K] in the compute type: what the tensor-core kernels (skinny
+  /// GEMV, mma / wgmma GEMM) take on CUDA. Converted once per value (q, k
+  /// and v share theirs, gate and up theirs).
+  Value toCompute(Value x);
+  llvm::DenseMap<Value, Value> inComputeType;
   /// The quantized layers' compute type (options.computeType, validated
   /// by the driver).
   Type computeType() {
@@ -170,8 +175,29 @@ Value LlamaBuilder::linear(Value x, const LinearPlan &lin,
     dqScales = parts[next++];
     dqOffset = parts[next++];
   }
+  // On CUDA a bf16 / f16 compute type takes activations of that type (the
+  // tensor-core kernels' operands) and still gives f32 results; on the CPU
+  // the kernels round f32 activations themselves.
+  if (options.cuda && !computeType().isF32())
+    x = toCompute(x);
   return qnt::MatmulOp::create(b, loc, init.getType(), scheme, x, parts[0],
                                parts[1], zp, dqScales, dqOffset, init);
+}
+
+Value LlamaBuilder::toCompute(Value x) {
+  Value &converted = inComputeType[x];
+  if (converted)
+    return converted;
+  auto type = llvm::cast<RankedTensorType>(x.getType());
+  Type elt = computeType();
+  AffineMap id = b.getMultiDimIdentityMap(2);
+  converted = generic(
+      tensor::EmptyOp::create(b, loc, type.getShape(), elt), {x}, {id, id}, 2,
+      0, [&](OpBuilder &nb, Location nl, ValueRange v) {
+        linalg::YieldOp::create(
+            nb, nl, arith::TruncFOp::create(nb, nl, elt, v[0]).getResult());
+      });
+  return converted;
 }
 
 /// x / sqrt(mean(x^2) + eps) * weight over the last dimension.
@@ -529,6 +555,7 @@ OwningOpRef<ModuleOp> LlamaBuilder::build() {
   info[kInfoPrefillChunk] = options.prefillChunk;
   info[kInfoLayoutHash] = int64_t(plan.layoutHash);
   info[kInfoMemory] = options.cuda ? kCudaMemory : kHostMemory;
+  info[kInfoWeightsBytes] = int64_t(plan.totalBytes);
   b.setInsertionPointToEnd(module->getBody());
   auto arrayType = LLVM::LLVMArrayType::get(b.getI64Type(), kInfoCount);
   LLVM::GlobalOp::create(

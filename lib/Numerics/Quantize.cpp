@@ -469,6 +469,30 @@ std::vector<float> dequantize(const QuantizedWeight &q) {
   return out;
 }
 
+int64_t firstNonFinite(const float *values, int64_t count) {
+  // A branch-free scan of blocks first (vectorizes); the index only when a
+  // block has a bad value.
+  constexpr int64_t kBlock = 1024;
+  for (int64_t start = 0; start < count; start += kBlock) {
+    int64_t end = std::min(count, start + kBlock);
+    bool bad = false;
+    for (int64_t i = start; i < end; ++i)
+      bad |= !std::isfinite(values[i]);
+    if (!bad)
+      continue;
+    for (int64_t i = start; i < end; ++i)
+      if (!std::isfinite(values[i]))
+        return i;
+  }
+  return -1;
+}
+
+const char *nonFiniteName(float value) {
+  if (std::isnan(value))
+    return "NaN";
+  return value > 0 ? "inf" : "-inf";
+}
+
 ErrorStats computeError(const float *w, const float *deq, int64_t count) {
   ErrorStats stats;
   double signal = 0.0, noise = 0.0;

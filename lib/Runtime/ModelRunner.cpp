@@ -92,7 +92,8 @@ struct ModelRunner::Device {
 };
 
 std::unique_ptr<ModelRunner> ModelRunner::load(const std::string &dir,
-                                               std::string &error) {
+                                               std::string &error,
+                                               bool dummyWeights) {
   std::unique_ptr<ModelRunner> m(new ModelRunner());
   std::string so = dir + "/model.so";
   m->library = dlopen(so.c_str(), RTLD_NOW | RTLD_LOCAL);
@@ -125,16 +126,26 @@ std::unique_ptr<ModelRunner> ModelRunner::load(const std::string &dir,
   }
 
   std::string weights = dir + "/weights.bin";
-  if (!m->weights.open(weights, error))
-    return nullptr;
-  if (int64_t(m->weights.layoutHash()) != m->info[kInfoLayoutHash]) {
-    error = weights + ": does not belong to " + so +
-            " (layout hash mismatch: recompile, or use the weights.bin the "
-            "library was compiled with)";
-    return nullptr;
+  uint64_t weightBytes = uint64_t(m->info[kInfoWeightsBytes]);
+  if (!dummyWeights) {
+    if (!m->weights.open(weights, error))
+      return nullptr;
+    if (int64_t(m->weights.layoutHash()) != m->info[kInfoLayoutHash]) {
+      error = weights + ": does not belong to " + so +
+              " (layout hash mismatch: recompile, or use the weights.bin the "
+              "library was compiled with)";
+      return nullptr;
+    }
+    if (m->weights.dataBytes() != weightBytes) {
+      error = weights + ": holds " + std::to_string(m->weights.dataBytes()) +
+              " bytes of weights, " + so + " reads " +
+              std::to_string(weightBytes);
+      return nullptr;
+    }
+    if (!m->weights.verify(error))
+      return nullptr;
+    m->hostWeights = m->weights.data();
   }
-  if (!m->weights.verify(error))
-    return nullptr;
 
   std::optional<Tokenizer> t = Tokenizer::load(dir + "/tokenizer.bin", error);
   if (!t)
@@ -155,6 +166,10 @@ std::unique_ptr<ModelRunner> ModelRunner::load(const std::string &dir,
   size_t cache = size_t(m->info[kInfoLayers]) * m->maxContext() *
                  m->info[kInfoKvHeads] * m->info[kInfoHeadDim];
   if (m->info[kInfoMemory] == kHostMemory) {
+    if (dummyWeights) {
+      m->dummyWeights.assign((weightBytes + 3) / 4, kDummyWord);
+      m->hostWeights = reinterpret_cast<uint8_t *>(m->dummyWeights.data());
+    }
     m->kCache.assign(cache, 0.0f);
     m->vCache.assign(cache, 0.0f);
     return m;
@@ -170,15 +185,18 @@ std::unique_ptr<ModelRunner> ModelRunner::load(const std::string &dir,
     return nullptr;
   }
   size_t chunk = m->prefillTokens();
-  d.weights = d.allocate(m->weights.dataBytes());
+  d.weights = d.allocate((weightBytes + 3) / 4 * 4);
   d.kCache = d.allocate(cache * 4);
   d.vCache = d.allocate(cache * 4);
   d.tokens = d.allocate(chunk * 4);
   d.logits = d.allocate(chunk * m->vocab() * 4);
   if (!d.check(so + ": cannot allocate the model's device memory", error))
     return nullptr;
-  d.copy(d.weights, const_cast<uint8_t *>(m->weights.data()),
-         m->weights.dataBytes(), nullptr);
+  if (dummyWeights)
+    d.fill(d.weights, kDummyWord, (weightBytes + 3) / 4, nullptr);
+  else
+    d.copy(d.weights, const_cast<uint8_t *>(m->hostWeights), weightBytes,
+           nullptr);
   d.fill(d.kCache, 0, cache, nullptr);
   d.fill(d.vCache, 0, cache, nullptr);
   if (!d.check(weights + ": cannot upload the weights to the GPU", error))
@@ -269,8 +287,8 @@ bool ModelRunner::run(bool single, const std::vector<int32_t> &tokens,
       return false;
   }
   auto w = describe(d ? static_cast<uint8_t *>(d->weights)
-                      : const_cast<uint8_t *>(weights.data()),
-                    {int64_t(weights.dataBytes())});
+                      : const_cast<uint8_t *>(hostWeights),
+                    {info[kInfoWeightsBytes]});
   auto kc =
       describe(d ? static_cast<float *>(d->kCache) : kCache.data(), cacheSizes);
   auto vc =
@@ -345,7 +363,7 @@ bool ModelRunner::generate(const std::vector<int32_t> &prompt,
         }
     }
     int32_t next = sample(row.data(), v, o, rng);
-    if (isEnd(next))
+    if (isEnd(next) && !o.ignoreEos)
       break;
     emit(next);
     ++stats.newTokens;

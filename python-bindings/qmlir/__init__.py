@@ -111,8 +111,13 @@ def _as_weight(w) -> np.ndarray:
     if a.ndim == 0 or a.size == 0:
         raise ValueError(f"quantize: the weight has shape {a.shape}; "
                          "a non-empty array of rank >= 1 is needed")
-    if not np.all(np.isfinite(a)):
-        raise ValueError("quantize: the weight holds NaN or infinite values")
+    bad = ~np.isfinite(a)
+    if bad.any():
+        at = np.unravel_index(int(np.argmax(bad)), a.shape)
+        value = a[at]
+        name = "NaN" if np.isnan(value) else ("inf" if value > 0 else "-inf")
+        raise ValueError(f"quantize: the weight holds {name} at index "
+                         f"{tuple(int(i) for i in at)}; it cannot be quantized")
     a = a.reshape(-1, a.shape[-1]) if a.ndim != 2 else a
     # No copy when the input already is C-contiguous float32.
     return np.ascontiguousarray(a, dtype=np.float32)
@@ -286,7 +291,7 @@ def run_pipeline(source: Union[str, os.PathLike], pipeline: str) -> str:
 def compile(model_path: Union[str, os.PathLike], out_dir: Union[str, os.PathLike],
             scheme: str = "nf4", group_size: Optional[int] = None, *,
             asymmetric: bool = False, double_quant: bool = False,
-            compute_type: str = "f32", act_int8: bool = False,
+            compute_type: Optional[str] = None, act_int8: bool = False,
             outlier_threshold: float = 0.0, target: str = "cpu", cpu: str = "native",
             int_dot: bool = True, keep_float: Optional[str] = None, max_context: int = 1024,
             prefill_tokens: int = 64, verbose: bool = False) -> dict:
@@ -297,9 +302,9 @@ def compile(model_path: Union[str, os.PathLike], out_dir: Union[str, os.PathLike
     progress and the memory table. target: "cpu" or "cuda:sm_XX" (XX >= 80;
     Model.load then runs it on the GPU). int_dot: quantized layers on the
     CPU (AVX2/AVX-512) take the integer path (14-bit activations, exact
-    integer sums); False keeps f32 activations. compute_type: "f32", or
-    "bf16" / "f16" (cpu target): the quantized layers round activations and
-    dequantized weights to it before the f32 sums. act_int8 (scheme "int8",
+    integer sums); False keeps f32 activations. compute_type: "f32", "bf16"
+    or "f16": the quantized layers round activations and dequantized
+    weights to it before the f32 sums (default: bf16 on cuda, f32 on cpu). act_int8 (scheme "int8",
     cpu): W8A8, each activation row quantized to int8 in the matmul;
     outlier_threshold > 0 adds LLM.int8's mixed decomposition (activations
     with |x| >= it stay f32).
@@ -311,7 +316,7 @@ def compile(model_path: Union[str, os.PathLike], out_dir: Union[str, os.PathLike
     args.group_size = -1 if group_size is None else int(group_size)
     args.asymmetric = bool(asymmetric)
     args.double_quant = bool(double_quant)
-    args.compute_type = compute_type
+    args.compute_type = compute_type or ""
     args.act_int8 = bool(act_int8)
     args.outlier_threshold = float(outlier_threshold)
     args.target = target

@@ -6,7 +6,7 @@
 //
 //   quant-compile MODEL.gguf|HF_DIR|MODULE.mlir --scheme f32|int8|int4|nf4|fp4
 //       [--group-size N]
-//       [--asymmetric] [--double-quant] [--compute-type f32]
+//       [--asymmetric] [--double-quant] [--compute-type f32|bf16|f16]
 //       [--act-int8 [--outlier-threshold T]]
 //       [--target cpu|cuda:sm_XX] [--cpu native|NAME] [--keep-float REGEX]
 //       [--max-context N] [--prefill-tokens N] -o OUTDIR
@@ -49,11 +49,12 @@ static cl::opt<bool> doubleQuant("double-quant",
                                  cl::cat(category));
 static cl::opt<std::string>
     computeType("compute-type",
-                cl::desc("Compute type of the quantized layers: f32, or "
-                         "bf16 / f16 (cpu target): activations and "
-                         "dequantized weights rounded to it, f32 sums "
-                         "(bf16: vdpbf16ps on AVX-512 BF16)"),
-                cl::init("f32"), cl::cat(category));
+                cl::desc("Compute type of the quantized layers: f32, "
+                         "bf16 or f16: activations and dequantized weights "
+                         "in it, f32 sums (CPU bf16: vdpbf16ps on AVX-512 "
+                         "BF16; CUDA: the tensor-core kernels). Default: "
+                         "bf16 for cuda targets, f32 for cpu"),
+                cl::init(""), cl::cat(category));
 static cl::opt<std::string>
     target("target",
            cl::desc("cpu, or cuda:sm_XX (XX >= 80) for an NVIDIA GPU"),

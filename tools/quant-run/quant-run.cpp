@@ -8,6 +8,7 @@
 //       [--top-k K] [--seed S] [--repeat-penalty 1.1] [--raw]
 //   quant-run OUTDIR --perplexity FILE [--ctx 512] [--max-windows N]
 //   quant-run OUTDIR --ids 1,2,3 --logits FILE   (raw f32 [ids, vocab])
+//   [--dummy-weights] [--ignore-eos] [--verbose]
 //
 // No MLIR or LLVM at run time: the runtime library and the model's own
 // shared library. Errors are one line and exit code 1.
@@ -38,7 +39,12 @@ const char *kUsage =
     "[--temperature T] [--top-k K] [--seed S] [--repeat-penalty R] [--raw]\n"
     "       quant-run OUTDIR --perplexity FILE [--ctx N] [--max-windows N]\n"
     "       quant-run OUTDIR --ids ID,ID,... --logits FILE\n"
-    "options: --verbose  print which CPU kernels run (QMLIR_CPU_ISA=generic|"
+    "options: --dummy-weights  no weights.bin: synthetic weights made in "
+    "memory\n"
+    "                    (benchmarks of a model's speed; its output means "
+    "nothing)\n"
+    "         --ignore-eos  generate all --max-new-tokens\n"
+    "         --verbose  print which CPU kernels run (QMLIR_CPU_ISA=generic|"
     "avx2|avx512|\n"
     "                    avx512vnni|avx512bf16|amx picks them in a library "
     "compiled\n"
@@ -66,7 +72,7 @@ double peakMemoryMB() {
 int main(int argc, char **argv) {
   std::string dir, prompt, pplFile, logitsFile;
   std::vector<int32_t> givenIds;
-  bool havePrompt = false, raw = false, verbose = false;
+  bool havePrompt = false, raw = false, verbose = false, dummy = false;
   SamplingOptions sampling;
   int64_t ctx = 512, maxWindows = 0;
   for (int i = 1; i < argc; ++i) {
@@ -83,6 +89,10 @@ int main(int argc, char **argv) {
       return 0;
     } else if (a == "--verbose") {
       verbose = true;
+    } else if (a == "--dummy-weights") {
+      dummy = true;
+    } else if (a == "--ignore-eos") {
+      sampling.ignoreEos = true;
     } else if (a == "--prompt") {
       const char *v = value();
       if (!v)
@@ -169,7 +179,7 @@ int main(int argc, char **argv) {
     return fail("--ids and --logits go together");
 
   std::string error;
-  std::unique_ptr<ModelRunner> model = ModelRunner::load(dir, error);
+  std::unique_ptr<ModelRunner> model = ModelRunner::load(dir, error, dummy);
   if (!model)
     return fail(error);
   if (verbose)

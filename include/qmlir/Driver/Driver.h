@@ -29,6 +29,12 @@ namespace qmlir::driver {
 /// Where and how to compile.
 struct CompileRequest {
   std::string modelPath, outDir;
+  /// Where the files are written: a sibling of outDir that compileModel
+  /// renames into place once everything is written; empty: outDir itself.
+  std::string stagingDir;
+  const std::string &writeDir() const {
+    return stagingDir.empty() ? outDir : stagingDir;
+  }
   model::CompileOptions options;
   /// "cpu" or "cuda:sm_XX".
   std::string target = "cpu";
@@ -56,7 +62,12 @@ struct CompileResult {
 };
 
 /// Runs the whole compile; the error names the file, tensor or option at
-/// fault. Nothing is left half-written in outDir on failure.
+/// fault. The output is atomic: everything is written into the sibling
+/// `outDir.partial` (a stale one, left by a killed compile, is removed
+/// first) and swapped into place at the end (renameat2 RENAME_EXCHANGE), so
+/// an error, a full disk or a kill leaves an existing outDir as it was and
+/// no half-written one. (Two compiles into one outDir at once are not
+/// supported.)
 /// Compiles a model: a GGUF file or a Hugging Face directory (a Llama, with
 /// its weights streamed into weights.bin), or an MLIR module (.mlir: any
 /// module with linear layers, see compileMlirModule).
@@ -76,7 +87,9 @@ struct CompileArgs {
   /// (64 for int4/nf4/fp4, per channel for int8).
   int64_t groupSize = -1;
   bool asymmetric = false, doubleQuant = false;
-  std::string computeType = "f32", target = "cpu", cpu = "native";
+  /// The quantized layers' compute type: f32, bf16 or f16; empty: the
+  /// target's default (bf16 on CUDA, f32 on the CPU).
+  std::string computeType, target = "cpu", cpu = "native";
   bool intDot = true;
   /// W8A8 (int8 activations per token), and LLM.int8's outlier threshold
   /// (0: none); scheme int8 (symmetric), cpu target.

@@ -218,6 +218,13 @@ uint16_t floatToBF16Bits(float value);
 /// The f32 value of bfloat16 bits (exact).
 float bf16BitsToFloat(uint16_t bits);
 
+/// The first NaN or infinite value among `count` floats: its index, or -1
+/// when all are finite. Weights are checked before quantizing (a damaged
+/// model file must not compile into garbage silently).
+int64_t firstNonFinite(const float *values, int64_t count);
+/// "NaN", "inf" or "-inf" for a non-finite value (messages).
+const char *nonFiniteName(float value);
+
 /// Error statistics of a dequantized weight against the original.
 struct ErrorStats {
   double rmse = 0.0;   ///< sqrt(mean((w - deq)^2))

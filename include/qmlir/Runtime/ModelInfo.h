@@ -30,11 +30,14 @@ enum ModelInfo : int64_t {
   kInfoPrefillChunk,
   kInfoLayoutHash,
   kInfoMemory,
+  /// Bytes of the weights' data (what weights.bin holds after its header):
+  /// the runtime allocates this much for --dummy-weights.
+  kInfoWeightsBytes,
   kInfoCount
 };
 
 /// The version of this layout.
-constexpr int64_t kModelInfoVersion = 2;
+constexpr int64_t kModelInfoVersion = 3;
 
 /// Where the entry points want their buffers (kInfoMemory).
 enum ModelMemory : int64_t {

@@ -38,6 +38,9 @@ struct SamplingOptions {
   int topK = 40;
   uint64_t seed = 0;
   int maxNewTokens = 64;
+  /// Keep generating past end-of-generation tokens (llama.cpp's
+  /// --ignore-eos; benchmarks).
+  bool ignoreEos = false;
 };
 
 /// Timings of a generation.
@@ -55,9 +58,15 @@ struct PerplexityResult {
 class ModelRunner {
 public:
   /// Loads a compiled model directory; the error is one line naming the
-  /// file and what is wrong.
+  /// file and what is wrong. With `dummyWeights` (vLLM's `--load-format
+  /// dummy`, for benchmarks of models whose weights cannot travel) no
+  /// weights.bin is read: the weights' memory (host, or the device for a
+  /// CUDA model, filled there) holds the word 0x3C003C00 everywhere, valid
+  /// codes and finite scales and norms (f32 ~0.0079, f16 1.0, bf16 ~0.0078)
+  /// for every scheme; deterministic, and its logits mean nothing.
   static std::unique_ptr<ModelRunner> load(const std::string &dir,
-                                           std::string &error);
+                                           std::string &error,
+                                           bool dummyWeights = false);
   ~ModelRunner();
 
   const Tokenizer &tokenizer() const { return *tok; }
@@ -94,6 +103,9 @@ public:
   std::vector<int32_t> encodePrompt(const std::string &prompt,
                                     bool chat) const;
 
+  /// The word dummy weights hold (see load).
+  static constexpr uint32_t kDummyWord = 0x3C003C00u;
+
   /// Whether `id` ends a generation (eos, <|im_end|>, <|endoftext|>).
   bool isEnd(int32_t id) const;
 
@@ -112,6 +124,10 @@ private:
   Entry prefill = nullptr, decode = nullptr;
   int64_t info[kInfoCount] = {};
   WeightsFile weights;
+  /// The weights the entry points read on the host: weights.bin's mapped
+  /// data, or dummyWeights.
+  const uint8_t *hostWeights = nullptr;
+  std::vector<uint32_t> dummyWeights;
   std::unique_ptr<Tokenizer> tok;
   std::vector<float> kCache, vCache;
   std::vector<int32_t> endIds;

@@ -3,10 +3,10 @@
 // 8 < M < 128 the GEMV on slices of 8 rows) and the tiles (M >= 128, cases
 // 12 and 13), odd N (not a multiple of the 4 GEMV rows or of the tile
 // columns) and per-channel K not a multiple of 32 (masked tail chunks), with
-// the AVX2 kernels and the portable (lane by lane) ones. The AVX-512 kernels
-// are checked for code generation in test/Conversion/QntToCPU (this machine
-// kind has no AVX-512 to run them); scripts/avx512-check.sh runs these cases
-// with them on a machine that has AVX-512 (keep its list in step).
+// the AVX2 kernels and the portable (lane by lane) ones. The same cases run
+// with the AVX-512, VNNI, BF16 and AMX kernels where the CPU has them
+// (cpu-kernels-{avx512,avx512vnni,avx512bf16,amx}.test, whose list,
+// test/reference/cpu_cases.py, must stay these cases).
 // RUN: rm -rf %t && mkdir -p %t
 // RUN: %python %reference/qref.py gen --seed 1 --m 1 --k 128 --h 96 --n 19 --form matmul-tb > %t/1.mlir
 // RUN: %python %reference/qref.py gen --seed 2 --m 9 --k 192 --h 64 --n 19 --form matmul-tb > %t/2.mlir

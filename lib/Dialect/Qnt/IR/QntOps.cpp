@@ -138,7 +138,8 @@ LogicalResult QuantizeOp::fold(FoldAdaptor adaptor,
                                SmallVectorImpl<OpFoldResult> &results) {
   std::vector<float> values;
   if (!adaptor.getWeight() ||
-      failed(readFloatConstant(adaptor.getWeight(), values)))
+      failed(readFloatConstant(adaptor.getWeight(), values)) ||
+      numerics::firstNonFinite(values.data(), values.size()) >= 0)
     return failure();
   auto wType = getWeight().getType();
   numerics::Scheme scheme = getScheme().toNumerics();

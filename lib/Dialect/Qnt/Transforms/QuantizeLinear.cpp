@@ -49,6 +49,15 @@ struct QntQuantizeLinearPass
           op->emitRemark() << "not quantized: " << why;
         continue;
       }
+      // NaN / inf would quantize into garbage without a word: refuse.
+      int64_t bad = numerics::firstNonFinite(weight.data(), weight.size());
+      if (bad >= 0) {
+        op->emitError() << "weight holds "
+                        << numerics::nonFiniteName(weight[bad])
+                        << " at [n, k] = [" << bad / match->k << ", "
+                        << bad % match->k << "]; it cannot be quantized";
+        return signalPassFailure();
+      }
       rewrite(*match, sel->scheme, weight);
     }
   }
