@@ -1,0 +1,115 @@
+#!/usr/bin/env bash
+# Whole models on the GPU, ours and llama.cpp's, in one run: prefill of 512
+# tokens and decode of 128, on models of real shapes with synthetic weights
+# (bench/models/synthetic_gguf.py: speed does not depend on the values;
+# ours run with quant-run --dummy-weights, so only the libraries travel).
+#
+#   bench/gpu/models.sh prepare [MODELS]   (build machine: LLVM/MLIR + CUDA)
+#       compiles each model (name:shape:quant-compile flags, default
+#       $MODELS below) for cuda:sm_90a into .gpu-bench/ (git-ignored; carry
+#       it with the device tool) with quant-run, its CUDA runtime and the
+#       GGUF generator.
+#   bench/gpu/models.sh run [OUT] [LLAMA_CPP_TAR]   (GPU machine)
+#       each model 3 times (512-token prompt, 128 tokens with --ignore-eos),
+#       two rounds before and one after llama.cpp's llama-bench -p 512 -n 128
+#       -r 3 on GGUFs of
+#       the same shapes (Q4_0, Q8_0, F16) when a llama.cpp source tarball
+#       is given (built there for sm_90, CUDA graphs on as by default; never
+#       committed); results and the device name under OUT.
+set -euo pipefail
+cd "$(dirname "$0")/../.."
+B=.gpu-bench
+# name:shape:flags
+MODELS=${MODELS:-"smollm2-nf4dq:smollm2:--scheme nf4 --double-quant
+smollm2-nf4dq-f32:smollm2:--scheme nf4 --double-quant --compute-type f32
+smollm2-int8:smollm2:--scheme int8
+smollm2-int4g32:smollm2:--scheme int4 --group-size 32
+llama3-8b-nf4dq:llama3-8b:--scheme nf4 --double-quant
+llama3-8b-int4g32:llama3-8b:--scheme int4 --group-size 32"}
+# llama.cpp's GGUFs: name:shape:type
+LLAMA_MODELS="smollm2-q4_0:smollm2:q4_0 smollm2-q8_0:smollm2:q8_0
+llama3-8b-q4_0:llama3-8b:q4_0 llama3-8b-q8_0:llama3-8b:q8_0"
+# 512 tokens of the synthetic vocabulary (digits: one token each).
+PROMPT=$(printf '1%.0s' $(seq 512))
+
+prepare() {
+  ninja -C build quant-compile quant-run
+  rm -rf "$B" && mkdir -p "$B/bin"
+  local gguf=build/bench-gguf
+  mkdir -p "$gguf"
+  local name shape flags
+  while IFS=: read -r name shape flags; do
+    # Q4_0 sources: int4 groups of 32 keep them as stored (no requantizing).
+    [ -f "$gguf/$shape.gguf" ] ||
+      python3 bench/models/synthetic_gguf.py "$gguf/$shape.gguf" --shape "$shape" --type q4_0
+    # shellcheck disable=SC2086
+    build/bin/quant-compile "$gguf/$shape.gguf" $flags --target cuda:sm_90a \
+      --max-context 1024 --prefill-tokens 512 --quiet -o "$B/$name"
+    rm "$B/$name/weights.bin" "$B/$name/model.mlir"
+  done <<< "$MODELS"
+  cp build/bin/quant-run "$B/bin/"
+  cp bench/models/synthetic_gguf.py "$B/"
+  du -sh "$B"
+}
+
+# "prompt 512 tokens: X tokens/s; generated 128 tokens: Y tokens/s" -> X Y
+ours() {
+  "$B/bin/quant-run" "$B/$1" --dummy-weights --ignore-eos --raw \
+    --prompt "$PROMPT" --max-new-tokens 128 2>&1 >/dev/null |
+    sed -n 's/^prompt \([0-9]*\) tokens: \([0-9.]*\) tokens\/s; generated \([0-9]*\) tokens: \([0-9.]*\) tokens\/s.*/\1 \2 \3 \4/p'
+}
+
+run() {
+  local out=${1:-$B/results} tar=${2:-}
+  mkdir -p "$out"
+  nvidia-smi --query-gpu=name,driver_version,memory.total --format=csv,noheader | tee "$out/device.txt"
+  local bench=""
+  if [ -n "$tar" ]; then
+    # llama.cpp: built in the background while ours run.
+    (mkdir -p /tmp/lcpp && tar -xJf "$tar" -C /tmp/lcpp &&
+      cd /tmp/lcpp/llama.cpp &&
+      cmake -B b -G Ninja -DGGML_CUDA=ON -DCMAKE_CUDA_ARCHITECTURES=90 \
+        -DLLAMA_CURL=OFF -DLLAMA_BUILD_TESTS=OFF -DLLAMA_BUILD_SERVER=OFF \
+        -DCMAKE_BUILD_TYPE=Release -DBUILD_SHARED_LIBS=OFF > /tmp/lcpp/cmake.log 2>&1 &&
+      ninja -C b llama-bench > /tmp/lcpp/build.log 2>&1 && echo built > /tmp/lcpp/ok) &
+    local name shape type
+    for m in $LLAMA_MODELS; do
+      IFS=: read -r name shape type <<< "$m"
+      PYTHONPATH=/tmp/lcpp/llama.cpp/gguf-py python3 "$B/synthetic_gguf.py" \
+        "/tmp/lcpp/$name.gguf" --shape "$shape" --type "$type" 2>/dev/null ||
+        { sleep 20; PYTHONPATH=/tmp/lcpp/llama.cpp/gguf-py python3 "$B/synthetic_gguf.py" \
+            "/tmp/lcpp/$name.gguf" --shape "$shape" --type "$type"; }
+    done
+  fi
+  echo "model | prompt | prefill tokens/s | generated | decode tokens/s" | tee "$out/ours.txt"
+  local r name
+  round() {
+    while IFS=: read -r name _; do
+      echo "$name | $(ours "$name" | tr ' ' '|')" | tee -a "$out/ours.txt"
+    done <<< "$MODELS"
+  }
+  for r in 1 2; do round; done
+  if [ -n "$tar" ]; then
+    # llama.cpp between our rounds (its build has a deadline: the device
+    # tool's 10 minutes a call).
+    while [ ! -f /tmp/lcpp/ok ] && [ $SECONDS -lt ${LLAMA_DEADLINE:-420} ]; do sleep 5; done
+    if [ -f /tmp/lcpp/ok ]; then
+      for m in $LLAMA_MODELS; do
+        /tmp/lcpp/llama.cpp/b/bin/llama-bench -m "/tmp/lcpp/${m%%:*}.gguf" \
+          -p 512 -n 128 -r 3 -o md 2>/dev/null | grep -E "pp512|tg128" |
+          sed "s/^/${m%%:*} /" | tee -a "$out/llamacpp.txt"
+      done
+    else
+      echo "llama.cpp did not build in time:" | tee "$out/llamacpp.txt"
+      tail -n 3 /tmp/lcpp/*.log | tee -a "$out/llamacpp.txt"
+    fi
+  fi
+  round
+  return 0
+}
+
+case "${1:-}" in
+  prepare) shift; [ $# -gt 0 ] && MODELS=$1; prepare ;;
+  run) shift; run "$@" ;;
+  *) echo "usage: bench/gpu/models.sh prepare [MODELS] | run [OUT] [LLAMA_CPP_TAR]" >&2; exit 2 ;;
+esac
