@@ -70,6 +70,14 @@ llvm::Error driver::detail::createDirectory(const std::string &dir) {
   return llvm::Error::success();
 }
 
+driver::detail::StagedDirectory::StagedDirectory(std::string path)
+    : dir(std::move(path)) {
+  // "out/" names out: its sibling is out.partial, not out/.partial.
+  while (dir.size() > 1 && dir.back() == '/')
+    dir.pop_back();
+  staging = dir + ".partial";
+}
+
 llvm::Error driver::detail::StagedDirectory::begin() {
   if (llvm::sys::fs::exists(dir) && !llvm::sys::fs::is_directory(dir))
     return fail(dir + ": exists and is not a directory");
@@ -88,10 +96,21 @@ llvm::Error driver::detail::StagedDirectory::commit() {
     return llvm::Error::success();
   }
   // Swap the two in one step, then remove the old output (now at staging).
+  // Where the file system cannot exchange, two renames (a kill between
+  // them leaves the old output at OUTDIR.old).
   if (renameat2(AT_FDCWD, staging.c_str(), AT_FDCWD, dir.c_str(),
-                RENAME_EXCHANGE) != 0)
-    return fail(dir + ": cannot replace with " + staging + ": " +
-                std::strerror(errno));
+                RENAME_EXCHANGE) != 0) {
+    std::string old = dir + ".old";
+    if ((errno != EINVAL && errno != ENOSYS) ||
+        llvm::sys::fs::remove_directories(old) ||
+        std::rename(dir.c_str(), old.c_str()) != 0 ||
+        std::rename(staging.c_str(), dir.c_str()) != 0)
+      return fail(dir + ": cannot replace with " + staging + ": " +
+                  std::strerror(errno));
+    committed = true;
+    (void)llvm::sys::fs::remove_directories(old);
+    return llvm::Error::success();
+  }
   committed = true;
   (void)llvm::sys::fs::remove_directories(staging);
   return llvm::Error::success();

@@ -53,8 +53,7 @@ llvm::Error createDirectory(const std::string &dir);
 /// removes the sibling unless committed.
 class StagedDirectory {
 public:
-  explicit StagedDirectory(std::string dir)
-      : dir(std::move(dir)), staging(this->dir + ".partial") {}
+  explicit StagedDirectory(std::string dir);
   ~StagedDirectory();
   llvm::Error begin();
   llvm::Error commit();
