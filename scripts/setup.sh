@@ -8,7 +8,8 @@ cd "$(dirname "$0")/.."
 LLVM=/usr/lib/llvm-22
 # A minbase Debian 12 has none of these; python3-pip and ca-certificates
 # too (pip, and HTTPS to PyPI).
-PKGS=(llvm-22-dev llvm-22-tools libmlir-22-dev mlir-22-tools clang-22 lld-22
+PKGS=(llvm-22-dev llvm-22-tools libmlir-22-dev mlir-22-tools clang-22
+      libclang-rt-22-dev lld-22
       ninja-build ccache cmake g++ libgtest-dev python3 python3-dev
       python3-venv python3-pip ca-certificates libomp-22-dev)
 

@@ -1,10 +1,33 @@
 #!/usr/bin/env bash
 # Installs, builds and runs every test (lit IR tests, CPU execution tests
-# against the numpy reference, GoogleTest unit tests, pytest), then
-# `pip install ./python-bindings` into a throw-away environment and the
-# package's tests against the installed copy.
+# against the numpy reference, GoogleTest unit tests, pytest, the fuzz
+# targets over their committed corpora), then `pip install ./python-bindings`
+# into a throw-away environment and the package's tests against the
+# installed copy.
+#
+#   scripts/test.sh                the suite (what CI runs: .ci/run)
+#   scripts/test.sh --sanitize     the same suite built with clang-22 and
+#                                  ASan + UBSan in build-san/ (plus the
+#                                  libFuzzer targets, scripts/fuzz.sh)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 scripts/setup.sh
+if [ "${1:-}" = --sanitize ]; then
+  export CCACHE_DIR="${CCACHE_DIR:-$HOME/.cache/ccache}"
+  if [ ! -f build-san/build.ninja ]; then
+    CC=clang-22 CXX=clang++-22 cmake -G Ninja -S . -B build-san \
+      -DCMAKE_BUILD_TYPE=RelWithDebInfo \
+      -DMLIR_DIR=/usr/lib/llvm-22/lib/cmake/mlir \
+      -DLLVM_EXTERNAL_LIT=/usr/lib/llvm-22/bin/lit \
+      -DPython3_EXECUTABLE="$(command -v python3)" \
+      -DQMLIR_SANITIZE=address,undefined -DQMLIR_FUZZ=ON >/dev/null
+  fi
+  [ "${2:-}" = --configure-only ] && exit 0
+  # Any ASan or UBSan report fails the test that printed it (UBSan aborts:
+  # -fno-sanitize-recover); LeakSanitizer too. allow_user_poisoning=0: see
+  # scripts/fuzz.sh (instrumented inline LLVM code vs Debian's libMLIR).
+  ASAN_OPTIONS=detect_leaks=1:allow_user_poisoning=0 ninja -C build-san check-qmlir
+  exit 0
+fi
 ninja -C build check-qmlir
 scripts/pip-check.sh

@@ -19,8 +19,14 @@ llvm_config.use_default_substitutions()
 
 # %python is the interpreter CMake found (the one scripts/setup.sh gave numpy),
 # ahead of LLVM's default, which is lit's own interpreter.
-config.substitutions.insert(
-    0, ("%python", config.python_executable or shutil.which("python3")))
+# In a sanitizer build (QMLIR_SANITIZE) Python loads the instrumented
+# extension only with the sanitizer runtime preloaded (the interpreter's
+# own allocations are not checked for leaks).
+python = config.python_executable or shutil.which("python3")
+if getattr(config, "sanitizer_runtime", ""):
+    python = "env LD_PRELOAD={} ASAN_OPTIONS=detect_leaks=0 {}".format(
+        config.sanitizer_runtime, python)
+config.substitutions.insert(0, ("%python", python))
 
 config.substitutions.append(("%PATH%", config.environment["PATH"]))
 runner_libs = "{0}/libmlir_runner_utils.so,{0}/libmlir_c_runner_utils.so".format(
@@ -39,6 +45,8 @@ llvm_config.with_environment("PATH", config.llvm_tools_dir, append_path=True)
 llvm_config.with_environment("PATH", config.qmlir_tools_dir, append_path=True)
 
 tools = ["quant-opt", "quant-compile", "quant-run", "qnt-tokenize", "qnt-capi-test",
+         "gguf-fuzzer-replay", "hf-fuzzer-replay", "model-fuzzer-replay",
+         "mlir-fuzzer-replay",
          "mlir-runner", "mlir-translate", "opt", "llc"]
 llvm_config.add_tool_substitutions(tools, [config.qmlir_tools_dir,
                                            config.llvm_tools_dir])

@@ -1,0 +1,2 @@
+
+func.func @f() attributes {s = #qnt.scheme<int3>} { return }

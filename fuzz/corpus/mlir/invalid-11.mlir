@@ -1,0 +1,3 @@
+
+
+func.func @f() attributes {s = #qnt.scheme<int8, compute = i32>} { return }

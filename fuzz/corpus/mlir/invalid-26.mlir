@@ -1,0 +1,7 @@
+
+
+func.func @f(%c: tensor<4x8xi8>, %s: tensor<4x2xf32>, %zp: tensor<4x2xi8>) {
+  // expected-error @+1 {{'qnt.dequantize' op unexpected zero points for scheme #qnt.scheme<int4, group = 8>}}
+  %0 = qnt.dequantize #qnt.scheme<int4, group = 8> %c : tensor<4x8xi8> scales(%s : tensor<4x2xf32>) zero_points(%zp : tensor<4x2xi8>) -> tensor<4x16xf32>
+  return
+}

@@ -1,0 +1,3 @@
+
+
+func.func @f() attributes {s = #qnt.scheme<nf4, asymmetric>} { return }

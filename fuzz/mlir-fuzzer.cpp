@@ -1,0 +1,60 @@
+//===- mlir-fuzzer.cpp - libFuzzer target: MLIR with the qnt dialect -----===//
+//
+// Part of the quant-mlir project.
+//
+//===----------------------------------------------------------------------===//
+//
+// As upstream's mlir-parser-fuzzer: parses the input as MLIR (qnt and the
+// upstream dialects registered), verifies it, then runs what quant-compile
+// runs first on a module: qnt-quantize-linear (int4 groups of 32, which
+// quantizes matmuls with constant weights) and convert-qnt-to-linalg (the
+// reference lowering of every qnt op).
+//
+//===----------------------------------------------------------------------===//
+
+#include "mlir/IR/BuiltinOps.h"
+#include "mlir/IR/MLIRContext.h"
+#include "mlir/IR/Verifier.h"
+#include "mlir/Parser/Parser.h"
+#include "mlir/Pass/PassManager.h"
+#include "mlir/Pass/PassRegistry.h"
+#include "qmlir/InitAll.h"
+
+#include "llvm/Support/SourceMgr.h"
+
+#include <string>
+
+using namespace mlir;
+
+namespace {
+MLIRContext &context() {
+  static MLIRContext *ctx = [] {
+    qmlir::registerQmlirPasses();
+    DialectRegistry registry;
+    qmlir::registerAllDialects(registry);
+    auto *c = new MLIRContext(registry, MLIRContext::Threading::DISABLED);
+    // Diagnostics of bad input are expected: drop them.
+    c->getDiagEngine().registerHandler([](Diagnostic &) { return success(); });
+    return c;
+  }();
+  return *ctx;
+}
+} // namespace
+
+extern "C" int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
+  MLIRContext &ctx = context();
+  // The MLIR lexer reads up to a terminating NUL (as files are read): a
+  // std::string holds one after its bytes.
+  std::string text(reinterpret_cast<const char *>(data), size);
+  OwningOpRef<ModuleOp> module =
+      parseSourceString<ModuleOp>(llvm::StringRef(text), &ctx);
+  if (!module || failed(verify(*module)))
+    return 0;
+  PassManager pm(&ctx);
+  if (failed(parsePassPipeline("builtin.module(qnt-quantize-linear{scheme=int4 "
+                               "group-size=32},convert-qnt-to-linalg)",
+                               pm)))
+    std::abort();
+  (void)pm.run(*module);
+  return 0;
+}
