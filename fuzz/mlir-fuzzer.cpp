@@ -39,6 +39,23 @@ MLIRContext &context() {
   }();
   return *ctx;
 }
+/// MLIR 22's linalg parsers (broadcast, transpose, reduce) crash on a
+/// `dimensions =` / `permutation =` not followed by an array: they store the
+/// null attribute that a failed DenseI64ArrayAttr parse returns. That bug is
+/// upstream's (quant-compile turns the crash into an error,
+/// CompileModule.cpp); such inputs are skipped so that fuzzing goes on
+/// into our code. The first input that found it is fuzz/regressions/mlir.
+bool hitsUpstreamLinalgCrash(llvm::StringRef text) {
+  for (llvm::StringRef key : {"dimensions", "permutation"}) {
+    for (size_t at = text.find(key); at != llvm::StringRef::npos;
+         at = text.find(key, at + key.size())) {
+      llvm::StringRef rest = text.substr(at + key.size()).ltrim();
+      if (rest.consume_front("=") && !rest.ltrim().starts_with("["))
+        return true;
+    }
+  }
+  return false;
+}
 } // namespace
 
 extern "C" int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
@@ -46,6 +63,8 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
   // The MLIR lexer reads up to a terminating NUL (as files are read): a
   // std::string holds one after its bytes.
   std::string text(reinterpret_cast<const char *>(data), size);
+  if (hitsUpstreamLinalgCrash(text))
+    return 0;
   OwningOpRef<ModuleOp> module =
       parseSourceString<ModuleOp>(llvm::StringRef(text), &ctx);
   if (!module || failed(verify(*module)))

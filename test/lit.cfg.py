@@ -19,14 +19,8 @@ llvm_config.use_default_substitutions()
 
 # %python is the interpreter CMake found (the one scripts/setup.sh gave numpy),
 # ahead of LLVM's default, which is lit's own interpreter.
-# In a sanitizer build (QMLIR_SANITIZE) Python loads the instrumented
-# extension only with the sanitizer runtime preloaded (the interpreter's
-# own allocations are not checked for leaks).
-python = config.python_executable or shutil.which("python3")
-if getattr(config, "sanitizer_runtime", ""):
-    python = "env LD_PRELOAD={} ASAN_OPTIONS=detect_leaks=0 {}".format(
-        config.sanitizer_runtime, python)
-config.substitutions.insert(0, ("%python", python))
+config.substitutions.insert(
+    0, ("%python", config.python_executable or shutil.which("python3")))
 
 config.substitutions.append(("%PATH%", config.environment["PATH"]))
 runner_libs = "{0}/libmlir_runner_utils.so,{0}/libmlir_c_runner_utils.so".format(
@@ -64,6 +58,15 @@ if os.path.exists(os.path.join(config.qmlir_obj_root, "lib",
                                "libQMLIRCudaRuntime.so")):
     config.available_features.add("cuda-runtime")
 config.substitutions.append(("%qmlir_obj", config.qmlir_obj_root))
+# A C++ compiler for programs linked with the project's libraries: `c++`, or
+# in an instrumented build (sanitizers, fuzzing) its compiler and flags.
+instrument = getattr(config, "instrument_flags", "")
+if instrument:
+    config.available_features.add("instrumented")
+    config.substitutions.append(
+        ("%host_cxx", "{} {}".format(config.host_cxx, instrument)))
+else:
+    config.substitutions.append(("%host_cxx", "c++"))
 config.substitutions.append(("%qmlir_src", config.qmlir_src_root))
 
 # GPU execution tests need a CUDA driver and a device.

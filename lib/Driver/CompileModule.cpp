@@ -28,6 +28,7 @@
 #include "qmlir/Dialect/Qnt/Transforms/Passes.h"
 #include "qmlir/InitAll.h"
 
+#include "llvm/Support/CrashRecoveryContext.h"
 #include "llvm/Support/FileSystem.h"
 #include "llvm/Support/Format.h"
 #include "llvm/Support/FormatVariadic.h"
@@ -246,8 +247,22 @@ driver::compileMlirModule(const CompileRequest &request) {
   });
   llvm::SourceMgr sourceMgr;
   sourceMgr.AddNewSourceBuffer(std::move(*buffer), llvm::SMLoc());
-  OwningOpRef<ModuleOp> module =
-      parseSourceFile<ModuleOp>(sourceMgr, ParserConfig(&ctx));
+  // MLIR 22's linalg parsers (broadcast, transpose, reduce) crash on a
+  // `dimensions =` / `permutation =` without an array (a null attribute is
+  // stored; found by fuzz/mlir-fuzzer): the crash becomes an error here.
+  OwningOpRef<ModuleOp> module;
+  llvm::CrashRecoveryContext::Enable();
+  llvm::CrashRecoveryContext crash;
+  bool survived = crash.RunSafely([&] {
+    module = parseSourceFile<ModuleOp>(sourceMgr, ParserConfig(&ctx));
+  });
+  llvm::CrashRecoveryContext::Disable();
+  if (!survived) {
+    (void)module.release(); // Half-built IR: not safe to destroy.
+    return fail((firstError.empty() ? request.modelPath : firstError) +
+                " (the MLIR parser crashed on this input: a bug of MLIR 22's "
+                "linalg parsers)");
+  }
   if (!module)
     return fail(firstError.empty() ? request.modelPath + ": cannot parse"
                                    : firstError);

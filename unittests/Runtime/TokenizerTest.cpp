@@ -390,7 +390,7 @@ namespace {
 std::string le(uint64_t v, unsigned bytes) {
   std::string s;
   for (unsigned i = 0; i < bytes; ++i)
-    s.push_back(static_cast<char>((v >> (8 * i)) & 0xFF));
+    s.push_back(static_cast<char>(i < 8 ? (v >> (8 * i)) & 0xFF : 0));
   return s;
 }
 
