@@ -9,7 +9,8 @@
 #       device tool).
 #   scripts/gpu-check.sh run [OUT]  (GPU machine: driver, python3 + torch)
 #       runs the correctness cases, a whole compiled function (bench/gpu/e2e),
-#       compute-sanitizer memcheck of every test case,
+#       compute-sanitizer memcheck, racecheck and synccheck of every test
+#       case,
 #       the kernel benchmark and the cuBLAS / tinygemm anchors; logs go to
 #       OUT (default .gpu/results).
 #   scripts/gpu-check.sh prepare-sweep / sweep [OUT]
@@ -33,7 +34,8 @@
 #       .gpu-model, a second with .gpu-model-2, or both at once); once the
 #       model is whole: the GPU logits of the reference ids (compared here
 #       with scripts/gpu-check.sh compare-model OUT), the greedy answer,
-#       perplexity and tokens/s, compute-sanitizer memcheck of a short run.
+#       perplexity and tokens/s, compute-sanitizer memcheck of a short run,
+#       racecheck and synccheck of a decode step.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 G=.gpu
@@ -141,6 +143,13 @@ run_model() {
   timeout 300 compute-sanitizer --tool memcheck --error-exitcode 3 \
     "$run" "$model" --ids "$(seq -s, 1000 1065)" --logits /tmp/memcheck.f32 \
     2>&1 | tail -n 5 | tee "$out/memcheck.log" || rc=1
+  # racecheck and synccheck over one decode step.
+  local tool
+  for tool in racecheck synccheck; do
+    timeout 300 compute-sanitizer --tool $tool --error-exitcode 3 \
+      "$run" "$model" --ids 1000 --logits /tmp/$tool.f32 \
+      2>&1 | tail -n 5 | tee "$out/$tool.log" || rc=1
+  done
   return $rc
 }
 
@@ -234,15 +243,19 @@ run() {
   "$G/bin/qnt-gpu-harness" "$G/test" 2>&1 | tee "$out/test.log" || rc=1
   "$G/bin/qnt-gpu-harness" "$G/test-sm90" --filter _m2048_ 2>&1 | tee -a "$out/test.log" || rc=1
   "$G/bin/e2e-layer" 2>&1 | tee -a "$out/test.log" || rc=1
-  # memcheck every kernel: all test cases (GEMV, skinny, wgmma GEMM) and
-  # the sm_90 mma.sync GEMM cases.
-  : > "$out/memcheck.log"
-  for cases in "test" "test-sm90 --filter _m2048_"; do
-    compute-sanitizer --tool memcheck --error-exitcode 3 \
-      "$G/bin/qnt-gpu-harness" $G/$cases > "$out/memcheck-cases.log" 2>&1 || rc=1
-    grep -v "^PASS" "$out/memcheck-cases.log" | tee -a "$out/memcheck.log"
+  # compute-sanitizer's memcheck, racecheck (shared-memory hazards) and
+  # synccheck (barrier misuse) on every kernel kind: all test cases (GEMV,
+  # skinny, wgmma GEMM) and the sm_90 mma.sync GEMM cases.
+  local tool
+  for tool in memcheck racecheck synccheck; do
+    : > "$out/$tool.log"
+    for cases in "test" "test-sm90 --filter _m2048_"; do
+      compute-sanitizer --tool $tool --error-exitcode 3 \
+        "$G/bin/qnt-gpu-harness" $G/$cases > "$out/$tool-cases.log" 2>&1 || rc=1
+      grep -v "^PASS" "$out/$tool-cases.log" | tee -a "$out/$tool.log"
+    done
+    rm "$out/$tool-cases.log"
   done
-  rm "$out/memcheck-cases.log"
   "$G/bin/qnt-gpu-harness" "$G/bench" --bench 2>&1 | tee "$out/bench.log" || rc=1
   python3 "$G/anchors.py" 2>&1 | tee "$out/anchors.log" || rc=1
   return $rc
