@@ -9,6 +9,10 @@
 #   scripts/test.sh --sanitize     the same suite built with clang-22 and
 #                                  ASan + UBSan in build-san/ (plus the
 #                                  libFuzzer targets, scripts/fuzz.sh)
+#   scripts/test.sh --sanitize --quick
+#                                  of those the unit tests, test/Tools, the
+#                                  fuzz replays and one whole-model test
+#                                  (what CI adds to the suite: .ci/run)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 scripts/setup.sh
@@ -26,7 +30,16 @@ if [ "${1:-}" = --sanitize ]; then
   # Any ASan or UBSan report fails the test that printed it (UBSan aborts:
   # -fno-sanitize-recover); LeakSanitizer too. allow_user_poisoning=0: see
   # scripts/fuzz.sh (instrumented inline LLVM code vs Debian's libMLIR).
-  ASAN_OPTIONS=detect_leaks=1:allow_user_poisoning=0 ninja -C build-san check-qmlir
+  export ASAN_OPTIONS=detect_leaks=1:allow_user_poisoning=0
+  if [ "${2:-}" = --quick ]; then
+    ninja -C build-san quant-opt quant-compile quant-run QMLIRImportTests \
+      QMLIRNumericsTests QMLIRRuntimeTests gguf-fuzzer-replay hf-fuzzer-replay \
+      model-fuzzer-replay mlir-fuzzer-replay
+    /usr/lib/llvm-22/bin/lit -sv build-san/test build-san/unittests \
+      --filter 'Tools/|Fuzz/|smollm2-logits|QMLIR-Unit'
+    exit 0
+  fi
+  ninja -C build-san check-qmlir
   exit 0
 fi
 ninja -C build check-qmlir
