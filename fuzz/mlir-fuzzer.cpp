@@ -18,6 +18,7 @@
 #include "mlir/Parser/Parser.h"
 #include "mlir/Pass/PassManager.h"
 #include "mlir/Pass/PassRegistry.h"
+#include "qmlir/Driver/Driver.h"
 #include "qmlir/InitAll.h"
 
 #include "llvm/Support/SourceMgr.h"
@@ -85,7 +86,10 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
   // The MLIR lexer reads up to a terminating NUL (as files are read): a
   // std::string holds one after its bytes.
   std::string text(reinterpret_cast<const char *>(data), size);
-  if (hitsUpstreamLinalgCrash(text))
+  // What quant-compile refuses before parsing (the parser's unbounded
+  // recursion), and the upstream crash above.
+  if (hitsUpstreamLinalgCrash(text) ||
+      !!llvm::errorToBool(qmlir::driver::checkMlirNesting(text, "fuzz")))
     return 0;
   OwningOpRef<ModuleOp> module =
       parseSourceString<ModuleOp>(llvm::StringRef(text), &ctx);

@@ -215,6 +215,32 @@ MemoryReport measureWeights(ModuleOp module) {
 
 } // namespace
 
+llvm::Error driver::checkMlirNesting(llvm::StringRef text,
+                                     llvm::StringRef name, unsigned limit) {
+  unsigned depth = 0, line = 1;
+  for (size_t i = 0; i < text.size(); ++i) {
+    char c = text[i];
+    if (c == '\n') {
+      ++line;
+    } else if (c == '"') { // A string: up to its closing quote.
+      for (++i; i < text.size() && text[i] != '"' && text[i] != '\n'; ++i)
+        if (text[i] == '\\')
+          ++i;
+    } else if (c == '/' && text.substr(i).starts_with("//")) {
+      i = std::min(text.find('\n', i), text.size()) - 1;
+    } else if (c == '(' || c == '[' || c == '{' || c == '<') {
+      if (++depth > limit)
+        return fail(name + ":" + llvm::Twine(line) +
+                    ": nested deeper than " + llvm::Twine(limit) +
+                    " levels of ( [ { <; not parsed");
+    } else if ((c == ')' || c == ']' || c == '}' || c == '>') && depth > 0 &&
+               !(c == '>' && i > 0 && text[i - 1] == '-')) {
+      --depth;
+    }
+  }
+  return llvm::Error::success();
+}
+
 llvm::Expected<CompileResult>
 driver::compileMlirModule(const CompileRequest &request) {
   auto start = std::chrono::steady_clock::now();
@@ -245,6 +271,9 @@ driver::compileMlirModule(const CompileRequest &request) {
     os << d;
     return success();
   });
+  if (llvm::Error e =
+          checkMlirNesting((*buffer)->getBuffer(), request.modelPath))
+    return std::move(e);
   llvm::SourceMgr sourceMgr;
   sourceMgr.AddNewSourceBuffer(std::move(*buffer), llvm::SMLoc());
   // MLIR 22's linalg parsers (broadcast, transpose, reduce) crash on a

@@ -124,6 +124,14 @@ llvm::Error emitSharedLibrary(mlir::ModuleOp module,
                               const CompileRequest &request,
                               llvm::StringRef soPath, bool runnerUtils = false);
 
+/// MLIR's parser recurses once per nesting level of ( [ { <, with no limit:
+/// deep enough nesting overflows the stack (found by fuzz/mlir-fuzzer).
+/// Untrusted MLIR text is checked first: an error naming the line where
+/// the nesting (outside strings and comments) first exceeds `limit`.
+constexpr unsigned kMaxMlirNesting = 512;
+llvm::Error checkMlirNesting(llvm::StringRef text, llvm::StringRef name,
+                             unsigned limit = kMaxMlirNesting);
+
 /// The seed-style table: FP32 / FP16 / this scheme, GB and %.
 void printMemoryTable(llvm::raw_ostream &os, const MemoryReport &memory,
                       llvm::StringRef schemeName);
