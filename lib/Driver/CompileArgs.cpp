@@ -73,16 +73,13 @@ driver::buildCompileRequest(const CompileArgs &args, OptionSpelling spelling) {
                   "' needs a quant-mlir built with the CUDA toolkit (this one "
                   "has no CUDA runtime)");
   }
-  // Empty: the target's default, bf16 on CUDA (bitsandbytes'
-  // bnb_4bit_compute_dtype; the tensor-core kernels), f32 on the CPU and for
-  // unquantized models.
-  std::string compute = args.computeType;
-  if (compute.empty())
-    compute = o.cuda && args.scheme != "f32" && !args.actInt8 ? "bf16" : "f32";
-  if (!llvm::is_contained({"f32", "bf16", "f16"}, compute))
-    return fail(opt("compute-type") + " '" + compute +
+  // bf16 / f16 on CUDA: the tensor-core kernels. (bf16 is to become CUDA's
+  // default, as bitsandbytes' bnb_4bit_compute_dtype, once a GPU run has
+  // checked whole bf16 models against the CPU build.)
+  if (!llvm::is_contained({"f32", "bf16", "f16"}, args.computeType))
+    return fail(opt("compute-type") + " '" + args.computeType +
                 "' is not one of f32, bf16, f16");
-  o.computeType = compute;
+  o.computeType = args.computeType;
   if (args.outlierThreshold != 0.0 &&
       !(args.outlierThreshold > 0.0 && std::isfinite(args.outlierThreshold))) {
     std::string value;
@@ -100,9 +97,10 @@ driver::buildCompileRequest(const CompileArgs &args, OptionSpelling spelling) {
     if (args.target != "cpu")
       return fail(opt("act-int8") + " is not supported by the " + args.target +
                   " target (supported: cpu)");
-    if (compute != "f32")
+    if (args.computeType != "f32")
       return fail(opt("act-int8") + " computes in integers; " +
-                  opt("compute-type") + " " + compute + " does not apply");
+                  opt("compute-type") + " " + args.computeType +
+                  " does not apply");
   }
   o.actInt8 = args.actInt8;
   o.outlierThreshold = static_cast<float>(args.outlierThreshold);
@@ -111,8 +109,8 @@ driver::buildCompileRequest(const CompileArgs &args, OptionSpelling spelling) {
     if (args.asymmetric || args.doubleQuant || args.groupSize >= 0)
       return fail(opt("scheme") + " f32 takes no " + opt("group-size") + ", " +
                   opt("asymmetric") + " or " + opt("double-quant"));
-    if (compute != "f32")
-      return fail(opt("compute-type") + " " + compute +
+    if (args.computeType != "f32")
+      return fail(opt("compute-type") + " " + args.computeType +
                   " applies to quantized layers; " + opt("scheme") +
                   " f32 has none");
     return request;

@@ -87,9 +87,7 @@ struct CompileArgs {
   /// (64 for int4/nf4/fp4, per channel for int8).
   int64_t groupSize = -1;
   bool asymmetric = false, doubleQuant = false;
-  /// The quantized layers' compute type: f32, bf16 or f16; empty: the
-  /// target's default (bf16 on CUDA, f32 on the CPU).
-  std::string computeType, target = "cpu", cpu = "native";
+  std::string computeType = "f32", target = "cpu", cpu = "native";
   bool intDot = true;
   /// W8A8 (int8 activations per token), and LLM.int8's outlier threshold
   /// (0: none); scheme int8 (symmetric), cpu target.
