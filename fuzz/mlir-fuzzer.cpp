@@ -40,12 +40,15 @@ MLIRContext &context() {
   }();
   return *ctx;
 }
+/// What MLIR's lexer skips between tokens (not \v or \f).
+constexpr llvm::StringLiteral kSpace(" \t\n\r");
+
 /// Whether `text` starts with an integer list `[1, -2, 3]` (or `[]`), as
 /// DenseI64ArrayAttr's short form spells it.
 bool startsWithIntList(llvm::StringRef text) {
   if (!text.consume_front("["))
     return false;
-  text = text.ltrim();
+  text = text.ltrim(kSpace);
   if (text.consume_front("]"))
     return true;
   while (true) {
@@ -53,12 +56,12 @@ bool startsWithIntList(llvm::StringRef text) {
     size_t digits = text.find_first_not_of("0123456789");
     if (digits == 0 || digits == llvm::StringRef::npos)
       return false;
-    text = text.drop_front(digits).ltrim();
+    text = text.drop_front(digits).ltrim(kSpace);
     if (text.consume_front("]"))
       return true;
     if (!text.consume_front(","))
       return false;
-    text = text.ltrim();
+    text = text.ltrim(kSpace);
   }
 }
 
@@ -72,8 +75,8 @@ bool hitsUpstreamLinalgCrash(llvm::StringRef text) {
   for (llvm::StringRef key : {"dimensions", "permutation"}) {
     for (size_t at = text.find(key); at != llvm::StringRef::npos;
          at = text.find(key, at + key.size())) {
-      llvm::StringRef rest = text.substr(at + key.size()).ltrim();
-      if (rest.consume_front("=") && !startsWithIntList(rest.ltrim()))
+      llvm::StringRef rest = text.substr(at + key.size()).ltrim(kSpace);
+      if (rest.consume_front("=") && !startsWithIntList(rest.ltrim(kSpace)))
         return true;
     }
   }
