@@ -126,7 +126,9 @@ std::unique_ptr<ModelRunner> ModelRunner::load(const std::string &dir,
   }
 
   std::string weights = dir + "/weights.bin";
+  // (The layout hash check below also means weights.bin holds this many.)
   uint64_t weightBytes = uint64_t(m->info[kInfoWeightsBytes]);
+  size_t dummyWords = (weightBytes + 3) / 4;
   if (!dummyWeights) {
     if (!m->weights.open(weights, error))
       return nullptr;
@@ -134,12 +136,6 @@ std::unique_ptr<ModelRunner> ModelRunner::load(const std::string &dir,
       error = weights + ": does not belong to " + so +
               " (layout hash mismatch: recompile, or use the weights.bin the "
               "library was compiled with)";
-      return nullptr;
-    }
-    if (m->weights.dataBytes() != weightBytes) {
-      error = weights + ": holds " + std::to_string(m->weights.dataBytes()) +
-              " bytes of weights, " + so + " reads " +
-              std::to_string(weightBytes);
       return nullptr;
     }
     if (!m->weights.verify(error))
@@ -167,7 +163,7 @@ std::unique_ptr<ModelRunner> ModelRunner::load(const std::string &dir,
                  m->info[kInfoKvHeads] * m->info[kInfoHeadDim];
   if (m->info[kInfoMemory] == kHostMemory) {
     if (dummyWeights) {
-      m->dummyWeights.assign((weightBytes + 3) / 4, kDummyWord);
+      m->dummyWeights.assign(dummyWords, kDummyWord);
       m->hostWeights = reinterpret_cast<uint8_t *>(m->dummyWeights.data());
     }
     m->kCache.assign(cache, 0.0f);
@@ -185,7 +181,7 @@ std::unique_ptr<ModelRunner> ModelRunner::load(const std::string &dir,
     return nullptr;
   }
   size_t chunk = m->prefillTokens();
-  d.weights = d.allocate((weightBytes + 3) / 4 * 4);
+  d.weights = d.allocate(dummyWords * 4);
   d.kCache = d.allocate(cache * 4);
   d.vCache = d.allocate(cache * 4);
   d.tokens = d.allocate(chunk * 4);
@@ -193,7 +189,7 @@ std::unique_ptr<ModelRunner> ModelRunner::load(const std::string &dir,
   if (!d.check(so + ": cannot allocate the model's device memory", error))
     return nullptr;
   if (dummyWeights)
-    d.fill(d.weights, kDummyWord, (weightBytes + 3) / 4, nullptr);
+    d.fill(d.weights, kDummyWord, dummyWords, nullptr);
   else
     d.copy(d.weights, const_cast<uint8_t *>(m->hostWeights), weightBytes,
            nullptr);
