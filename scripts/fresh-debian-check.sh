@@ -17,6 +17,11 @@ repo=$PWD
 root=${1:-/tmp/qmlir-fresh-debian}
 mirror=${QMLIR_DEBIAN_MIRROR:-http://deb.debian.org/debian}
 
+case "$root" in
+  /*/*) ;;
+  *) echo "fresh-debian-check: ROOT must be an absolute path below / (it is deleted and made anew): '$root'" >&2
+     exit 2 ;;
+esac
 if [ "$(id -u)" -ne 0 ]; then
   echo "fresh-debian-check: run as root (debootstrap, chroot, mounts)" >&2
   exit 2
