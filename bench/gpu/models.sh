@@ -65,11 +65,11 @@ run() {
   local out=${1:-$B/results} tar=${2:-}
   mkdir -p "$out"
   nvidia-smi --query-gpu=name,driver_version,memory.total --format=csv,noheader | tee "$out/device.txt"
-  local bench=""
   if [ -n "$tar" ]; then
-    # llama.cpp: built in the background while ours run.
-    (mkdir -p /tmp/lcpp && tar -xJf "$tar" -C /tmp/lcpp &&
-      cd /tmp/lcpp/llama.cpp &&
+    # llama.cpp: its source first (gguf-py writes the GGUFs), then built in
+    # the background while the GGUFs are written and ours run.
+    mkdir -p /tmp/lcpp && tar -xJf "$tar" -C /tmp/lcpp
+    (cd /tmp/lcpp/llama.cpp &&
       cmake -B b -G Ninja -DGGML_CUDA=ON -DCMAKE_CUDA_ARCHITECTURES=90 \
         -DLLAMA_CURL=OFF -DLLAMA_BUILD_TESTS=OFF -DLLAMA_BUILD_SERVER=OFF \
         -DCMAKE_BUILD_TYPE=Release -DBUILD_SHARED_LIBS=OFF > /tmp/lcpp/cmake.log 2>&1 &&
@@ -78,9 +78,7 @@ run() {
     for m in $LLAMA_MODELS; do
       IFS=: read -r name shape type <<< "$m"
       PYTHONPATH=/tmp/lcpp/llama.cpp/gguf-py python3 "$B/synthetic_gguf.py" \
-        "/tmp/lcpp/$name.gguf" --shape "$shape" --type "$type" 2>/dev/null ||
-        { sleep 20; PYTHONPATH=/tmp/lcpp/llama.cpp/gguf-py python3 "$B/synthetic_gguf.py" \
-            "/tmp/lcpp/$name.gguf" --shape "$shape" --type "$type"; }
+        "/tmp/lcpp/$name.gguf" --shape "$shape" --type "$type"
     done
   fi
   echo "model | prompt | prefill tokens/s | generated | decode tokens/s" | tee "$out/ours.txt"
