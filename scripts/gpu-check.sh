@@ -78,6 +78,8 @@ build_e2e() {
 M=.gpu-model
 STAGE=/tmp/qmlir-gpu-model
 MODEL_ARGS="--scheme nf4 --double-quant --max-context 512 --quiet"
+# Each compute type is checked against the CPU build of the same type.
+COMPUTE_TYPES="bf16 f32"
 PROMPT="What is the capital of France?"
 # 70 ids: one prefill chunk of 64, then 6 decode steps.
 IDS=$(seq -s, 1000 1069)
@@ -85,25 +87,36 @@ IDS=$(seq -s, 1000 1069)
 prepare_model() {
   local gguf="${QMLIR_SMOLLM2_GGUF:-${QMLIR_MODEL_CACHE:-$HOME/.cache/quant-mlir}/SmolLM2-135M-Instruct.Q4_1.gguf}"
   ninja -C build quant-compile quant-run quant-opt
-  rm -rf "$M" "$M-2" && mkdir -p "$M/bin" "$M/ref" "$M-2/cuda"
-  build/bin/quant-compile "$gguf" $MODEL_ARGS --target cuda:sm_90 -o "$M/cuda"
-  local cpu=build/gpu-model-cpu
-  # f32 activations, as the GPU kernels compute (the CPU's default integer
-  # path rounds activations to 14 bits: ~1e-3 apart in the logits).
-  build/bin/quant-compile "$gguf" $MODEL_ARGS --int-dot=false -o "$cpu"
+  rm -rf "$M" "$M-2" && mkdir -p "$M/bin" "$M/ref" "$M-2/cuda-bf16"
+  head -c 200000 ../shared/data/wikitext-2/wiki.test.raw > "$M/wiki.txt"
+  local t cpu
+  for t in $COMPUTE_TYPES; do
+    build/bin/quant-compile "$gguf" $MODEL_ARGS --compute-type $t \
+      --target cuda:sm_90a -o "$M/cuda-$t"
+    # The CPU build with the same compute type is the reference (--int-dot
+    # false: the CPU's default integer path rounds activations to 14 bits).
+    cpu=build/gpu-model-cpu-$t
+    build/bin/quant-compile "$gguf" $MODEL_ARGS --compute-type $t \
+      --int-dot=false -o "$cpu"
+    build/bin/quant-run "$cpu" --ids "$IDS" --logits "$M/ref/logits-$t.f32"
+    build/bin/quant-run "$cpu" --prompt "$PROMPT" --max-new-tokens 32 \
+      > "$M/ref/answer-$t.txt" 2> "$M/ref/answer-$t.log"
+    build/bin/quant-run "$cpu" --perplexity "$M/wiki.txt" --ctx 512 \
+      --max-windows 8 > "$M/ref/perplexity-$t.txt" 2>/dev/null
+  done
+  # One weights.bin serves every compute type (the layout does not depend
+  # on it); it travels once, in halves.
+  for t in $COMPUTE_TYPES; do
+    cmp -s "$M/cuda-bf16/weights.bin" "$M/cuda-$t/weights.bin" ||
+      { echo "weights.bin of cuda-$t differs from cuda-bf16's" >&2; return 1; }
+  done
   cp build/bin/quant-run "$M/bin/"
   build_e2e "$M/bin"
-  head -c 200000 ../shared/data/wikitext-2/wiki.test.raw > "$M/wiki.txt"
-  build/bin/quant-run "$cpu" --ids "$IDS" --logits "$M/ref/logits.f32"
-  build/bin/quant-run "$cpu" --prompt "$PROMPT" --max-new-tokens 32 \
-    > "$M/ref/answer.txt" 2> "$M/ref/answer.log"
-  build/bin/quant-run "$cpu" --perplexity "$M/wiki.txt" --ctx 512 \
-    --max-windows 8 > "$M/ref/perplexity.txt" 2>/dev/null
   # The logits stay here (compare-model); the rest travels.
-  mkdir -p build/gpu-model-ref && mv "$M/ref/logits.f32" build/gpu-model-ref/
-  split -n 2 -d "$M/cuda/weights.bin" "$M/cuda/weights.bin.part-"
-  mv "$M/cuda/weights.bin.part-01" "$M-2/cuda/"
-  rm "$M/cuda/weights.bin"
+  mkdir -p build/gpu-model-ref && mv "$M"/ref/logits-*.f32 build/gpu-model-ref/
+  split -n 2 -d "$M/cuda-bf16/weights.bin" "$M/cuda-bf16/weights.bin.part-"
+  mv "$M/cuda-bf16/weights.bin.part-01" "$M-2/cuda-bf16/"
+  rm "$M"/cuda-*/weights.bin "$M"/cuda-*/model.mlir
   du -sh "$M" "$M-2"
 }
 
@@ -113,33 +126,39 @@ run_model() {
   for d in "$M" "$M-2"; do
     if [ -d "$d" ]; then cp -r "$d/." "$STAGE/"; fi
   done
-  local w="$STAGE/cuda/weights.bin"
+  local w="$STAGE/cuda-bf16/weights.bin"
   if [ ! -f "$w" ]; then
     if [ -f "$w.part-00" ] && [ -f "$w.part-01" ]; then
       cat "$w.part-00" "$w.part-01" > "$w" && rm "$w".part-*
     else
-      echo "staged $(ls "$STAGE/cuda" | tr '\n' ' '); carry the other half next"
+      echo "staged $(ls "$STAGE/cuda-bf16" | tr '\n' ' '); carry the other half next"
       return 0
     fi
   fi
-  local run="$STAGE/bin/quant-run" model="$STAGE/cuda" rc=0
+  local run="$STAGE/bin/quant-run" rc=0 t model
   nvidia-smi --query-gpu=name,driver_version,memory.total --format=csv,noheader | tee "$out/device.txt"
   "$STAGE/bin/e2e-layer" 2>&1 | tee "$out/e2e.log" || rc=1
-  "$run" "$model" --ids "$IDS" --logits "$out/logits.f32" || rc=1
-  "$run" "$model" --prompt "$PROMPT" --max-new-tokens 32 \
-    > "$out/answer.txt" 2> "$out/answer.log" || rc=1
-  cat "$out/answer.txt" "$out/answer.log"
-  if cmp -s "$out/answer.txt" "$STAGE/ref/answer.txt"; then
-    echo "greedy answer: identical to the CPU build's"
-  else
-    echo "greedy answer: DIFFERS from the CPU build's:"; cat "$STAGE/ref/answer.txt"; rc=1
-  fi
-  "$run" "$model" --perplexity "$STAGE/wiki.txt" --ctx 512 --max-windows 8 \
-    2>/dev/null | tee "$out/perplexity.txt" || rc=1
-  echo "CPU build: $(cat "$STAGE/ref/perplexity.txt")"
-  # Decode speed over a longer generation.
-  "$run" "$model" --prompt "Write a story about a cat." --max-new-tokens 200 \
-    2>&1 >/dev/null | tee "$out/speed.log" || rc=1
+  for t in $COMPUTE_TYPES; do
+    model="$STAGE/cuda-$t"
+    [ -f "$model/weights.bin" ] || ln -s "$w" "$model/weights.bin"
+    echo "== cuda:sm_90a, compute type $t"
+    "$run" "$model" --ids "$IDS" --logits "$out/logits-$t.f32" || rc=1
+    "$run" "$model" --prompt "$PROMPT" --max-new-tokens 32 \
+      > "$out/answer-$t.txt" 2> "$out/answer-$t.log" || rc=1
+    cat "$out/answer-$t.txt" "$out/answer-$t.log"
+    if cmp -s "$out/answer-$t.txt" "$STAGE/ref/answer-$t.txt"; then
+      echo "greedy answer: identical to the CPU build's"
+    else
+      echo "greedy answer: DIFFERS from the CPU build's:"; cat "$STAGE/ref/answer-$t.txt"; rc=1
+    fi
+    "$run" "$model" --perplexity "$STAGE/wiki.txt" --ctx 512 --max-windows 8 \
+      2>/dev/null | tee "$out/perplexity-$t.txt" || rc=1
+    echo "CPU build ($t): $(cat "$STAGE/ref/perplexity-$t.txt")"
+    # Decode speed over a longer generation.
+    "$run" "$model" --prompt "Write a story about a cat." --max-new-tokens 200 \
+      --ignore-eos 2>&1 >/dev/null | tee "$out/speed-$t.log" || rc=1
+  done
+  model="$STAGE/cuda-bf16"
   timeout 300 compute-sanitizer --tool memcheck --error-exitcode 3 \
     "$run" "$model" --ids "$(seq -s, 1000 1065)" --logits /tmp/memcheck.f32 \
     2>&1 | tail -n 5 | tee "$out/memcheck.log" || rc=1
@@ -153,16 +172,20 @@ run_model() {
   return $rc
 }
 
-# The GPU logits (OUT/logits.f32 of run-model) against the CPU build's.
+# The GPU logits (OUT/logits-TYPE.f32 of run-model) against the CPU build's
+# of the same compute type.
 compare_model() {
-  python3 - "$1/logits.f32" build/gpu-model-ref/logits.f32 <<'PY'
+  local t
+  for t in $COMPUTE_TYPES; do
+    python3 - "$1/logits-$t.f32" "build/gpu-model-ref/logits-$t.f32" "$t" <<'PY'
 import sys, numpy as np
-gpu, cpu = (np.fromfile(f, np.float32).reshape(-1, 49152) for f in sys.argv[1:])
+gpu, cpu = (np.fromfile(f, np.float32).reshape(-1, 49152) for f in sys.argv[1:3])
 d = np.abs(gpu - cpu)
-print(f"{gpu.shape[0]} positions: max |gpu - cpu| {d.max():.3g}, "
+print(f"{sys.argv[3]}: {gpu.shape[0]} positions: max |gpu - cpu| {d.max():.3g}, "
       f"mean {d.mean():.3g}, max |cpu| {np.abs(cpu).max():.3g}; "
       f"argmax equal at {np.mean(gpu.argmax(1) == cpu.argmax(1)) * 100:.1f} %")
 PY
+  done
 }
 
 # name:pipeline options (the skinny kernel's warps per block, unroll and

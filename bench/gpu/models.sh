@@ -9,13 +9,16 @@
 #       $MODELS below) for cuda:sm_90a into .gpu-bench/ (git-ignored; carry
 #       it with the device tool) with quant-run, its CUDA runtime and the
 #       GGUF generator.
-#   bench/gpu/models.sh run [OUT] [LLAMA_CPP_TAR]   (GPU machine)
-#       each model 3 times (512-token prompt, 128 tokens with --ignore-eos),
-#       two rounds before and one after llama.cpp's llama-bench -p 512 -n 128
-#       -r 3 on GGUFs of
-#       the same shapes (Q4_0, Q8_0, F16) when a llama.cpp source tarball
-#       is given (built there for sm_90, CUDA graphs on as by default; never
-#       committed); results and the device name under OUT.
+#   bench/gpu/models.sh anchor LLAMA_CPP_TAR   (GPU machine)
+#       unpacks a llama.cpp source tarball (never committed) in /tmp/lcpp
+#       and, detached so that it outlives the call, builds llama-bench there
+#       for sm_90 (CUDA graphs on, as by default) and writes GGUFs of the
+#       same shapes (Q4_0, Q8_0).
+#   bench/gpu/models.sh run [OUT]   (GPU machine)
+#       each model (512-token prompt, 128 tokens with --ignore-eos) in a
+#       round before and a round after llama.cpp's llama-bench -p 512
+#       -n 128 -r 3 (when `anchor` ran on this machine); results and the
+#       device name under OUT.
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 B=.gpu-bench
@@ -29,7 +32,7 @@ llama3-8b-int4g32:llama3-8b:--scheme int4 --group-size 32 --compute-type bf16
 llama3-8b-int4g32-f32:llama3-8b:--scheme int4 --group-size 32 --compute-type f32
 llama3-8b-nf4dq:llama3-8b:--scheme nf4 --double-quant --compute-type bf16"}
 # llama.cpp's GGUFs: name:shape:type
-LLAMA_MODELS="smollm2-q4_0:smollm2:q4_0 smollm2-q8_0:smollm2:q8_0
+LLAMA_MODELS="smollm2-q4_0:smollm2:q4_0 smollm2-q8_0:smollm2:q8_0 smollm2-f16:smollm2:f16
 llama3-8b-q4_0:llama3-8b:q4_0 llama3-8b-q8_0:llama3-8b:q8_0"
 # 512 tokens of the synthetic vocabulary (digits: one token each).
 PROMPT=$(printf '1%.0s' $(seq 512))
@@ -50,7 +53,6 @@ prepare() {
     rm "$B/$name/weights.bin" "$B/$name/model.mlir"
   done <<< "$MODELS"
   cp build/bin/quant-run "$B/bin/"
-  cp bench/models/synthetic_gguf.py "$B/"
   du -sh "$B"
 }
 
@@ -61,47 +63,60 @@ ours() {
     sed -n 's/^prompt \([0-9]*\) tokens: \([0-9.]*\) tokens\/s; generated \([0-9]*\) tokens: \([0-9.]*\) tokens\/s.*/\1 \2 \3 \4/p'
 }
 
+# llama.cpp, detached (setsid: it outlives this call of the device tool, so
+# a later call on the same warm machine finds it built): its source first
+# (gguf-py writes the GGUFs), then its build beside the GGUFs' writing.
+anchor() {
+  local tar=$1 L=/tmp/lcpp
+  [ -d "$L/llama.cpp" ] && { echo "llama.cpp already unpacked in $L"; return 0; }
+  mkdir -p "$L" && tar -xJf "$tar" -C "$L"
+  setsid bash -c "
+    cd $L/llama.cpp &&
+    cmake -B b -G Ninja -DGGML_CUDA=ON -DCMAKE_CUDA_ARCHITECTURES=90 \
+      -DLLAMA_CURL=OFF -DLLAMA_BUILD_TESTS=OFF -DLLAMA_BUILD_SERVER=OFF \
+      -DCMAKE_BUILD_TYPE=Release -DBUILD_SHARED_LIBS=OFF > $L/cmake.log 2>&1 &&
+    ninja -C b llama-bench > $L/build.log 2>&1 && touch $L/built" \
+    < /dev/null > /dev/null 2>&1 &
+  local name shape type
+  local gen=""
+  for m in $LLAMA_MODELS; do
+    IFS=: read -r name shape type <<< "$m"
+    gen+="python3 $PWD/bench/models/synthetic_gguf.py $L/$name.gguf.part --shape $shape --type $type && mv $L/$name.gguf.part $L/$name.gguf; "
+  done
+  PYTHONPATH=$L/llama.cpp/gguf-py setsid bash -c "$gen touch $L/ggufs" \
+    < /dev/null > $L/gguf.log 2>&1 &
+  echo "llama.cpp: building in $L (detached)"
+}
+
 run() {
-  local out=${1:-$B/results} tar=${2:-}
+  local out=${1:-$B/results} L=/tmp/lcpp
   mkdir -p "$out"
   nvidia-smi --query-gpu=name,driver_version,memory.total --format=csv,noheader | tee "$out/device.txt"
-  if [ -n "$tar" ]; then
-    # llama.cpp: its source first (gguf-py writes the GGUFs), then built in
-    # the background while the GGUFs are written and ours run.
-    mkdir -p /tmp/lcpp && tar -xJf "$tar" -C /tmp/lcpp
-    (cd /tmp/lcpp/llama.cpp &&
-      cmake -B b -G Ninja -DGGML_CUDA=ON -DCMAKE_CUDA_ARCHITECTURES=90 \
-        -DLLAMA_CURL=OFF -DLLAMA_BUILD_TESTS=OFF -DLLAMA_BUILD_SERVER=OFF \
-        -DCMAKE_BUILD_TYPE=Release -DBUILD_SHARED_LIBS=OFF > /tmp/lcpp/cmake.log 2>&1 &&
-      ninja -C b llama-bench > /tmp/lcpp/build.log 2>&1 && echo built > /tmp/lcpp/ok) &
-    local name shape type
-    for m in $LLAMA_MODELS; do
-      IFS=: read -r name shape type <<< "$m"
-      PYTHONPATH=/tmp/lcpp/llama.cpp/gguf-py python3 "$B/synthetic_gguf.py" \
-        "/tmp/lcpp/$name.gguf" --shape "$shape" --type "$type"
-    done
-  fi
   echo "model | prompt | prefill tokens/s | generated | decode tokens/s" | tee "$out/ours.txt"
   local r name
   round() {
     while IFS=: read -r name _; do
+      [ -d "$B/$name" ] || continue  # not prepared
       echo "$name | $(ours "$name" | tr ' ' '|')" | tee -a "$out/ours.txt"
     done <<< "$MODELS"
   }
-  for r in 1 2; do round; done
-  if [ -n "$tar" ]; then
-    # llama.cpp between our rounds (its build has a deadline: the device
+  round
+  if [ -d "$L" ]; then
+    # llama.cpp between our rounds, once built (a deadline: the device
     # tool's 10 minutes a call).
-    while [ ! -f /tmp/lcpp/ok ] && [ $SECONDS -lt ${LLAMA_DEADLINE:-420} ]; do sleep 5; done
-    if [ -f /tmp/lcpp/ok ]; then
+    while ! [ -f $L/built ] || ! [ -f $L/ggufs ]; do
+      [ $SECONDS -lt ${LLAMA_DEADLINE:-420} ] || break
+      sleep 5
+    done
+    if [ -f $L/built ] && [ -f $L/ggufs ]; then
       for m in $LLAMA_MODELS; do
-        /tmp/lcpp/llama.cpp/b/bin/llama-bench -m "/tmp/lcpp/${m%%:*}.gguf" \
+        $L/llama.cpp/b/bin/llama-bench -m "$L/${m%%:*}.gguf" \
           -p 512 -n 128 -r 3 -o md 2>/dev/null | grep -E "pp512|tg128" |
           sed "s/^/${m%%:*} /" | tee -a "$out/llamacpp.txt"
       done
     else
-      echo "llama.cpp did not build in time:" | tee "$out/llamacpp.txt"
-      tail -n 3 /tmp/lcpp/*.log | tee -a "$out/llamacpp.txt"
+      echo "llama.cpp not ready in time:" | tee "$out/llamacpp.txt"
+      tail -n 3 $L/*.log | tee -a "$out/llamacpp.txt"
     fi
   fi
   round
@@ -110,6 +125,7 @@ run() {
 
 case "${1:-}" in
   prepare) shift; [ $# -gt 0 ] && MODELS=$1; prepare ;;
+  anchor) shift; anchor "$@" ;;
   run) shift; run "$@" ;;
-  *) echo "usage: bench/gpu/models.sh prepare [MODELS] | run [OUT] [LLAMA_CPP_TAR]" >&2; exit 2 ;;
+  *) echo "usage: bench/gpu/models.sh prepare [MODELS] | anchor LLAMA_CPP_TAR | run [OUT]" >&2; exit 2 ;;
 esac

@@ -59,8 +59,10 @@ void qmlir::buildQntCudaPipeline(OpPassManager &pm,
   addQntBufferization(pm);
   pm.addPass(createQntGpuHostBuffersPass());
 
-  // The remaining linalg ops: parallel loops collapsed, tiled by 256, the
-  // tiles mapped to blocks and their points to threads.
+  // Reductions over rows: a warp or a block per row. The remaining linalg
+  // ops: parallel loops collapsed, tiled by 256, the tiles mapped to blocks
+  // and their points to threads.
+  pm.addNestedPass<func::FuncOp>(createQntGpuDistributeReductionsPass());
   pm.addNestedPass<func::FuncOp>(createConvertLinalgToParallelLoopsPass());
   pm.addNestedPass<func::FuncOp>(createQntGpuMapParallelLoopsPass());
   pm.addNestedPass<func::FuncOp>(createConvertParallelLoopToGpuPass());

@@ -54,14 +54,23 @@ struct ModelRunner::Device {
   void (*copy)(void *, void *, size_t, void *) = nullptr;
   void (*fill)(void *, unsigned, size_t, void *) = nullptr;
   void (*sync)(void *) = nullptr;
+  void *(*createStream)() = nullptr;
+  void (*destroyStream)(void *) = nullptr;
+  void (*bindStream)(void *) = nullptr;
   const char *(*lastError)() = nullptr;
   void *weights = nullptr, *kCache = nullptr, *vCache = nullptr,
        *tokens = nullptr, *logits = nullptr;
+  /// Where an entry point runs: every stream of the compiled host code is
+  /// this one (bound around the call), so the layers follow each other on
+  /// the GPU with no synchronization between them.
+  void *stream = nullptr;
 
   ~Device() {
     for (void *p : {weights, kCache, vCache, tokens, logits})
       if (p)
         free(p, nullptr);
+    if (stream)
+      destroyStream(stream);
   }
 
   /// Looks the runtime up in `library`; false if it is not there.
@@ -74,6 +83,9 @@ struct ModelRunner::Device {
     return get(alloc, "mgpuMemAlloc") && get(free, "mgpuMemFree") &&
            get(copy, "mgpuMemcpy") && get(fill, "mgpuMemset32") &&
            get(sync, "mgpuStreamSynchronize") &&
+           get(createStream, "mgpuStreamCreate") &&
+           get(destroyStream, "mgpuStreamDestroy") &&
+           get(bindStream, "qmlirCudaBindStream") &&
            get(lastError, "qmlirCudaLastError");
   }
 
@@ -186,6 +198,7 @@ std::unique_ptr<ModelRunner> ModelRunner::load(const std::string &dir,
   d.vCache = d.allocate(cache * 4);
   d.tokens = d.allocate(chunk * 4);
   d.logits = d.allocate(chunk * m->vocab() * 4);
+  d.stream = d.createStream();
   if (!d.check(so + ": cannot allocate the model's device memory", error))
     return nullptr;
   if (dummyWeights)
@@ -277,10 +290,9 @@ bool ModelRunner::run(bool single, const std::vector<int32_t> &tokens,
   // logits out around the call).
   Device *d = device.get();
   if (d) {
+    d->bindStream(d->stream);
     d->copy(d->tokens, const_cast<int32_t *>(tokens.data()), width * 4,
-            nullptr);
-    if (!d->check("copying the tokens to the GPU", error))
-      return false;
+            d->stream);
   }
   auto w = describe(d ? static_cast<uint8_t *>(d->weights)
                       : const_cast<uint8_t *>(hostWeights),
@@ -297,12 +309,12 @@ bool ModelRunner::run(bool single, const std::vector<int32_t> &tokens,
   entry(&w, &kc, &vc, &t, pos, &l);
   if (!d)
     return true;
-  if (!d->check(std::string("running qmlir_") +
-                    (single ? "decode" : "prefill") + " on the GPU",
-                error))
-    return false;
-  d->copy(out.data(), d->logits, out.size() * 4, nullptr);
-  return d->check("copying the logits from the GPU", error);
+  d->copy(out.data(), d->logits, out.size() * 4, d->stream);
+  d->bindStream(nullptr);
+  d->sync(d->stream);
+  return d->check(std::string("running qmlir_") +
+                      (single ? "decode" : "prefill") + " on the GPU",
+                  error);
 }
 
 /// The next token from one row of logits.

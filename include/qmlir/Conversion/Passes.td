@@ -216,6 +216,27 @@ def QntGpuMapParallelLoopsPass
                            "::mlir::affine::AffineDialect"];
 }
 
+def QntGpuDistributeReductionsPass
+    : Pass<"qnt-gpu-distribute-reductions", "::mlir::func::FuncOp"> {
+  let summary = "Reduce each row of a linalg reduction with a warp or a block";
+  let description = [{
+    A `linalg.generic` on buffers whose only reduction loop is the innermost
+    one and whose body yields `combiner(acc, x)` (f32 `addf`, `maximumf`,
+    `maxnumf`, `minimumf`, `minnumf`) becomes a `gpu.launch` of 256 threads
+    a block: a warp per output element, or the whole block when there are
+    fewer than 264 output elements (known at compile time) and rows are
+    longer than 128. The lanes combine strided elements of the row, then
+    reduce across the warp with `gpu.shuffle xor` and, for a block, through
+    shared memory; lane 0 combines the total into the output. The sum is
+    reassociated (a tree, as every parallel reduction); max and min are
+    exact. Other generics are left to the parallel-loop lowering, which
+    walks a whole row in one thread.
+  }];
+  let dependentDialects = ["::mlir::gpu::GPUDialect", "::mlir::scf::SCFDialect",
+                           "::mlir::memref::MemRefDialect",
+                           "::mlir::arith::ArithDialect"];
+}
+
 def QntDumpGpuBinariesPass : Pass<"qnt-dump-gpu-binaries", "::mlir::ModuleOp"> {
   let summary = "Write each gpu.binary object and its launches to files";
   let description = [{

@@ -47,6 +47,13 @@ void mgpuMemset16(void *dst, unsigned short value, size_t count,
 void mgpuSetDefaultDevice(int32_t device);
 
 /// The first error recorded since the last qmlirCudaClearError(), or null.
+/// Binds `stream` (null: unbinds) on the calling thread: the compiled host
+/// code's streams are then all this one (mgpuStreamCreate returns it,
+/// mgpuStreamDestroy and mgpuStreamSynchronize leave it alone), so that a
+/// whole entry point runs in order on one stream with no synchronization
+/// inside; the caller synchronizes it (or captures it into a graph).
+void qmlirCudaBindStream(void *stream);
+
 const char *qmlirCudaLastError();
 void qmlirCudaClearError();
 }

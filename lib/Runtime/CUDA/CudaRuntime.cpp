@@ -19,16 +19,15 @@
 #include <cstdio>
 #include <mutex>
 #include <string>
+#include <type_traits>
 
 namespace {
 std::mutex errorMutex;
 std::string firstError;
 int defaultDevice = 0;
 
-/// Checks a driver result; on failure reports "call failed for what: msg".
-bool check(CUresult result, const char *call, const std::string &what) {
-  if (result == CUDA_SUCCESS)
-    return true;
+/// Reports a failed driver call: "call failed for what: msg".
+bool fail(CUresult result, const char *call, const std::string &what) {
   // After the driver shut down (module unload from a global destructor),
   // stay silent: there is nothing left to clean up.
   if (result == CUDA_ERROR_DEINITIALIZED)
@@ -45,6 +44,23 @@ bool check(CUresult result, const char *call, const std::string &what) {
     firstError = line;
   return false;
 }
+
+/// Checks a driver result; on failure reports "call failed for what: msg".
+/// `what` is a string or, where it costs something to build on every call
+/// (launches, allocations), a callable that returns one.
+template <typename What>
+bool check(CUresult result, const char *call, const What &what) {
+  if (result == CUDA_SUCCESS)
+    return true;
+  if constexpr (std::is_invocable_v<What>)
+    return fail(result, call, what());
+  else
+    return fail(result, call, what);
+}
+
+/// The stream that stands for every stream of the compiled host code on
+/// this thread (qmlirCudaBindStream), or null.
+thread_local CUstream boundStream = nullptr;
 
 /// Makes the primary context of the default device current (once per
 /// thread's first use).
@@ -155,7 +171,8 @@ void *mgpuModuleGetFunction(void *module, const char *name) {
   CUfunction function = nullptr;
   if (!check(cuModuleGetFunction(&function, static_cast<CUmodule>(module),
                                  name),
-             "cuModuleGetFunction", std::string("kernel ") + name))
+             "cuModuleGetFunction",
+             [name] { return std::string("kernel ") + name; }))
     return nullptr;
   return function;
 }
@@ -172,14 +189,22 @@ void mgpuLaunchKernel(void *function, intptr_t gridX, intptr_t gridY,
     check(cuFuncSetAttribute(f, CU_FUNC_ATTRIBUTE_MAX_DYNAMIC_SHARED_SIZE_BYTES,
                              smem),
           "cuFuncSetAttribute", "dynamic shared memory");
-  const char *name = nullptr;
-  cuFuncGetName(&name, f);
   check(cuLaunchKernel(f, gridX, gridY, gridZ, blockX, blockY, blockZ, smem,
                        static_cast<CUstream>(stream), params, nullptr),
-        "cuLaunchKernel", std::string("kernel ") + (name ? name : "?"));
+        "cuLaunchKernel", [f] {
+          const char *name = nullptr;
+          cuFuncGetName(&name, f);
+          return std::string("kernel ") + (name ? name : "?");
+        });
+}
+
+void qmlirCudaBindStream(void *stream) {
+  boundStream = static_cast<CUstream>(stream);
 }
 
 void *mgpuStreamCreate() {
+  if (boundStream)
+    return boundStream;
   if (!ensureContext())
     return nullptr;
   CUstream stream = nullptr;
@@ -189,12 +214,15 @@ void *mgpuStreamCreate() {
 }
 
 void mgpuStreamDestroy(void *stream) {
-  if (stream)
+  if (stream && stream != boundStream)
     check(cuStreamDestroy(static_cast<CUstream>(stream)), "cuStreamDestroy",
           "a stream");
 }
 
 void mgpuStreamSynchronize(void *stream) {
+  // The bound stream's owner synchronizes it (after unbinding).
+  if (stream && stream == boundStream)
+    return;
   check(cuStreamSynchronize(static_cast<CUstream>(stream)),
         "cuStreamSynchronize", "the kernels of a stream");
 }
@@ -240,7 +268,7 @@ void *mgpuMemAlloc(uint64_t sizeBytes, void *stream, bool isHostShared) {
   CUdeviceptr ptr = 0;
   if (sizeBytes == 0)
     return nullptr;
-  std::string what = std::to_string(sizeBytes) + " bytes";
+  auto what = [sizeBytes] { return std::to_string(sizeBytes) + " bytes"; };
   bool ok;
   if (isHostShared)
     ok = check(cuMemAllocManaged(&ptr, sizeBytes, CU_MEM_ATTACH_GLOBAL),
@@ -269,7 +297,8 @@ void mgpuMemcpy(void *dst, void *src, size_t sizeBytes, void *stream) {
   check(cuMemcpyAsync(reinterpret_cast<CUdeviceptr>(dst),
                       reinterpret_cast<CUdeviceptr>(src), sizeBytes,
                       static_cast<CUstream>(stream)),
-        "cuMemcpyAsync", std::to_string(sizeBytes) + " bytes");
+        "cuMemcpyAsync",
+        [sizeBytes] { return std::to_string(sizeBytes) + " bytes"; });
 }
 
 void mgpuMemset32(void *dst, unsigned int value, size_t count, void *stream) {
