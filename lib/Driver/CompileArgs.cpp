@@ -73,13 +73,16 @@ driver::buildCompileRequest(const CompileArgs &args, OptionSpelling spelling) {
                   "' needs a quant-mlir built with the CUDA toolkit (this one "
                   "has no CUDA runtime)");
   }
-  // bf16 / f16 on CUDA: the tensor-core kernels. (bf16 is to become CUDA's
-  // default, as bitsandbytes' bnb_4bit_compute_dtype, once a GPU run has
-  // checked whole bf16 models against the CPU build.)
-  if (!llvm::is_contained({"f32", "bf16", "f16"}, args.computeType))
-    return fail(opt("compute-type") + " '" + args.computeType +
+  // bf16 / f16 on CUDA: the tensor-core kernels. Unset: bf16 for quantized
+  // layers on CUDA (bitsandbytes' bnb_4bit_compute_dtype), f32 otherwise.
+  const std::string computeType =
+      !args.computeType.empty() ? args.computeType
+      : o.cuda && args.scheme != "f32" ? "bf16"
+                                       : "f32";
+  if (!llvm::is_contained({"f32", "bf16", "f16"}, computeType))
+    return fail(opt("compute-type") + " '" + computeType +
                 "' is not one of f32, bf16, f16");
-  o.computeType = args.computeType;
+  o.computeType = computeType;
   if (args.outlierThreshold != 0.0 &&
       !(args.outlierThreshold > 0.0 && std::isfinite(args.outlierThreshold))) {
     std::string value;
@@ -97,9 +100,9 @@ driver::buildCompileRequest(const CompileArgs &args, OptionSpelling spelling) {
     if (args.target != "cpu")
       return fail(opt("act-int8") + " is not supported by the " + args.target +
                   " target (supported: cpu)");
-    if (args.computeType != "f32")
+    if (computeType != "f32")
       return fail(opt("act-int8") + " computes in integers; " +
-                  opt("compute-type") + " " + args.computeType +
+                  opt("compute-type") + " " + computeType +
                   " does not apply");
   }
   o.actInt8 = args.actInt8;
@@ -109,8 +112,8 @@ driver::buildCompileRequest(const CompileArgs &args, OptionSpelling spelling) {
     if (args.asymmetric || args.doubleQuant || args.groupSize >= 0)
       return fail(opt("scheme") + " f32 takes no " + opt("group-size") + ", " +
                   opt("asymmetric") + " or " + opt("double-quant"));
-    if (args.computeType != "f32")
-      return fail(opt("compute-type") + " " + args.computeType +
+    if (computeType != "f32")
+      return fail(opt("compute-type") + " " + computeType +
                   " applies to quantized layers; " + opt("scheme") +
                   " f32 has none");
     return request;

@@ -52,8 +52,9 @@ static cl::opt<std::string>
                 cl::desc("Compute type of the quantized layers: f32, "
                          "bf16 or f16: activations and dequantized weights "
                          "in it, f32 sums (CPU bf16: vdpbf16ps on AVX-512 "
-                         "BF16; CUDA: the tensor-core kernels)"),
-                cl::init("f32"), cl::cat(category));
+                         "BF16; CUDA: the tensor-core kernels). Default: "
+                         "bf16 on CUDA, f32 on the CPU"),
+                cl::cat(category));
 static cl::opt<std::string>
     target("target",
            cl::desc("cpu, or cuda:sm_XX (XX >= 80) for an NVIDIA GPU"),

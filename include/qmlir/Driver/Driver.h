@@ -87,7 +87,8 @@ struct CompileArgs {
   /// (64 for int4/nf4/fp4, per channel for int8).
   int64_t groupSize = -1;
   bool asymmetric = false, doubleQuant = false;
-  std::string computeType = "f32", target = "cpu", cpu = "native";
+  /// f32, bf16 or f16; empty: bf16 for quantized layers on CUDA, else f32.
+  std::string computeType, target = "cpu", cpu = "native";
   bool intDot = true;
   /// W8A8 (int8 activations per token), and LLM.int8's outlier threshold
   /// (0: none); scheme int8 (symmetric), cpu target.
