@@ -143,6 +143,13 @@ run_model() {
     [ -f "$model/weights.bin" ] || ln -s "$w" "$model/weights.bin"
     echo "== cuda:sm_90a, compute type $t"
     "$run" "$model" --ids "$IDS" --logits "$out/logits-$t.f32" || rc=1
+    # Decode steps replayed as CUDA graphs compute what direct launches do.
+    QMLIR_CUDA_GRAPHS=0 "$run" "$model" --ids "$IDS" --logits /tmp/nograph.f32 || rc=1
+    if cmp -s /tmp/nograph.f32 "$out/logits-$t.f32"; then
+      echo "logits with and without CUDA graphs: identical"
+    else
+      echo "logits with and without CUDA graphs: DIFFER"; rc=1
+    fi
     "$run" "$model" --prompt "$PROMPT" --max-new-tokens 32 \
       > "$out/answer-$t.txt" 2> "$out/answer-$t.log" || rc=1
     cat "$out/answer-$t.txt" "$out/answer-$t.log"

@@ -10,6 +10,7 @@
 #include <algorithm>
 #include <chrono>
 #include <cmath>
+#include <cstdlib>
 #include <dlfcn.h>
 #include <type_traits>
 
@@ -56,7 +57,11 @@ struct ModelRunner::Device {
   void (*sync)(void *) = nullptr;
   void *(*createStream)() = nullptr;
   void (*destroyStream)(void *) = nullptr;
-  void (*bindStream)(void *) = nullptr;
+  void (*bindStream)(void *, void *, size_t) = nullptr;
+  size_t (*workspaceAsked)() = nullptr;
+  bool (*captureBegin)(void *) = nullptr;
+  bool (*captureLaunch)(void *, void **) = nullptr;
+  void (*destroyGraph)(void *) = nullptr;
   const char *(*lastError)() = nullptr;
   void *weights = nullptr, *kCache = nullptr, *vCache = nullptr,
        *tokens = nullptr, *logits = nullptr;
@@ -64,9 +69,17 @@ struct ModelRunner::Device {
   /// this one (bound around the call), so the layers follow each other on
   /// the GPU with no synchronization between them.
   void *stream = nullptr;
+  /// Decode steps: their temporaries in one workspace (grown to what the
+  /// last step asked for), each step captured into a CUDA graph that
+  /// updates the previous one (QMLIR_CUDA_GRAPHS=0: launched one by one).
+  void *workspace = nullptr, *decodeGraph = nullptr;
+  size_t workspaceBytes = 0;
+  bool graphs = true;
 
   ~Device() {
-    for (void *p : {weights, kCache, vCache, tokens, logits})
+    if (decodeGraph)
+      destroyGraph(decodeGraph);
+    for (void *p : {weights, kCache, vCache, tokens, logits, workspace})
       if (p)
         free(p, nullptr);
     if (stream)
@@ -85,7 +98,11 @@ struct ModelRunner::Device {
            get(sync, "mgpuStreamSynchronize") &&
            get(createStream, "mgpuStreamCreate") &&
            get(destroyStream, "mgpuStreamDestroy") &&
-           get(bindStream, "qmlirCudaBindStream") &&
+           get(bindStream, "qmlirCudaBindStreamWorkspace") &&
+           get(workspaceAsked, "qmlirCudaWorkspaceAsked") &&
+           get(captureBegin, "qmlirCudaCaptureBegin") &&
+           get(captureLaunch, "qmlirCudaCaptureLaunch") &&
+           get(destroyGraph, "qmlirCudaGraphDestroy") &&
            get(lastError, "qmlirCudaLastError");
   }
 
@@ -199,6 +216,8 @@ std::unique_ptr<ModelRunner> ModelRunner::load(const std::string &dir,
   d.tokens = d.allocate(chunk * 4);
   d.logits = d.allocate(chunk * m->vocab() * 4);
   d.stream = d.createStream();
+  if (const char *env = std::getenv("QMLIR_CUDA_GRAPHS"))
+    d.graphs = std::string(env) != "0";
   if (!d.check(so + ": cannot allocate the model's device memory", error))
     return nullptr;
   if (dummyWeights)
@@ -289,10 +308,15 @@ bool ModelRunner::run(bool single, const std::vector<int32_t> &tokens,
   // Host buffers, or for a CUDA model their device copies (tokens in,
   // logits out around the call).
   Device *d = device.get();
+  // A decode step of a CUDA model: captured into a graph once its
+  // temporaries fit the workspace (the first step measures them).
+  bool graph = false;
   if (d) {
-    d->bindStream(d->stream);
+    d->bindStream(d->stream, single ? d->workspace : nullptr,
+                  single ? d->workspaceBytes : 0);
     d->copy(d->tokens, const_cast<int32_t *>(tokens.data()), width * 4,
             d->stream);
+    graph = single && d->graphs && d->workspace && d->captureBegin(d->stream);
   }
   auto w = describe(d ? static_cast<uint8_t *>(d->weights)
                       : const_cast<uint8_t *>(hostWeights),
@@ -309,9 +333,19 @@ bool ModelRunner::run(bool single, const std::vector<int32_t> &tokens,
   entry(&w, &kc, &vc, &t, pos, &l);
   if (!d)
     return true;
+  if (graph)
+    d->captureLaunch(d->stream, &d->decodeGraph);
   d->copy(out.data(), d->logits, out.size() * 4, d->stream);
-  d->bindStream(nullptr);
+  size_t asked = d->workspaceAsked();
+  d->bindStream(nullptr, nullptr, 0);
   d->sync(d->stream);
+  if (single && asked > d->workspaceBytes) {
+    // Room for longer caches (the attention's temporaries grow with them).
+    if (d->workspace)
+      d->free(d->workspace, nullptr);
+    d->workspaceBytes = 2 * asked;
+    d->workspace = d->allocate(d->workspaceBytes);
+  }
   return d->check(std::string("running qmlir_") +
                       (single ? "decode" : "prefill") + " on the GPU",
                   error);

@@ -53,6 +53,21 @@ void mgpuSetDefaultDevice(int32_t device);
 /// whole entry point runs in order on one stream with no synchronization
 /// inside; the caller synchronizes it (or captures it into a graph).
 void qmlirCudaBindStream(void *stream);
+/// qmlirCudaBindStream, and the bound stream's allocations take consecutive
+/// 256-byte aligned slices of `workspace` (`bytes` long; frees do nothing)
+/// while they fit, the stream-ordered pool after that; the workspace is
+/// reused from its start at the next bind.
+void qmlirCudaBindStreamWorkspace(void *stream, void *workspace, size_t bytes);
+/// The workspace bytes the calls since the last bind asked for (a larger
+/// workspace for the next call if they did not fit).
+size_t qmlirCudaWorkspaceAsked();
+/// Starts capturing the calls on `stream` into a graph (false: not captured,
+/// e.g. while QMLIR_CUDA_PROFILE times each launch).
+bool qmlirCudaCaptureBegin(void *stream);
+/// Ends the capture, updates *graphExec in place with it (or instantiates
+/// it when null or when the update is refused) and launches it on `stream`.
+bool qmlirCudaCaptureLaunch(void *stream, void **graphExec);
+void qmlirCudaGraphDestroy(void *graphExec);
 
 const char *qmlirCudaLastError();
 void qmlirCudaClearError();

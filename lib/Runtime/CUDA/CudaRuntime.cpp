@@ -14,23 +14,23 @@
 
 #include "qmlir/Runtime/CudaRuntime.h"
 
+#include "Internal.h"
+
 #include <cuda.h>
 
 #include <algorithm>
 #include <cstdio>
-#include <cstdlib>
-#include <map>
 #include <mutex>
 #include <string>
-#include <type_traits>
-#include <vector>
 
+namespace qmlir::cuda::detail {
 namespace {
 std::mutex errorMutex;
 std::string firstError;
+} // namespace
 int defaultDevice = 0;
+thread_local Binding bound;
 
-/// Reports a failed driver call: "call failed for what: msg".
 bool fail(CUresult result, const char *call, const std::string &what) {
   // After the driver shut down (module unload from a global destructor),
   // stay silent: there is nothing left to clean up.
@@ -49,25 +49,6 @@ bool fail(CUresult result, const char *call, const std::string &what) {
   return false;
 }
 
-/// Checks a driver result; on failure reports "call failed for what: msg".
-/// `what` is a string or, where it costs something to build on every call
-/// (launches, allocations), a callable that returns one.
-template <typename What>
-bool check(CUresult result, const char *call, const What &what) {
-  if (result == CUDA_SUCCESS)
-    return true;
-  if constexpr (std::is_invocable_v<What>)
-    return fail(result, call, what());
-  else
-    return fail(result, call, what);
-}
-
-/// The stream that stands for every stream of the compiled host code on
-/// this thread (qmlirCudaBindStream), or null.
-thread_local CUstream boundStream = nullptr;
-
-/// Makes the primary context of the default device current (once per
-/// thread's first use).
 bool ensureContext() {
   static std::once_flag once;
   static bool ok = false;
@@ -100,6 +81,7 @@ bool ensureContext() {
   return true;
 }
 
+namespace {
 /// Makes the default memory pool of the device keep freed memory (instead
 /// of returning it at every synchronization), once; false if the device
 /// has no stream-ordered allocator.
@@ -120,121 +102,10 @@ bool keepPoolMemory() {
   return ok;
 }
 
-/// QMLIR_CUDA_PROFILE=1: every launch of the compiled host code between two
-/// events on its stream; at exit, the kernels' GPU time by kernel (total,
-/// count, mean, launch shape) and their share of the time from the first
-/// launch to the last. (The machines here have no Nsight Systems.)
-class LaunchProfile {
-public:
-  static LaunchProfile *get() {
-    static LaunchProfile *profile = [] {
-      const char *env = std::getenv("QMLIR_CUDA_PROFILE");
-      if (!env || !*env || std::string(env) == "0")
-        return static_cast<LaunchProfile *>(nullptr);
-      auto *p = new LaunchProfile();
-      std::atexit([] { get()->report(); });
-      return p;
-    }();
-    return profile;
-  }
-
-  /// Records the launch of f on stream around `launch`.
-  template <typename Launch>
-  void around(CUfunction f, CUstream stream, unsigned grid, unsigned block,
-              const Launch &launch) {
-    CUevent start = event(), end = event();
-    cuEventRecord(start, stream);
-    launch();
-    cuEventRecord(end, stream);
-    pending.push_back({f, start, end, grid, block});
-    if (pending.size() >= 8192)
-      flush();
-  }
-
-private:
-  struct Pending {
-    CUfunction f;
-    CUevent start, end;
-    unsigned grid, block;
-  };
-  struct Stats {
-    unsigned grid = 0, block = 0;
-    size_t count = 0;
-    double ms = 0;
-  };
-
-  CUevent event() {
-    if (!spare.empty()) {
-      CUevent e = spare.back();
-      spare.pop_back();
-      return e;
-    }
-    CUevent e = nullptr;
-    cuEventCreate(&e, CU_EVENT_DEFAULT);
-    return e;
-  }
-
-  void flush() {
-    if (pending.empty())
-      return;
-    cuEventSynchronize(pending.back().end);
-    for (const Pending &p : pending) {
-      float ms = 0;
-      cuEventElapsedTime(&ms, p.start, p.end);
-      Stats &st = stats[{p.f, p.grid}];
-      st.grid = p.grid;
-      st.block = p.block;
-      ++st.count;
-      st.ms += ms;
-      kernelMs += ms;
-      if (!first)
-        first = p.start;
-      else
-        spare.push_back(p.start);
-      if (last)
-        spare.push_back(last);
-      last = p.end;
-      ++launches;
-    }
-    pending.clear();
-  }
-
-  void report() {
-    flush();
-    float span = 0;
-    if (first && last)
-      cuEventElapsedTime(&span, first, last);
-    std::fprintf(stderr,
-                 "quant-mlir cuda profile: %zu launches; kernels %.3f ms of "
-                 "%.3f ms from the first launch to the last (%.0f %%)\n",
-                 launches, kernelMs, span,
-                 span > 0 ? 100.0 * kernelMs / span : 0.0);
-    std::vector<std::pair<std::pair<CUfunction, unsigned>, Stats>> rows(
-        stats.begin(), stats.end());
-    std::sort(rows.begin(), rows.end(), [](const auto &a, const auto &b) {
-      return a.second.ms > b.second.ms;
-    });
-    std::fprintf(stderr, "%10s %8s %10s  %s\n", "total ms", "count",
-                 "mean us", "kernel (grid x block)");
-    for (size_t i = 0; i < rows.size() && i < 40; ++i) {
-      const Stats &st = rows[i].second;
-      const char *name = nullptr;
-      cuFuncGetName(&name, rows[i].first.first);
-      std::fprintf(stderr, "%10.3f %8zu %10.2f  %s (%u x %u)\n", st.ms,
-                   st.count, 1000.0 * st.ms / st.count, name ? name : "?",
-                   st.grid, st.block);
-    }
-  }
-
-  std::vector<Pending> pending;
-  std::vector<CUevent> spare;
-  std::map<std::pair<CUfunction, unsigned>, Stats> stats;
-  CUevent first = nullptr, last = nullptr;
-  size_t launches = 0;
-  double kernelMs = 0;
-};
-
 } // namespace
+} // namespace qmlir::cuda::detail
+
+using namespace qmlir::cuda::detail;
 
 //===----------------------------------------------------------------------===//
 // gpu-to-llvm host ABI
@@ -317,21 +188,15 @@ void mgpuLaunchKernel(void *function, intptr_t gridX, intptr_t gridY,
             return std::string("kernel ") + (name ? name : "?");
           });
   };
-  if (LaunchProfile *profile = LaunchProfile::get())
-    profile->around(f, static_cast<CUstream>(stream),
-                    unsigned(gridX * gridY * gridZ),
-                    unsigned(blockX * blockY * blockZ), launch);
-  else
-    launch();
-}
-
-void qmlirCudaBindStream(void *stream) {
-  boundStream = static_cast<CUstream>(stream);
+  profiledLaunch(
+      f, static_cast<CUstream>(stream), unsigned(gridX * gridY * gridZ),
+      unsigned(blockX * blockY * blockZ),
+      [](void *l) { (*static_cast<decltype(launch) *>(l))(); }, &launch);
 }
 
 void *mgpuStreamCreate() {
-  if (boundStream)
-    return boundStream;
+  if (bound.stream)
+    return bound.stream;
   if (!ensureContext())
     return nullptr;
   CUstream stream = nullptr;
@@ -341,14 +206,14 @@ void *mgpuStreamCreate() {
 }
 
 void mgpuStreamDestroy(void *stream) {
-  if (stream && stream != boundStream)
+  if (stream && stream != bound.stream)
     check(cuStreamDestroy(static_cast<CUstream>(stream)), "cuStreamDestroy",
           "a stream");
 }
 
 void mgpuStreamSynchronize(void *stream) {
   // The bound stream's owner synchronizes it (after unbinding).
-  if (stream && stream == boundStream)
+  if (stream && stream == bound.stream)
     return;
   check(cuStreamSynchronize(static_cast<CUstream>(stream)),
         "cuStreamSynchronize", "the kernels of a stream");
@@ -396,6 +261,15 @@ void *mgpuMemAlloc(uint64_t sizeBytes, void *stream, bool isHostShared) {
   if (sizeBytes == 0)
     return nullptr;
   auto what = [sizeBytes] { return std::to_string(sizeBytes) + " bytes"; };
+  // The bound stream's buffers: the next bytes of its workspace, in order
+  // (256-byte aligned), while they fit.
+  if (stream && stream == bound.stream && !isHostShared) {
+    size_t at = (bound.used + 255) & ~size_t(255);
+    bound.used = at + sizeBytes;
+    bound.asked = std::max(bound.asked, bound.used);
+    if (bound.used <= bound.capacity)
+      return reinterpret_cast<void *>(bound.workspace + at);
+  }
   bool ok;
   if (isHostShared)
     ok = check(cuMemAllocManaged(&ptr, sizeBytes, CU_MEM_ATTACH_GLOBAL),
@@ -409,7 +283,7 @@ void *mgpuMemAlloc(uint64_t sizeBytes, void *stream, bool isHostShared) {
 }
 
 void mgpuMemFree(void *ptr, void *stream) {
-  if (!ptr)
+  if (!ptr || bound.owns(reinterpret_cast<CUdeviceptr>(ptr)))
     return;
   if (stream && keepPoolMemory())
     check(cuMemFreeAsync(reinterpret_cast<CUdeviceptr>(ptr),
@@ -421,6 +295,9 @@ void mgpuMemFree(void *ptr, void *stream) {
 }
 
 void mgpuMemcpy(void *dst, void *src, size_t sizeBytes, void *stream) {
+  // A graph cannot copy from pageable host memory: host constants then
+  // come from a pinned copy.
+  src = capturableSource(src, sizeBytes, static_cast<CUstream>(stream));
   check(cuMemcpyAsync(reinterpret_cast<CUdeviceptr>(dst),
                       reinterpret_cast<CUdeviceptr>(src), sizeBytes,
                       static_cast<CUstream>(stream)),
