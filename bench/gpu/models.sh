@@ -32,8 +32,8 @@ llama3-8b-int4g32:llama3-8b:--scheme int4 --group-size 32 --compute-type bf16
 llama3-8b-int4g32-f32:llama3-8b:--scheme int4 --group-size 32 --compute-type f32
 llama3-8b-nf4dq:llama3-8b:--scheme nf4 --double-quant --compute-type bf16"}
 # llama.cpp's GGUFs: name:shape:type
-LLAMA_MODELS="smollm2-q4_0:smollm2:q4_0 smollm2-q8_0:smollm2:q8_0 smollm2-f16:smollm2:f16
-llama3-8b-q4_0:llama3-8b:q4_0 llama3-8b-q8_0:llama3-8b:q8_0"
+LLAMA_MODELS=${LLAMA_MODELS:-"smollm2-q4_0:smollm2:q4_0 smollm2-q8_0:smollm2:q8_0 smollm2-f16:smollm2:f16
+llama3-8b-q4_0:llama3-8b:q4_0 llama3-8b-q8_0:llama3-8b:q8_0"}
 # 512 tokens of the synthetic vocabulary (digits: one token each).
 PROMPT=$(printf '1%.0s' $(seq 512))
 
