@@ -128,8 +128,23 @@ def QntOuterParallelLoopsPass
       scf.for %j = %c0 to %m step %c1 { ... }
     }
     ```
+
+    A loop of a public function (not a generated kernel, which splits its
+    own work) whose iterations, counted through its nested `scf.for` loops,
+    are fewer than `min-parallel-work` runs sequentially: the work of a
+    decode step's norms, activations and residuals (hundreds to a few
+    thousand elements) is smaller than the cost of starting and joining the
+    threads. Counts known only at run time choose between the two copies
+    when the loop is reached.
   }];
-  let dependentDialects = ["::mlir::scf::SCFDialect"];
+  let options = [
+    Option<"minParallelWork", "min-parallel-work", "int64_t",
+           /*default=*/"16384",
+           "Fewer iterations than this (the loop nest's product) run on one "
+           "thread; 0: every loop stays parallel">
+  ];
+  let dependentDialects = ["::mlir::scf::SCFDialect",
+                           "::mlir::arith::ArithDialect"];
 }
 
 #endif // QMLIR_DIALECT_QNT_TRANSFORMS_PASSES_TD
