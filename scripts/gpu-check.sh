@@ -24,17 +24,21 @@
 #   scripts/gpu-check.sh report DIR (build machine)
 #       turns the logs of a run into bench/results/gpu-<date>.md.
 #   scripts/gpu-check.sh prepare-model   (build machine)
-#       quant-compile SmolLM2 (nf4 + double quant) for cuda:sm_90 and for the
-#       CPU; the CPU build's logits, greedy answer and perplexity (the
-#       reference) are computed here. Everything the GPU machine needs goes
-#       to .gpu-model/ except the second half of the weights, which goes to
-#       .gpu-model-2/: the device tool carries at most 64 MiB per call.
+#       quant-compile SmolLM2 (nf4 + double quant) for cuda:sm_90a in each
+#       compute type (bf16, f32) and for the CPU in the same types; the CPU
+#       builds' logits, greedy answers and perplexities (the references) are
+#       computed here. Everything the GPU machine needs goes to .gpu-model/
+#       except the second half of the weights, which goes to .gpu-model-2/
+#       (the device tool carries at most 64 MiB per call);
+#       GPU_MODEL_LAYERS=N keeps the first N blocks, small enough for one
+#       call.
 #   scripts/gpu-check.sh run-model [OUT]  (GPU machine)
 #       stages what was carried in /tmp/qmlir-gpu-model (a first call with
 #       .gpu-model, a second with .gpu-model-2, or both at once); once the
-#       model is whole: the GPU logits of the reference ids (compared here
-#       with scripts/gpu-check.sh compare-model OUT), the greedy answer,
-#       perplexity and tokens/s, compute-sanitizer memcheck of a short run,
+#       model is whole, per compute type: the GPU logits of the reference
+#       ids (compared here with scripts/gpu-check.sh compare-model OUT),
+#       the same with CUDA graphs off (bit for bit), the greedy answer,
+#       perplexity and tokens/s; compute-sanitizer memcheck of a short run,
 #       racecheck and synccheck of a decode step.
 set -euo pipefail
 cd "$(dirname "$0")/.."
