@@ -8,6 +8,7 @@
 #define QMLIR_CONVERSION_KERNELOPERANDS_H
 
 #include "mlir/Dialect/Bufferization/IR/Bufferization.h"
+#include "mlir/Dialect/Linalg/IR/Linalg.h"
 #include "qmlir/Dialect/Qnt/IR/QntOps.h"
 
 namespace qmlir {
@@ -16,6 +17,9 @@ namespace qmlir {
 /// codes, scales, then the optional zero points, dq scales and dq offset
 /// (all read-only), and last `out`, a copy of init that the kernel
 /// accumulates into. `input` and `init` may be reshaped views of the op's.
+/// An init that is a fill used only by the op is not copied: the fill is
+/// redone into the new buffer (a kernel writing a constant instead of a
+/// copy of one).
 struct KernelOperands {
   llvm::SmallVector<mlir::Value> args;
   mlir::Value out;
@@ -35,9 +39,18 @@ struct KernelOperands {
          {op.getZeroPoints(), op.getDqScales(), op.getDqOffset()})
       if (v)
         args.push_back(buffer(v, true));
-    mlir::Value copy = mlir::bufferization::AllocTensorOp::create(
-        b, loc, llvm::cast<mlir::RankedTensorType>(init.getType()),
-        mlir::ValueRange{}, /*copy=*/init);
+    auto type = llvm::cast<mlir::RankedTensorType>(init.getType());
+    mlir::Value copy;
+    if (auto fill = init.getDefiningOp<mlir::linalg::FillOp>();
+        fill && init.hasOneUse() && type.hasStaticShape())
+      copy = mlir::linalg::FillOp::create(
+                 b, loc, fill.getInputs(),
+                 mlir::ValueRange{mlir::bufferization::AllocTensorOp::create(
+                     b, loc, type, mlir::ValueRange{})})
+                 .getResult(0);
+    else
+      copy = mlir::bufferization::AllocTensorOp::create(
+          b, loc, type, mlir::ValueRange{}, /*copy=*/init);
     out = buffer(copy, false);
     args.push_back(out);
   }

@@ -53,7 +53,10 @@
 // CHECK: memref.global "private" constant @qnt_cpu_dynamic_map : memref<256xf32>
 // CHECK-LABEL: func.func @gemv
 // CHECK: %[[X:.*]] = bufferization.to_buffer %{{.*}} read_only
-// CHECK: %[[OUT:.*]] = bufferization.alloc_tensor() copy(%{{.*}})
+// A zero-filled init used only here is filled anew into the output buffer
+// (no copy of it).
+// CHECK: %[[NEW:.*]] = bufferization.alloc_tensor() : tensor<1x8xf32>
+// CHECK: %[[OUT:.*]] = linalg.fill ins(%{{.*}} : f32) outs(%[[NEW]] : tensor<1x8xf32>)
 // CHECK: %[[OB:.*]] = bufferization.to_buffer %[[OUT]] :
 // CHECK: call @qnt_cpu_nf4_g64_dq_f32_f32_m1_n8_k128_avx512(%[[X]], {{.*}}, %[[OB]])
 // CHECK: bufferization.to_tensor %[[OB]] restrict writable
