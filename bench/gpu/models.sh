@@ -34,6 +34,8 @@ llama3-8b-nf4dq:llama3-8b:--scheme nf4 --double-quant --compute-type bf16"}
 # llama.cpp's GGUFs: name:shape:type
 LLAMA_MODELS=${LLAMA_MODELS:-"smollm2-q4_0:smollm2:q4_0 smollm2-q8_0:smollm2:q8_0 smollm2-f16:smollm2:f16
 llama3-8b-q4_0:llama3-8b:q4_0 llama3-8b-q8_0:llama3-8b:q8_0"}
+# Where `anchor` unpacks and builds llama.cpp on the GPU machine.
+LCPP=/tmp/lcpp
 # 512 tokens of the synthetic vocabulary (digits: one token each).
 PROMPT=$(printf '1%.0s' $(seq 512))
 
@@ -67,7 +69,7 @@ ours() {
 # a later call on the same warm machine finds it built): its source first
 # (gguf-py writes the GGUFs), then its build beside the GGUFs' writing.
 anchor() {
-  local tar=$1 L=/tmp/lcpp
+  local tar=$1 L=$LCPP
   [ -d "$L/llama.cpp" ] && { echo "llama.cpp already unpacked in $L"; return 0; }
   mkdir -p "$L" && tar -xJf "$tar" -C "$L"
   setsid bash -c "
@@ -89,11 +91,11 @@ anchor() {
 }
 
 run() {
-  local out=${1:-$B/results} L=/tmp/lcpp
+  local out=${1:-$B/results} L=$LCPP
   mkdir -p "$out"
   nvidia-smi --query-gpu=name,driver_version,memory.total --format=csv,noheader | tee "$out/device.txt"
   echo "model | prompt | prefill tokens/s | generated | decode tokens/s" | tee "$out/ours.txt"
-  local r name
+  local name
   round() {
     while IFS=: read -r name _; do
       [ -d "$B/$name" ] || continue  # not prepared
@@ -110,8 +112,10 @@ run() {
     done
     if [ -f $L/built ] && [ -f $L/ggufs ]; then
       for m in $LLAMA_MODELS; do
-        $L/llama.cpp/b/bin/llama-bench -m "$L/${m%%:*}.gguf" \
-          -p 512 -n 128 -r 3 -o md 2>/dev/null | grep -E "pp512|tg128" |
+        # (A model llama-bench could not run is said so; the rest go on.)
+        { $L/llama.cpp/b/bin/llama-bench -m "$L/${m%%:*}.gguf" \
+            -p 512 -n 128 -r 3 -o md 2>/dev/null | grep -E "pp512|tg128" ||
+            echo "llama-bench failed"; } |
           sed "s/^/${m%%:*} /" | tee -a "$out/llamacpp.txt"
       done
     else

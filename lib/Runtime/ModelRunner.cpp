@@ -98,7 +98,7 @@ struct ModelRunner::Device {
            get(sync, "mgpuStreamSynchronize") &&
            get(createStream, "mgpuStreamCreate") &&
            get(destroyStream, "mgpuStreamDestroy") &&
-           get(bindStream, "qmlirCudaBindStreamWorkspace") &&
+           get(bindStream, "qmlirCudaBindStream") &&
            get(workspaceAsked, "qmlirCudaWorkspaceAsked") &&
            get(captureBegin, "qmlirCudaCaptureBegin") &&
            get(captureLaunch, "qmlirCudaCaptureLaunch") &&

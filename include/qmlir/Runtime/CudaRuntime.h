@@ -46,18 +46,16 @@ void mgpuMemset16(void *dst, unsigned short value, size_t count,
                   void *stream);
 void mgpuSetDefaultDevice(int32_t device);
 
-/// The first error recorded since the last qmlirCudaClearError(), or null.
 /// Binds `stream` (null: unbinds) on the calling thread: the compiled host
 /// code's streams are then all this one (mgpuStreamCreate returns it,
 /// mgpuStreamDestroy and mgpuStreamSynchronize leave it alone), so that a
 /// whole entry point runs in order on one stream with no synchronization
-/// inside; the caller synchronizes it (or captures it into a graph).
-void qmlirCudaBindStream(void *stream);
-/// qmlirCudaBindStream, and the bound stream's allocations take consecutive
-/// 256-byte aligned slices of `workspace` (`bytes` long; frees do nothing)
-/// while they fit, the stream-ordered pool after that; the workspace is
-/// reused from its start at the next bind.
-void qmlirCudaBindStreamWorkspace(void *stream, void *workspace, size_t bytes);
+/// inside; the caller synchronizes it (or captures it into a graph). With a
+/// `workspace` (`bytes` long), the bound stream's allocations take
+/// consecutive 256-byte aligned slices of it (frees do nothing) while they
+/// fit, the stream-ordered pool after that; the workspace is reused from
+/// its start at the next bind.
+void qmlirCudaBindStream(void *stream, void *workspace, size_t bytes);
 /// The workspace bytes the calls since the last bind asked for (a larger
 /// workspace for the next call if they did not fit).
 size_t qmlirCudaWorkspaceAsked();
@@ -69,6 +67,7 @@ bool qmlirCudaCaptureBegin(void *stream);
 bool qmlirCudaCaptureLaunch(void *stream, void **graphExec);
 void qmlirCudaGraphDestroy(void *graphExec);
 
+/// The first error recorded since the last qmlirCudaClearError(), or null.
 const char *qmlirCudaLastError();
 void qmlirCudaClearError();
 }

@@ -57,12 +57,7 @@ void *qmlir::cuda::detail::capturableSource(void *src, size_t bytes,
 
 extern "C" {
 
-void qmlirCudaBindStream(void *stream) {
-  qmlirCudaBindStreamWorkspace(stream, nullptr, 0);
-}
-
-void qmlirCudaBindStreamWorkspace(void *stream, void *workspace,
-                                  size_t bytes) {
+void qmlirCudaBindStream(void *stream, void *workspace, size_t bytes) {
   bound.stream = static_cast<CUstream>(stream);
   bound.workspace = reinterpret_cast<CUdeviceptr>(workspace);
   bound.capacity = workspace ? bytes : 0;

@@ -52,7 +52,7 @@ private:
     unsigned grid, block;
   };
   struct Stats {
-    unsigned grid = 0, block = 0;
+    unsigned block = 0;
     size_t count = 0;
     double ms = 0;
   };
@@ -76,7 +76,6 @@ private:
       float ms = 0;
       cuEventElapsedTime(&ms, p.start, p.end);
       Stats &st = stats[{p.f, p.grid}];
-      st.grid = p.grid;
       st.block = p.block;
       ++st.count;
       st.ms += ms;
@@ -116,7 +115,7 @@ private:
       cuFuncGetName(&name, rows[i].first.first);
       std::fprintf(stderr, "%10.3f %8zu %10.2f  %s (%u x %u)\n", st.ms,
                    st.count, 1000.0 * st.ms / st.count, name ? name : "?",
-                   st.grid, st.block);
+                   rows[i].first.second, st.block);
     }
   }
 

@@ -20,18 +20,13 @@ using namespace mlir;
 
 namespace {
 
-/// scf.parallel (i, j, ...) -> scf.parallel (i) { scf.for j { ... } }.
-void splitInnerDimensions(scf::ParallelOp op) {
-  OpBuilder b(op);
+/// At b's point: nested scf.for over dimensions `first`.. of `op` (innermost
+/// last) around a copy of its body; `mapping` holds the other dimensions'
+/// induction variables.
+void cloneAsForNest(OpBuilder &b, scf::ParallelOp op, unsigned first,
+                    IRMapping &mapping) {
   Location loc = op.getLoc();
-  auto outer = scf::ParallelOp::create(
-      b, loc, op.getLowerBound().take_front(1),
-      op.getUpperBound().take_front(1), op.getStep().take_front(1));
-  IRMapping mapping;
-  mapping.map(op.getInductionVars()[0], outer.getInductionVars()[0]);
-  b.setInsertionPointToStart(outer.getBody());
-  // Nested scf.for over the remaining dimensions, innermost last.
-  for (unsigned d = 1, e = op.getNumLoops(); d < e; ++d) {
+  for (unsigned d = first, e = op.getNumLoops(); d < e; ++d) {
     auto loop = scf::ForOp::create(b, loc, op.getLowerBound()[d],
                                    op.getUpperBound()[d], op.getStep()[d]);
     mapping.map(op.getInductionVars()[d], loop.getInductionVar());
@@ -39,6 +34,18 @@ void splitInnerDimensions(scf::ParallelOp op) {
   }
   for (Operation &inner : op.getBody()->without_terminator())
     b.clone(inner, mapping);
+}
+
+/// scf.parallel (i, j, ...) -> scf.parallel (i) { scf.for j { ... } }.
+void splitInnerDimensions(scf::ParallelOp op) {
+  OpBuilder b(op);
+  auto outer = scf::ParallelOp::create(
+      b, op.getLoc(), op.getLowerBound().take_front(1),
+      op.getUpperBound().take_front(1), op.getStep().take_front(1));
+  IRMapping mapping;
+  mapping.map(op.getInductionVars()[0], outer.getInductionVars()[0]);
+  b.setInsertionPointToStart(outer.getBody());
+  cloneAsForNest(b, op, 1, mapping);
   op.erase();
 }
 
@@ -97,18 +104,10 @@ void serializeIfSmall(scf::ParallelOp op, int64_t minWork) {
       arith::ConstantIndexOp::create(b, loc, minWork));
   auto branch = scf::IfOp::create(b, loc, small, /*withElseRegion=*/true);
   op->moveBefore(branch.elseBlock()->getTerminator());
-  b.setInsertionPoint(branch.thenBlock()->getTerminator());
   // The same loop nest with scf.for for each parallel dimension.
+  b.setInsertionPoint(branch.thenBlock()->getTerminator());
   IRMapping mapping;
-  SmallVector<scf::ForOp> loops;
-  for (unsigned d = 0; d < op.getNumLoops(); ++d) {
-    auto loop = scf::ForOp::create(b, loc, op.getLowerBound()[d],
-                                   op.getUpperBound()[d], op.getStep()[d]);
-    mapping.map(op.getInductionVars()[d], loop.getInductionVar());
-    b.setInsertionPointToStart(loop.getBody());
-  }
-  for (Operation &inner : op.getBody()->without_terminator())
-    b.clone(inner, mapping);
+  cloneAsForNest(b, op, 0, mapping);
 }
 
 struct QntOuterParallelLoopsPass
