@@ -110,6 +110,10 @@ struct ModelRunner::Device {
   /// call, what it was for and the driver's message).
   bool check(const std::string &what, std::string &error) {
     sync(nullptr);
+    return noError(what, error);
+  }
+  /// The runtime's first error, if any, as what + ": " + it.
+  bool noError(const std::string &what, std::string &error) {
     if (const char *e = lastError()) {
       error = what + ": " + e;
       return false;
@@ -346,9 +350,9 @@ bool ModelRunner::run(bool single, const std::vector<int32_t> &tokens,
     d->workspaceBytes = 2 * asked;
     d->workspace = d->allocate(d->workspaceBytes);
   }
-  return d->check(std::string("running qmlir_") +
-                      (single ? "decode" : "prefill") + " on the GPU",
-                  error);
+  return d->noError(std::string("running qmlir_") +
+                        (single ? "decode" : "prefill") + " on the GPU",
+                    error);
 }
 
 /// The next token from one row of logits.

@@ -291,7 +291,7 @@ def run_pipeline(source: Union[str, os.PathLike], pipeline: str) -> str:
 def compile(model_path: Union[str, os.PathLike], out_dir: Union[str, os.PathLike],
             scheme: str = "nf4", group_size: Optional[int] = None, *,
             asymmetric: bool = False, double_quant: bool = False,
-            compute_type: str = "", act_int8: bool = False,
+            compute_type: Optional[str] = None, act_int8: bool = False,
             outlier_threshold: float = 0.0, target: str = "cpu", cpu: str = "native",
             int_dot: bool = True, keep_float: Optional[str] = None, max_context: int = 1024,
             prefill_tokens: int = 64, verbose: bool = False) -> dict:
@@ -305,8 +305,9 @@ def compile(model_path: Union[str, os.PathLike], out_dir: Union[str, os.PathLike
     integer sums); False keeps f32 activations. compute_type: "f32", "bf16"
     or "f16": the quantized layers round activations and dequantized
     weights to it before the f32 sums (on cuda, bf16 feeds the tensor-core
-    kernels); "" (the default): bf16 on cuda, f32 on the cpu. act_int8 (scheme "int8", cpu): W8A8, each activation row
-    quantized to int8 in the matmul;
+    kernels); None (the default): bf16 on cuda, f32 on the cpu. act_int8
+    (scheme "int8", cpu): W8A8, each activation row quantized to int8 in the
+    matmul;
     outlier_threshold > 0 adds LLM.int8's mixed decomposition (activations
     with |x| >= it stay f32).
     """
@@ -317,7 +318,7 @@ def compile(model_path: Union[str, os.PathLike], out_dir: Union[str, os.PathLike
     args.group_size = -1 if group_size is None else int(group_size)
     args.asymmetric = bool(asymmetric)
     args.double_quant = bool(double_quant)
-    args.compute_type = compute_type
+    args.compute_type = compute_type or ""
     args.act_int8 = bool(act_int8)
     args.outlier_threshold = float(outlier_threshold)
     args.target = target

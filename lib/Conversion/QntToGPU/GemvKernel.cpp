@@ -229,13 +229,9 @@ SmallVector<Value> GemvEmitter::scalarLoop(Value lane, ArrayRef<Value> rows,
 
 /// Butterfly sum over the 32 lanes of a warp.
 Value GemvEmitter::warpSum(Value v) {
-  for (int32_t offset = 16; offset > 0; offset /= 2) {
-    Value other = gpu::ShuffleOp::create(b, loc, v, offset, 32,
-                                         gpu::ShuffleMode::XOR)
-                      .getShuffleResult();
-    v = arith::AddFOp::create(b, loc, v, other);
-  }
-  return v;
+  return warpAllReduce(b, loc, v, [&](Value x, Value y) -> Value {
+    return arith::AddFOp::create(b, loc, x, y);
+  });
 }
 
 gpu::GPUFuncOp GemvEmitter::build(gpu::GPUModuleOp module, StringRef name) {

@@ -17,6 +17,8 @@
 
 #include "qmlir/Conversion/QntToGPU/QntToGPU.h"
 
+#include "KernelEmitter.h"
+
 #include "mlir/Dialect/Affine/Utils.h"
 #include "mlir/Dialect/Arith/Utils/Utils.h"
 #include "mlir/Dialect/Linalg/IR/Linalg.h"
@@ -214,18 +216,8 @@ void Distributor::run() {
         ivs.back() = r;
         scf::YieldOp::create(b, loc, combine(acc[0], element(ivs)));
       });
-  Value acc = loop.getResult(0);
-  auto i32c = [&](int64_t v) {
-    return arith::ConstantIntOp::create(b, loc, b.getI32Type(), v);
-  };
-  auto warpReduce = [&](Value v) {
-    for (int64_t off = kWarp / 2; off >= 1; off /= 2)
-      v = combine(v, gpu::ShuffleOp::create(b, loc, v, i32c(off), i32c(kWarp),
-                                            gpu::ShuffleMode::XOR)
-                         .getShuffleResult());
-    return v;
-  };
-  acc = warpReduce(acc);
+  Value acc = qmlir::qnt::warpAllReduce(b, loc, loop.getResult(0),
+                                 [&](Value x, Value y) { return combine(x, y); });
   if (lanes > kWarp) {
     // Each warp's sum through shared memory; every thread then combines
     // the warps' sums in the same order.

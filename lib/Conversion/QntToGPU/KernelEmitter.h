@@ -22,6 +22,18 @@
 
 namespace qmlir::qnt {
 
+/// `v` combined over the 32 lanes of a warp by `combine` (xor shuffles:
+/// every lane gets the result).
+inline mlir::Value
+warpAllReduce(mlir::OpBuilder &b, mlir::Location loc, mlir::Value v,
+              llvm::function_ref<mlir::Value(mlir::Value, mlir::Value)> combine) {
+  for (int32_t offset = 16; offset > 0; offset /= 2)
+    v = combine(v, mlir::gpu::ShuffleOp::create(b, loc, v, offset, 32,
+                                                mlir::gpu::ShuffleMode::XOR)
+                       .getShuffleResult());
+  return v;
+}
+
 /// Builds the common parts of a dequantizing kernel for an [N, K] weight
 /// under one scheme. Kernel parameters (bare pointers): x [M, K], codes,
 /// scales, [zero points], [dq scales, dq offset], out [M, N] (init on entry).
